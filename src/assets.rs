@@ -1,0 +1,407 @@
+//! Stage "prepare": everything a frame needs, made once. Pictures are decoded (each file once,
+//! in parallel) and scaled to their final on-screen size, backgrounds are rendered to full-frame
+//! rasters, text is shaped and rasterized. Composition then only copies and blends.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use image::imageops::FilterType;
+use rayon::prelude::*;
+
+use crate::error::{AssetError, SpecIssue};
+use crate::raster::Raster;
+use crate::spec::{BackgroundFit, ImageFit};
+use crate::text::TextEngine;
+use crate::timeline::{Plan, PlanBackground, PlanLayerKind, Rgba};
+
+/// Largest picture accepted, in pixels per side.
+pub const MAX_IMAGE_SIDE: u32 = 16384;
+
+/// The prepared scenes, index for index with `Plan::scenes`.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// One per plan scene.
+    pub scenes: Vec<PreparedScene>,
+    /// Bytes of pixel data held.
+    pub bytes: u64,
+    /// Number of distinct image files decoded.
+    pub images_decoded: usize,
+    /// Number of text layers rasterized.
+    pub texts_rasterized: usize,
+}
+
+/// A scene ready to compose.
+#[derive(Debug, Clone)]
+pub struct PreparedScene {
+    /// The background.
+    pub background: PreparedBackground,
+    /// One per plan layer, same order.
+    pub layers: Vec<PreparedLayer>,
+}
+
+/// A background ready to copy.
+#[derive(Debug, Clone)]
+pub enum PreparedBackground {
+    /// Fill with this opaque colour.
+    Solid(Rgba),
+    /// Copy this full-frame opaque raster.
+    Raster(Arc<Raster>),
+}
+
+/// A layer's pixels and where its top-left corner goes.
+#[derive(Debug, Clone)]
+pub struct PreparedLayer {
+    /// Premultiplied pixels.
+    pub raster: Arc<Raster>,
+    /// Left edge in frame pixels.
+    pub x: i64,
+    /// Top edge in frame pixels.
+    pub y: i64,
+}
+
+/// Decodes, scales and rasterizes everything in `plan`.
+///
+/// # Errors
+/// [`AssetError::Load`] listing every file that could not be decoded, with its spec path.
+pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
+    // 1. Decode each distinct file once, in parallel.
+    let mut wanted: Vec<(PathBuf, String)> = Vec::new();
+    for s in &plan.scenes {
+        if let PlanBackground::Image { src, .. } = &s.background {
+            wanted.push((src.clone(), format!("{}.background.src", s.path)));
+        }
+        for l in &s.layers {
+            if let PlanLayerKind::Image(i) = &l.kind {
+                wanted.push((i.src.clone(), format!("{}.src", l.path)));
+            }
+        }
+    }
+    let mut first_use: HashMap<PathBuf, String> = HashMap::new();
+    for (p, path) in &wanted {
+        first_use.entry(p.clone()).or_insert_with(|| path.clone());
+    }
+    let files: Vec<(PathBuf, String)> = first_use.into_iter().collect();
+    let decoded: Vec<(PathBuf, Result<Arc<Raster>, SpecIssue>)> = files
+        .par_iter()
+        .map(|(p, path)| {
+            (
+                p.clone(),
+                decode_image(p).map(Arc::new).map_err(|m| SpecIssue {
+                    path: path.clone(),
+                    message: m,
+                }),
+            )
+        })
+        .collect();
+    let mut images = HashMap::new();
+    let mut issues = Vec::new();
+    for (p, r) in decoded {
+        match r {
+            Ok(img) => {
+                images.insert(p, img);
+            }
+            Err(issue) => issues.push(issue),
+        }
+    }
+    if !issues.is_empty() {
+        issues.sort_by(|a, b| a.path.cmp(&b.path));
+        return Err(AssetError::Load(issues));
+    }
+    let images_decoded = images.len();
+
+    // 2. Backgrounds and image layers, in parallel per scene.
+    let (w, h) = (plan.width, plan.height);
+    let mut scenes: Vec<PreparedScene> = plan
+        .scenes
+        .par_iter()
+        .map(|s| {
+            let background = match &s.background {
+                PlanBackground::Solid(c) => PreparedBackground::Solid(*c),
+                PlanBackground::Linear { angle, colors } => {
+                    PreparedBackground::Raster(Arc::new(linear_gradient(w, h, *angle, colors)))
+                }
+                PlanBackground::Radial {
+                    cx,
+                    cy,
+                    radius,
+                    colors,
+                } => PreparedBackground::Raster(Arc::new(radial_gradient(
+                    w, h, *cx, *cy, *radius, colors,
+                ))),
+                PlanBackground::Image { src, fit, color } => {
+                    let img = &images[src];
+                    PreparedBackground::Raster(Arc::new(fit_background(img, w, h, *fit, *color)))
+                }
+            };
+            let layers = s
+                .layers
+                .iter()
+                .map(|l| match &l.kind {
+                    PlanLayerKind::Image(i) => {
+                        let img = &images[&i.src];
+                        let raster = fit_image(img, i.width, i.height, i.fit);
+                        let (ax, ay) = l.anchor.fractions();
+                        PreparedLayer {
+                            x: (l.x - ax * f64::from(raster.width)).round() as i64,
+                            y: (l.y - ay * f64::from(raster.height)).round() as i64,
+                            raster: Arc::new(raster),
+                        }
+                    }
+                    // Filled in below, on one thread (the text engine is not Sync).
+                    PlanLayerKind::Text(_) => PreparedLayer {
+                        raster: Arc::new(Raster::new(0, 0)),
+                        x: 0,
+                        y: 0,
+                    },
+                })
+                .collect();
+            PreparedScene { background, layers }
+        })
+        .collect();
+
+    // 3. Text, rasterized once per distinct layer content.
+    let mut engine = TextEngine::new();
+    let mut texts_rasterized = 0;
+    // Identical text (same words, font, size, colour...) shares one raster.
+    type Cached = (Arc<Raster>, f64, f64, (i64, i64));
+    let mut cache: Vec<(crate::timeline::PlanText, Cached)> = Vec::new();
+    for (s, ps) in plan.scenes.iter().zip(scenes.iter_mut()) {
+        for (l, pl) in s.layers.iter().zip(ps.layers.iter_mut()) {
+            let PlanLayerKind::Text(t) = &l.kind else {
+                continue;
+            };
+            let (raster, bw, bh, pad) = match cache.iter().find(|(k, _)| k == t) {
+                Some((_, c)) => c.clone(),
+                None => {
+                    let tr = engine.rasterize(t);
+                    texts_rasterized += 1;
+                    let c = (Arc::new(tr.raster), tr.box_width, tr.box_height, tr.pad);
+                    cache.push((t.clone(), c.clone()));
+                    c
+                }
+            };
+            let (ax, ay) = l.anchor.fractions();
+            *pl = PreparedLayer {
+                raster,
+                x: (l.x - ax * bw).round() as i64 - pad.0,
+                y: (l.y - ay * bh).round() as i64 - pad.1,
+            };
+        }
+    }
+
+    let mut seen = std::collections::HashSet::new();
+    let mut bytes = 0u64;
+    let mut count = |r: &Arc<Raster>| {
+        if seen.insert(Arc::as_ptr(r)) {
+            bytes += r.data.len() as u64;
+        }
+    };
+    for s in &scenes {
+        if let PreparedBackground::Raster(r) = &s.background {
+            count(r);
+        }
+        for l in &s.layers {
+            count(&l.raster);
+        }
+    }
+    Ok(Prepared {
+        scenes,
+        bytes,
+        images_decoded,
+        texts_rasterized,
+    })
+}
+
+/// Decodes a PNG or JPEG into a premultiplied raster.
+fn decode_image(p: &Path) -> Result<Raster, String> {
+    let reader = image::ImageReader::open(p)
+        .map_err(|e| format!("cannot open {}: {e}", p.display()))?
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    if reader.format().is_none() {
+        return Err(format!("{} is not a PNG or JPEG image", p.display()));
+    }
+    let (iw, ih) = reader
+        .into_dimensions()
+        .map_err(|e| format!("cannot decode {}: {e}", p.display()))?;
+    if iw == 0 || ih == 0 || iw > MAX_IMAGE_SIDE || ih > MAX_IMAGE_SIDE {
+        return Err(format!(
+            "{} is {iw}x{ih} pixels (expected 1..={MAX_IMAGE_SIDE} per side)",
+            p.display()
+        ));
+    }
+    let img = image::ImageReader::open(p)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| format!("cannot read {}: {e}", p.display()))?
+        .decode()
+        .map_err(|e| format!("cannot decode {}: {e}", p.display()))?
+        .into_rgba8();
+    let (w, h) = img.dimensions();
+    Ok(Raster::from_straight(w, h, img.into_raw()))
+}
+
+/// Resamples a premultiplied raster to `w`x`h` (Catmull-Rom; premultiplied, so no fringes).
+fn resize(src: &Raster, w: u32, h: u32) -> Raster {
+    let (w, h) = (w.max(1), h.max(1));
+    if (w, h) == (src.width, src.height) {
+        return src.clone();
+    }
+    let Some(buf) = image::RgbaImage::from_raw(src.width, src.height, src.data.clone()) else {
+        return Raster::new(w, h);
+    };
+    let out = image::imageops::resize(&buf, w, h, FilterType::CatmullRom);
+    Raster {
+        width: w,
+        height: h,
+        data: out.into_raw(),
+    }
+}
+
+/// Crops the centre `w`x`h` region out of `src` (which must be at least that large).
+fn crop_center(src: &Raster, w: u32, h: u32) -> Raster {
+    let x0 = (src.width.saturating_sub(w)) / 2;
+    let y0 = (src.height.saturating_sub(h)) / 2;
+    let mut out = Raster::new(w, h);
+    let (w, h) = (w.min(src.width), h.min(src.height));
+    for y in 0..h {
+        let s = ((y0 + y) as usize * src.width as usize + x0 as usize) * 4;
+        let d = y as usize * out.width as usize * 4;
+        out.data[d..d + w as usize * 4].copy_from_slice(&src.data[s..s + w as usize * 4]);
+    }
+    out
+}
+
+/// Scales so that the picture covers `w`x`h`, then crops the centre.
+fn cover(src: &Raster, w: u32, h: u32) -> Raster {
+    let s = (f64::from(w) / f64::from(src.width)).max(f64::from(h) / f64::from(src.height));
+    let sw = ((f64::from(src.width) * s).round() as u32).max(w);
+    let sh = ((f64::from(src.height) * s).round() as u32).max(h);
+    crop_center(&resize(src, sw, sh), w, h)
+}
+
+fn fit_background(img: &Raster, w: u32, h: u32, fit: BackgroundFit, color: Rgba) -> Raster {
+    let mut frame = Raster::filled(w, h, color);
+    match fit {
+        BackgroundFit::Cover => frame.blend(&cover(img, w, h), 0, 0, 1.0),
+        BackgroundFit::Contain => {
+            let s = (f64::from(w) / f64::from(img.width)).min(f64::from(h) / f64::from(img.height));
+            let sw = (f64::from(img.width) * s).round() as u32;
+            let sh = (f64::from(img.height) * s).round() as u32;
+            let scaled = resize(img, sw, sh);
+            frame.blend(
+                &scaled,
+                i64::from((w - sw.min(w)) / 2),
+                i64::from((h - sh.min(h)) / 2),
+                1.0,
+            );
+        }
+    }
+    frame
+}
+
+/// Scales an image layer's picture to its box. See `spec::ImageLayer`.
+fn fit_image(img: &Raster, width: Option<f64>, height: Option<f64>, fit: ImageFit) -> Raster {
+    let (iw, ih) = (f64::from(img.width), f64::from(img.height));
+    let px = |v: f64| (v.round().max(1.0)) as u32;
+    match (width, height) {
+        (None, None) => img.clone(),
+        (Some(bw), None) => resize(img, px(bw), px(bw * ih / iw)),
+        (None, Some(bh)) => resize(img, px(bh * iw / ih), px(bh)),
+        (Some(bw), Some(bh)) => match fit {
+            ImageFit::Stretch => resize(img, px(bw), px(bh)),
+            ImageFit::Cover => cover(img, px(bw), px(bh)),
+            ImageFit::Contain => {
+                let s = (bw / iw).min(bh / ih);
+                resize(img, px(iw * s), px(ih * s))
+            }
+        },
+    }
+}
+
+/// Evenly spaced colour stops, interpolated in straight RGB and dithered to hide banding.
+fn gradient_color(colors: &[Rgba], t: f64, x: u32, y: u32) -> [u8; 4] {
+    if colors.is_empty() {
+        return [0, 0, 0, 255];
+    }
+    if colors.len() == 1 {
+        return colors[0];
+    }
+    let t = t.clamp(0.0, 1.0) * (colors.len() - 1) as f64;
+    let i = (t.floor() as usize).min(colors.len() - 2);
+    let f = t - i as f64;
+    let (a, b) = (colors[i], colors[i + 1]);
+    // Interleaved gradient noise (Jimenez 2014): deterministic, no visible pattern.
+    let noise = (52.982_918_9
+        * ((0.067_110_56 * f64::from(x) + 0.005_837_15 * f64::from(y)).fract()))
+    .fract();
+    let mut out = [0u8; 4];
+    for c in 0..4 {
+        let v = f64::from(a[c]) + (f64::from(b[c]) - f64::from(a[c])) * f;
+        out[c] = (v + noise - 0.5).round().clamp(0.0, 255.0) as u8;
+    }
+    out[3] = 255;
+    out
+}
+
+fn linear_gradient(w: u32, h: u32, angle: f64, colors: &[Rgba]) -> Raster {
+    let rad = angle.to_radians();
+    let (dx, dy) = (rad.sin(), -rad.cos());
+    let len = (f64::from(w) * dx.abs() + f64::from(h) * dy.abs()).max(1.0);
+    let (cx, cy) = (f64::from(w) / 2.0, f64::from(h) / 2.0);
+    let mut r = Raster::new(w, h);
+    r.data
+        .par_chunks_exact_mut(w as usize * 4)
+        .enumerate()
+        .for_each(|(y, row)| {
+            for (x, px) in row.chunks_exact_mut(4).enumerate() {
+                let t = ((x as f64 + 0.5 - cx) * dx + (y as f64 + 0.5 - cy) * dy) / len + 0.5;
+                px.copy_from_slice(&gradient_color(colors, t, x as u32, y as u32));
+            }
+        });
+    r
+}
+
+fn radial_gradient(w: u32, h: u32, cx: f64, cy: f64, radius: f64, colors: &[Rgba]) -> Raster {
+    let mut r = Raster::new(w, h);
+    r.data
+        .par_chunks_exact_mut(w as usize * 4)
+        .enumerate()
+        .for_each(|(y, row)| {
+            for (x, px) in row.chunks_exact_mut(4).enumerate() {
+                let d = (x as f64 + 0.5 - cx).hypot(y as f64 + 0.5 - cy);
+                px.copy_from_slice(&gradient_color(colors, d / radius, x as u32, y as u32));
+            }
+        });
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_gradient_runs_top_to_bottom_at_180() {
+        let r = linear_gradient(8, 100, 180.0, &[[0, 0, 0, 255], [200, 200, 200, 255]]);
+        assert!(r.pixel(4, 0)[0] <= 2);
+        assert!(r.pixel(4, 99)[0] >= 197);
+        assert!((i32::from(r.pixel(4, 50)[0]) - 100).abs() <= 3);
+    }
+
+    #[test]
+    fn cover_fills_exactly() {
+        let img = Raster::filled(300, 100, [255, 0, 0, 255]);
+        let c = cover(&img, 64, 64);
+        assert_eq!((c.width, c.height), (64, 64));
+        assert!(c.data.chunks(4).all(|p| p == [255, 0, 0, 255]));
+    }
+
+    #[test]
+    fn contain_keeps_aspect() {
+        let img = Raster::filled(200, 100, [0, 255, 0, 255]);
+        let r = fit_image(&img, Some(100.0), Some(100.0), ImageFit::Contain);
+        assert_eq!((r.width, r.height), (100, 50));
+        let r = fit_image(&img, Some(50.0), None, ImageFit::Contain);
+        assert_eq!((r.width, r.height), (50, 25));
+    }
+}

@@ -1,0 +1,132 @@
+//! Stage "compose": draws frames from the prepared scene and converts them to YUV 4:2:0
+//! (BT.709, limited range) for the encoder.
+//!
+//! Only the first frame of each [`Span`] of identical frames is drawn; the encoder repeats it.
+//! Spans are composed in parallel (rayon) in batches and handed on in order.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use yuvutils_rs::{
+    rgba_to_yuv420, BufferStoreMut, YuvConversionMode, YuvPlanarImageMut, YuvRange,
+    YuvStandardMatrix,
+};
+
+use crate::assets::{Prepared, PreparedBackground};
+use crate::error::EncodeError;
+use crate::raster::Raster;
+use crate::timeline::{Plan, Span};
+
+/// One picture in YUV 4:2:0, tightly packed planes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YuvFrame {
+    /// Width (even).
+    pub width: u32,
+    /// Height (even).
+    pub height: u32,
+    /// Luma, `width * height`.
+    pub y: Vec<u8>,
+    /// Cb, `width/2 * height/2`.
+    pub u: Vec<u8>,
+    /// Cr, `width/2 * height/2`.
+    pub v: Vec<u8>,
+}
+
+/// A composed picture and how many consecutive frames show it.
+#[derive(Debug, Clone)]
+pub struct ComposedSpan {
+    /// The span.
+    pub span: Span,
+    /// Its picture.
+    pub frame: Arc<YuvFrame>,
+}
+
+/// Draws scene-relative frame `frame` of scene `scene` into `canvas` (resized as needed).
+pub fn draw(plan: &Plan, prepared: &Prepared, scene: usize, frame: u64, canvas: &mut Raster) {
+    if canvas.width != plan.width || canvas.height != plan.height {
+        *canvas = Raster::new(plan.width, plan.height);
+    }
+    let ps = &prepared.scenes[scene];
+    match &ps.background {
+        PreparedBackground::Solid(c) => canvas.fill(*c),
+        PreparedBackground::Raster(r) => canvas.data.copy_from_slice(&r.data),
+    }
+    for (l, pl) in plan.scenes[scene].layers.iter().zip(&ps.layers) {
+        let a = l.alpha(frame);
+        if a > 0.0 {
+            canvas.blend(&pl.raster, pl.x, pl.y, a);
+        }
+    }
+}
+
+/// Converts an opaque canvas to YUV 4:2:0, BT.709 limited range.
+///
+/// # Errors
+/// [`EncodeError::Convert`] if the sizes are inconsistent.
+pub fn to_yuv(canvas: &Raster) -> Result<YuvFrame, EncodeError> {
+    let (w, h) = (canvas.width, canvas.height);
+    let mut y = vec![0u8; w as usize * h as usize];
+    let cw = w.div_ceil(2);
+    let ch = h.div_ceil(2);
+    let mut u = vec![0u8; cw as usize * ch as usize];
+    let mut v = vec![0u8; cw as usize * ch as usize];
+    {
+        let mut img = YuvPlanarImageMut {
+            y_plane: BufferStoreMut::Borrowed(&mut y),
+            y_stride: w,
+            u_plane: BufferStoreMut::Borrowed(&mut u),
+            u_stride: cw,
+            v_plane: BufferStoreMut::Borrowed(&mut v),
+            v_stride: cw,
+            width: w,
+            height: h,
+        };
+        rgba_to_yuv420(
+            &mut img,
+            &canvas.data,
+            w * 4,
+            YuvRange::Limited,
+            YuvStandardMatrix::Bt709,
+            YuvConversionMode::Balanced,
+        )
+        .map_err(|e| EncodeError::Convert(e.to_string()))?;
+    }
+    Ok(YuvFrame {
+        width: w,
+        height: h,
+        y,
+        u,
+        v,
+    })
+}
+
+/// Composes and converts a batch of spans in parallel; results come back in input order.
+///
+/// # Errors
+/// The first conversion error.
+pub fn compose_batch(
+    plan: &Plan,
+    prepared: &Prepared,
+    spans: &[Span],
+) -> Result<Vec<ComposedSpan>, EncodeError> {
+    spans
+        .par_iter()
+        .map_init(
+            || Raster::new(plan.width, plan.height),
+            |canvas, span| {
+                let scene = &plan.scenes[span.scene];
+                draw(
+                    plan,
+                    prepared,
+                    span.scene,
+                    span.start - scene.start_frame,
+                    canvas,
+                );
+                Ok(ComposedSpan {
+                    span: *span,
+                    frame: Arc::new(to_yuv(canvas)?),
+                })
+            },
+        )
+        .collect()
+}

@@ -1,0 +1,349 @@
+//! Stage "encode": H.264 (libx264) + AAC-LC into MP4 with the moov atom first (faststart),
+//! in-process through libav (ffmpeg-next). Follows ffmpeg-next's sequence: open encoders →
+//! add streams → `write_header` → send/receive → flush → `write_trailer`.
+//!
+//! Audio is encoded alongside the video: after each video frame the encoder pushes the audio
+//! up to that frame's end time, so packets arrive at the muxer already interleaved.
+
+use std::path::Path;
+
+use ff::{codec, encoder, format, frame, Dictionary, Packet, Rational};
+use ffmpeg_next as ff;
+
+use crate::audio::Pcm;
+use crate::compose::YuvFrame;
+use crate::error::EncodeError;
+use crate::timeline::{Fps, SAMPLE_RATE};
+
+/// Everything the encoder needs to know up front.
+#[derive(Debug, Clone)]
+pub struct EncoderConfig {
+    /// Frame width (even).
+    pub width: u32,
+    /// Frame height (even).
+    pub height: u32,
+    /// Frame rate.
+    pub fps: Fps,
+    /// libx264 preset.
+    pub preset: &'static str,
+    /// libx264 CRF.
+    pub crf: u32,
+    /// AAC bitrate, bit/s.
+    pub audio_bitrate: usize,
+    /// Fail on purpose when this frame is reached (tests of the failure path).
+    pub fail_at_frame: Option<u64>,
+}
+
+/// Counters of a finished encode.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EncodeStats {
+    /// Video frames encoded.
+    pub frames: u64,
+    /// Audio samples (per channel) encoded.
+    pub samples: u64,
+    /// Video bytes written.
+    pub video_bytes: u64,
+    /// Audio bytes written.
+    pub audio_bytes: u64,
+}
+
+/// An open MP4 being written.
+pub struct Encoder {
+    octx: format::context::Output,
+    video: encoder::Video,
+    audio: encoder::Audio,
+    v_index: usize,
+    a_index: usize,
+    v_tb: Rational,
+    a_tb: Rational,
+    v_stream_tb: Rational,
+    a_stream_tb: Rational,
+    fps: Fps,
+    audio_frame_size: usize,
+    cfg: EncoderConfig,
+    stats: EncodeStats,
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("cfg", &self.cfg)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+/// Initializes libav once (idempotent) and keeps its logging quiet.
+pub fn init() -> Result<(), EncodeError> {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    let mut result = Ok(());
+    INIT.call_once(|| {
+        result = ff::init().map_err(EncodeError::ff("init"));
+        ff::util::log::set_level(ff::util::log::Level::Error);
+    });
+    result
+}
+
+impl Encoder {
+    /// Creates `path` (an MP4, whatever its extension) and opens both encoders.
+    ///
+    /// # Errors
+    /// [`EncodeError`] naming the libav operation that failed.
+    pub fn create(path: &Path, cfg: &EncoderConfig) -> Result<Encoder, EncodeError> {
+        init()?;
+        let mut octx = format::output_as(path, "mp4").map_err(EncodeError::ff("create output"))?;
+        let global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
+
+        // Video: libx264, yuv420p, High profile, BT.709 tagged.
+        let x264 =
+            encoder::find_by_name("libx264").ok_or(EncodeError::MissingEncoder("libx264"))?;
+        let v_tb = Rational(cfg.fps.den as i32, cfg.fps.num as i32);
+        let mut v = codec::context::Context::new_with_codec(x264)
+            .encoder()
+            .video()
+            .map_err(EncodeError::ff("video encoder context"))?;
+        v.set_width(cfg.width);
+        v.set_height(cfg.height);
+        v.set_format(format::Pixel::YUV420P);
+        v.set_time_base(v_tb);
+        v.set_frame_rate(Some(Rational(cfg.fps.num as i32, cfg.fps.den as i32)));
+        // A keyframe at least every 5 s: seekable in browsers, cheap for slides.
+        v.set_gop((cfg.fps.as_f64() * 5.0).round().max(1.0) as u32);
+        v.set_colorspace(ff::color::Space::BT709);
+        v.set_color_range(ff::color::Range::MPEG);
+        v.set_color_primaries(ff::color::Primaries::BT709);
+        v.set_color_transfer_characteristic(ff::color::TransferCharacteristic::BT709);
+        if global_header {
+            v.set_flags(codec::Flags::GLOBAL_HEADER);
+        }
+        let mut opts = Dictionary::new();
+        opts.set("preset", cfg.preset);
+        opts.set("crf", &cfg.crf.to_string());
+        opts.set("profile", "high");
+        let video = v
+            .open_as_with(x264, opts)
+            .map_err(EncodeError::ff("open libx264"))?;
+        let v_index = {
+            let mut st = octx
+                .add_stream(x264)
+                .map_err(EncodeError::ff("add video stream"))?;
+            st.set_parameters(&video);
+            st.set_time_base(v_tb);
+            st.index()
+        };
+
+        // Audio: native AAC-LC, 48 kHz stereo, float planar.
+        let aac = encoder::find(codec::Id::AAC).ok_or(EncodeError::MissingEncoder("aac"))?;
+        let a_tb = Rational(1, SAMPLE_RATE as i32);
+        let mut a = codec::context::Context::new_with_codec(aac)
+            .encoder()
+            .audio()
+            .map_err(EncodeError::ff("audio encoder context"))?;
+        a.set_rate(SAMPLE_RATE as i32);
+        a.set_channel_layout(ff::ChannelLayout::STEREO);
+        a.set_channels(2);
+        a.set_format(format::Sample::F32(format::sample::Type::Planar));
+        a.set_bit_rate(cfg.audio_bitrate);
+        a.set_time_base(a_tb);
+        if global_header {
+            a.set_flags(codec::Flags::GLOBAL_HEADER);
+        }
+        let audio = a.open_as(aac).map_err(EncodeError::ff("open aac"))?;
+        let audio_frame_size = (audio.frame_size() as usize).max(1);
+        let a_index = {
+            let mut st = octx
+                .add_stream(aac)
+                .map_err(EncodeError::ff("add audio stream"))?;
+            st.set_parameters(&audio);
+            st.set_time_base(a_tb);
+            st.index()
+        };
+
+        let mut mux_opts = Dictionary::new();
+        mux_opts.set("movflags", "+faststart");
+        octx.write_header_with(mux_opts)
+            .map_err(EncodeError::ff("write_header"))?;
+        // The muxer may change stream time bases in write_header: read them back.
+        let v_stream_tb = octx.stream(v_index).map_or(v_tb, |s| s.time_base());
+        let a_stream_tb = octx.stream(a_index).map_or(a_tb, |s| s.time_base());
+        Ok(Encoder {
+            octx,
+            video,
+            audio,
+            v_index,
+            a_index,
+            v_tb,
+            a_tb,
+            v_stream_tb,
+            a_stream_tb,
+            fps: cfg.fps,
+            audio_frame_size,
+            cfg: cfg.clone(),
+            stats: EncodeStats::default(),
+        })
+    }
+
+    /// Frames encoded so far.
+    pub fn frames(&self) -> u64 {
+        self.stats.frames
+    }
+
+    /// Encodes `pic` as the next `repeat` frames, then the audio that belongs under them.
+    ///
+    /// # Errors
+    /// [`EncodeError`] naming the libav operation that failed.
+    pub fn push(
+        &mut self,
+        pic: &YuvFrame,
+        repeat: u64,
+        pcm: &Pcm,
+        mut on_frame: impl FnMut(u64),
+    ) -> Result<(), EncodeError> {
+        let mut f = frame::Video::new(format::Pixel::YUV420P, pic.width, pic.height);
+        let cw = pic.width.div_ceil(2) as usize;
+        let ch = pic.height.div_ceil(2) as usize;
+        for (plane, src, pw, ph) in [
+            (0, &pic.y, pic.width as usize, pic.height as usize),
+            (1, &pic.u, cw, ch),
+            (2, &pic.v, cw, ch),
+        ] {
+            let stride = f.stride(plane);
+            let dst = f.data_mut(plane);
+            for row in 0..ph {
+                dst[row * stride..row * stride + pw]
+                    .copy_from_slice(&src[row * pw..(row + 1) * pw]);
+            }
+        }
+        for _ in 0..repeat {
+            let n = self.stats.frames;
+            if self.cfg.fail_at_frame == Some(n) {
+                return Err(EncodeError::Injected(n));
+            }
+            f.set_pts(Some(n as i64));
+            self.video
+                .send_frame(&f)
+                .map_err(EncodeError::ff("send video frame"))?;
+            self.drain_video()?;
+            self.stats.frames += 1;
+            self.push_audio(pcm, self.fps.sample_at_frame(self.stats.frames))?;
+            on_frame(self.stats.frames);
+        }
+        Ok(())
+    }
+
+    /// Encodes audio from where it stopped up to sample `until` (exclusive), in whole encoder
+    /// frames; a final partial frame is sent only by [`Encoder::finish`].
+    fn push_audio(&mut self, pcm: &Pcm, until: u64) -> Result<(), EncodeError> {
+        let n = self.audio_frame_size as u64;
+        while self.stats.samples + n <= until {
+            self.send_audio(pcm, self.stats.samples, n as usize)?;
+        }
+        Ok(())
+    }
+
+    fn send_audio(&mut self, pcm: &Pcm, start: u64, len: usize) -> Result<(), EncodeError> {
+        let mut af = frame::Audio::new(
+            format::Sample::F32(format::sample::Type::Planar),
+            len,
+            ff::ChannelLayout::STEREO,
+        );
+        af.set_rate(SAMPLE_RATE);
+        af.set_pts(Some(start as i64));
+        let avail = pcm.frames();
+        for ch in 0..2 {
+            let plane = af.plane_mut::<f32>(ch);
+            for (i, s) in plane.iter_mut().enumerate().take(len) {
+                let idx = start as usize + i;
+                *s = if idx < avail {
+                    pcm.samples[idx * 2 + ch]
+                } else {
+                    0.0
+                };
+            }
+        }
+        self.audio
+            .send_frame(&af)
+            .map_err(EncodeError::ff("send audio frame"))?;
+        self.stats.samples += len as u64;
+        self.drain_audio()
+    }
+
+    fn drain_video(&mut self) -> Result<(), EncodeError> {
+        let mut pkt = Packet::empty();
+        loop {
+            match self.video.receive_packet(&mut pkt) {
+                Ok(()) => {
+                    pkt.set_stream(self.v_index);
+                    // One packet per frame; libav 5.1's x264 wrapper leaves the duration unset,
+                    // which would make the muxer drop the last frame's display time.
+                    if pkt.duration() == 0 {
+                        pkt.set_duration(1);
+                    }
+                    pkt.rescale_ts(self.v_tb, self.v_stream_tb);
+                    self.stats.video_bytes += pkt.size() as u64;
+                    pkt.write_interleaved(&mut self.octx)
+                        .map_err(EncodeError::ff("write video packet"))?;
+                }
+                Err(e) if is_again_or_eof(&e) => return Ok(()),
+                Err(e) => {
+                    return Err(EncodeError::Ffmpeg {
+                        op: "receive video packet",
+                        source: e,
+                    })
+                }
+            }
+        }
+    }
+
+    fn drain_audio(&mut self) -> Result<(), EncodeError> {
+        let mut pkt = Packet::empty();
+        loop {
+            match self.audio.receive_packet(&mut pkt) {
+                Ok(()) => {
+                    pkt.set_stream(self.a_index);
+                    pkt.rescale_ts(self.a_tb, self.a_stream_tb);
+                    self.stats.audio_bytes += pkt.size() as u64;
+                    pkt.write_interleaved(&mut self.octx)
+                        .map_err(EncodeError::ff("write audio packet"))?;
+                }
+                Err(e) if is_again_or_eof(&e) => return Ok(()),
+                Err(e) => {
+                    return Err(EncodeError::Ffmpeg {
+                        op: "receive audio packet",
+                        source: e,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Sends the remaining audio, flushes both encoders and writes the trailer (which moves
+    /// the moov atom to the front).
+    ///
+    /// # Errors
+    /// [`EncodeError`] naming the libav operation that failed.
+    pub fn finish(mut self, pcm: &Pcm, total_samples: u64) -> Result<EncodeStats, EncodeError> {
+        self.push_audio(pcm, total_samples)?;
+        let rest = total_samples.saturating_sub(self.stats.samples);
+        if rest > 0 {
+            self.send_audio(pcm, self.stats.samples, rest as usize)?;
+        }
+        self.video
+            .send_eof()
+            .map_err(EncodeError::ff("flush video"))?;
+        self.drain_video()?;
+        self.audio
+            .send_eof()
+            .map_err(EncodeError::ff("flush audio"))?;
+        self.drain_audio()?;
+        self.octx
+            .write_trailer()
+            .map_err(EncodeError::ff("write_trailer"))?;
+        Ok(self.stats)
+    }
+}
+
+fn is_again_or_eof(e: &ff::Error) -> bool {
+    matches!(e, ff::Error::Eof)
+        || matches!(e, ff::Error::Other { errno } if *errno == ff::util::error::EAGAIN)
+}

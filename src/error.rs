@@ -1,0 +1,201 @@
+//! Error types. One enum per layer; [`Error`] wraps them. Every variant names what failed:
+//! the spec path (`scenes[3].layers[1].src`), the file, or the libav operation.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One problem found in a spec, with the JSON path of the offending value.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SpecIssue {
+    /// JSON path, e.g. `scenes[3].layers[1].src`.
+    pub path: String,
+    /// What is wrong: the value found and what is allowed.
+    pub message: String,
+}
+
+impl fmt::Display for SpecIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// A spec that cannot be rendered.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecError {
+    /// The file could not be read.
+    #[error("cannot read spec {path}: {source}")]
+    Read {
+        /// The spec file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The JSON is malformed or does not match the spec's shape.
+    #[error("{path}: {message}")]
+    Parse {
+        /// JSON path where parsing stopped.
+        path: String,
+        /// serde's description.
+        message: String,
+    },
+    /// The spec parsed but has problems; all of them are listed.
+    #[error("{} problem{} in spec:\n  {}", .0.len(), if .0.len() == 1 { "" } else { "s" },
+        .0.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("\n  "))]
+    Invalid(Vec<SpecIssue>),
+}
+
+impl SpecError {
+    /// The individual problems (one for `Read`/`Parse`).
+    pub fn issues(&self) -> Vec<SpecIssue> {
+        match self {
+            SpecError::Read { path, source } => vec![SpecIssue {
+                path: "$".into(),
+                message: format!("cannot read {}: {source}", path.display()),
+            }],
+            SpecError::Parse { path, message } => vec![SpecIssue {
+                path: path.clone(),
+                message: message.clone(),
+            }],
+            SpecError::Invalid(v) => v.clone(),
+        }
+    }
+}
+
+/// An input file (image, audio) that exists in the spec but cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AssetError {
+    /// One or more assets failed to load; each names its spec path and file.
+    #[error("{} asset{} failed to load:\n  {}", .0.len(), if .0.len() == 1 { "" } else { "s" },
+        .0.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("\n  "))]
+    Load(Vec<SpecIssue>),
+    /// Text could not be laid out.
+    #[error("{path}: {message}")]
+    Text {
+        /// Spec path of the layer.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Encoding or muxing through libav failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// A libav call failed.
+    #[error("libav {op} failed: {source}")]
+    Ffmpeg {
+        /// The operation (`open libx264`, `write_header`, `send_frame`, ...).
+        op: &'static str,
+        /// libav's error.
+        source: ffmpeg_next::Error,
+    },
+    /// A required encoder is not available in this libav build.
+    #[error("encoder {0} is not available in this FFmpeg build (install libavcodec with {0})")]
+    MissingEncoder(&'static str),
+    /// Colour conversion failed.
+    #[error("colour conversion failed: {0}")]
+    Convert(String),
+    /// A failure injected by a test (see `RenderOptions::fault`).
+    #[error("injected encoder failure at frame {0}")]
+    Injected(u64),
+}
+
+impl EncodeError {
+    pub(crate) fn ff(op: &'static str) -> impl FnOnce(ffmpeg_next::Error) -> EncodeError {
+        move |source| EncodeError::Ffmpeg { op, source }
+    }
+}
+
+/// Reading a media file back (probe, frame extraction) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProbeError {
+    /// libav could not open or decode the file.
+    #[error("{path}: libav {op} failed: {source}")]
+    Ffmpeg {
+        /// The file.
+        path: PathBuf,
+        /// The operation.
+        op: &'static str,
+        /// libav's error.
+        source: ffmpeg_next::Error,
+    },
+    /// The file has no stream of the kind asked for.
+    #[error("{path}: no {kind} stream")]
+    NoStream {
+        /// The file.
+        path: PathBuf,
+        /// `video` or `audio`.
+        kind: &'static str,
+    },
+    /// Other I/O.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Any failure of a render.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The spec is invalid.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// An asset could not be loaded.
+    #[error(transparent)]
+    Asset(#[from] AssetError),
+    /// Encoding failed.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// Reading media failed.
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
+    /// A file operation of the render transaction failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The progress callback asked to stop.
+    #[error("render cancelled")]
+    Cancelled,
+    /// A bug: a worker thread panicked.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The process exit code the CLI uses for this error (documented in `--help`):
+    /// 3 invalid spec, 4 asset, 5 encode/IO, 130 cancelled, 1 other.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Spec(_) => 3,
+            Error::Asset(_) => 4,
+            Error::Encode(_) | Error::Io { .. } | Error::Probe(_) => 5,
+            Error::Cancelled => 130,
+            Error::Internal(_) => 1,
+        }
+    }
+
+    pub(crate) fn io(
+        op: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { op, path, source }
+    }
+}
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

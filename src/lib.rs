@@ -1,0 +1,47 @@
+//! # reelsmith
+//!
+//! A local video composition engine: a declarative [`Composition`] (scenes with backgrounds,
+//! text and image layers, audio tracks) becomes a web-ready MP4 (H.264 High yuv420p + AAC-LC,
+//! moov atom first), encoded in-process through libav.
+//!
+//! ```no_run
+//! use reelsmith::{load_spec, render, RenderOptions};
+//! let (comp, base_dir) = load_spec("examples/hello.json".as_ref())?;
+//! let report = render(&comp, &RenderOptions { base_dir, ..RenderOptions::default() })?;
+//! println!("{}", report.table());
+//! # Ok::<(), reelsmith::Error>(())
+//! ```
+//!
+//! ## Stages
+//! `timeline` (validate + resolve into a [`Plan`]) → `assets` (decode, scale, rasterize) →
+//! `audio` (load, resample, mix) → `compose` (draw distinct frames, YUV) ∥ `encode` (x264 +
+//! AAC + MP4) → finalize (atomic rename). Only `pipeline` sequences them.
+//!
+//! ## Limits
+//! Frames up to 7680x4320 (even sizes), 1..=120 fps, videos up to 4 hours. Pictures: PNG and
+//! JPEG up to 16384 px per side. Audio: WAV (PCM or float, mono or stereo, any rate).
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod assets;
+pub mod audio;
+pub mod compose;
+pub mod encode;
+pub mod error;
+pub mod pipeline;
+pub mod probe;
+pub mod raster;
+pub mod report;
+pub mod spec;
+pub mod text;
+pub mod timeline;
+pub mod workspace;
+
+pub use error::{Error, Result, SpecError, SpecIssue};
+pub use pipeline::{
+    load_spec, output_path, render, render_with_progress, validate, NoProgress, Progress,
+    RenderOptions,
+};
+pub use report::{RenderReport, StageId};
+pub use spec::Composition;
+pub use timeline::Plan;

@@ -1,0 +1,364 @@
+//! The `reelsmith` command line. Thin: parses arguments, calls the library, prints results.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use reelsmith::spec::Quality;
+use reelsmith::{Composition, Error, Progress, RenderOptions, StageId};
+
+const EXIT_HELP: &str = "\
+Exit codes: 0 success, 1 internal error, 2 bad command line, 3 invalid spec,
+4 unusable asset (image, audio), 5 encode or file error, 130 cancelled (Ctrl-C).
+Errors go to stderr; with --json, results go to stdout as JSON.";
+
+/// Render declarative compositions (scenes, text, pictures, audio) to web-ready MP4.
+///
+/// A spec is a JSON file: `reelsmith schema` prints its JSON Schema, and examples/ has
+/// samples. Relative asset paths in a spec are resolved against the spec's folder.
+#[derive(Parser, Debug)]
+#[command(name = "reelsmith", version, after_help = EXIT_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Render a spec to an MP4 (H.264 High + AAC-LC, faststart).
+    ///
+    /// The output appears only when complete: on any failure or Ctrl-C nothing is left at the
+    /// output path (an existing file there is kept) and temporary files are removed.
+    #[command(
+        after_help = "Example:\n  reelsmith render examples/hello.json -o hello.mp4 --report hello.json"
+    )]
+    Render {
+        /// The composition spec (JSON).
+        spec: PathBuf,
+        /// Output file. Default: the spec's output.path, else <media-root>/videos/<spec name>.mp4.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Also write the timing report as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Override the spec's quality: fast (x264 veryfast, CRF 23), standard (faster, CRF 20),
+        /// high (slow, CRF 18).
+        #[arg(long, value_enum)]
+        quality: Option<QualityArg>,
+        /// Keep the render's temporary folder under <media-root>/assets/temp for inspection.
+        #[arg(long)]
+        keep_temp: bool,
+        /// Storage root (videos/, assets/temp/).
+        #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
+        media_root: PathBuf,
+        /// Worker threads for composition (0 = one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// No progress bar.
+        #[arg(short, long)]
+        quiet: bool,
+        /// Print the report as JSON on stdout instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a spec and every asset it uses, without rendering. Lists all problems at once.
+    Validate {
+        /// The composition spec (JSON).
+        spec: PathBuf,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of the spec format.
+    Schema,
+    /// Show a media file's streams, codecs, duration and frame count (read through libav).
+    Probe {
+        /// Any file libav reads.
+        file: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save one decoded video frame as PNG: the quickest way to look at a render.
+    Frame {
+        /// A video file.
+        file: PathBuf,
+        /// Time in seconds; the frame showing at that time is saved.
+        #[arg(long, conflicts_with = "index")]
+        at: Option<f64>,
+        /// Frame number (0-based).
+        #[arg(long)]
+        index: Option<u64>,
+        /// PNG to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// List the bundled font families that specs may name.
+    Fonts,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum QualityArg {
+    Fast,
+    Standard,
+    High,
+}
+
+impl From<QualityArg> for Quality {
+    fn from(q: QualityArg) -> Quality {
+        match q {
+            QualityArg::Fast => Quality::Fast,
+            QualityArg::Standard => Quality::Standard,
+            QualityArg::High => Quality::High,
+        }
+    }
+}
+
+/// Draws a progress bar (frames/s, ETA) on stderr and turns Ctrl-C into cancellation.
+struct CliProgress {
+    bar: ProgressBar,
+    interrupted: Arc<AtomicBool>,
+}
+
+impl Progress for CliProgress {
+    fn stage(&mut self, stage: StageId) {
+        self.bar.set_message(stage.as_str());
+    }
+
+    fn frames(&mut self, done: u64, total: u64) -> bool {
+        if self.bar.length() != Some(total) {
+            self.bar.set_length(total);
+            self.bar.reset_eta();
+        }
+        self.bar.set_position(done);
+        !self.interrupted.load(Ordering::SeqCst)
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("REELSMITH_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+fn load(spec: &Path, media_root: PathBuf) -> Result<(Composition, RenderOptions), Error> {
+    let (comp, base_dir) = reelsmith::load_spec(spec)?;
+    let output_name = spec.file_stem().map_or_else(
+        || "output".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    Ok((
+        comp,
+        RenderOptions {
+            base_dir,
+            media_root,
+            output_name,
+            ..RenderOptions::default()
+        },
+    ))
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
+    std::fs::write(path, text + "\n").map_err(|source| Error::Io {
+        op: "write",
+        path: path.into(),
+        source,
+    })
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Render {
+            spec,
+            output,
+            report,
+            quality,
+            keep_temp,
+            media_root,
+            threads,
+            quiet,
+            json,
+        } => {
+            let (comp, mut opts) = load(&spec, media_root)?;
+            opts.output = output;
+            opts.quality = quality.map(Into::into);
+            opts.keep_temp = keep_temp;
+            opts.threads = threads;
+            let interrupted = Arc::new(AtomicBool::new(false));
+            {
+                let flag = interrupted.clone();
+                // If a handler cannot be installed, Ctrl-C still kills us and the next run
+                // sweeps the leftovers; rendering need not fail for that.
+                let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+            }
+            let bar = if quiet {
+                ProgressBar::hidden()
+            } else {
+                let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+                b.set_style(
+                    ProgressStyle::with_template(
+                        "{msg:9} [{bar:40.cyan/blue}] {pos}/{len} frames  {per_sec}  ETA {eta}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                b
+            };
+            let mut progress = CliProgress {
+                bar: bar.clone(),
+                interrupted,
+            };
+            let result = reelsmith::render_with_progress(&comp, &opts, &mut progress);
+            bar.finish_and_clear();
+            let rep = result?;
+            if let Some(path) = report {
+                write_json(&path, &rep)?;
+            }
+            if json {
+                print_json(&rep)?;
+            } else {
+                print!("{}", rep.table());
+                println!("wrote {}", rep.output.display());
+            }
+            Ok(())
+        }
+        Command::Validate { spec, json } => {
+            let (comp, opts) = load(&spec, PathBuf::from("media"))?;
+            let summary = reelsmith::validate(&comp, &opts)?;
+            if json {
+                print_json(&summary)?;
+            } else {
+                println!(
+                    "ok: {} scenes, {} frames ({:.2} s) at {}x{} {} fps, {} audio tracks, {} distinct pictures",
+                    summary.scenes,
+                    summary.frames,
+                    summary.duration_s,
+                    summary.width,
+                    summary.height,
+                    summary.fps,
+                    summary.tracks,
+                    summary.unique_frames
+                );
+            }
+            Ok(())
+        }
+        Command::Schema => print_json(&Composition::json_schema()),
+        Command::Probe { file, json } => {
+            let info = reelsmith::probe::probe(&file)?;
+            if json {
+                return print_json(&info);
+            }
+            println!(
+                "{}: {} ({:.3} s, {} bytes, {} bit/s)",
+                file.display(),
+                info.format,
+                info.duration_s,
+                info.size_bytes,
+                info.bit_rate
+            );
+            if let Some(fs) = info.faststart {
+                println!(
+                    "  faststart (moov before mdat): {}",
+                    if fs { "yes" } else { "no" }
+                );
+            }
+            for s in &info.streams {
+                let profile = s.profile.as_deref().unwrap_or("-");
+                match s.kind.as_str() {
+                    "video" => println!(
+                        "  #{} video: {} ({profile}) {}x{} {} {:.3} fps, {} frames, start {:.3} s, {:.3} s, colour {}",
+                        s.index,
+                        s.codec,
+                        s.width.unwrap_or(0),
+                        s.height.unwrap_or(0),
+                        s.pix_fmt.as_deref().unwrap_or("?"),
+                        s.fps.unwrap_or(0.0),
+                        s.packets,
+                        s.start_s,
+                        s.duration_s,
+                        s.color_space.as_deref().unwrap_or("?")
+                    ),
+                    "audio" => println!(
+                        "  #{} audio: {} ({profile}) {} Hz, {} ch, {} packets, start {:.3} s, {:.3} s",
+                        s.index,
+                        s.codec,
+                        s.sample_rate.unwrap_or(0),
+                        s.channels.unwrap_or(0),
+                        s.packets,
+                        s.start_s,
+                        s.duration_s
+                    ),
+                    other => println!("  #{} {other}: {}", s.index, s.codec),
+                }
+            }
+            Ok(())
+        }
+        Command::Frame {
+            file,
+            at,
+            index,
+            output,
+        } => {
+            let target = match (at, index) {
+                (_, Some(i)) => i,
+                (Some(t), None) => {
+                    let info = reelsmith::probe::probe(&file)?;
+                    let fps = info.stream("video").and_then(|s| s.fps).unwrap_or(30.0);
+                    (t.max(0.0) * fps).floor() as u64
+                }
+                (None, None) => 0,
+            };
+            let mut saved = None;
+            let n = reelsmith::probe::decode_video(&file, |i, rgb| {
+                if i == target {
+                    saved = Some(rgb.save(&output).map_err(|e| e.to_string()));
+                    return false;
+                }
+                true
+            })?;
+            match saved {
+                Some(Ok(())) => {
+                    println!("wrote frame {target} to {}", output.display());
+                    Ok(())
+                }
+                Some(Err(e)) => Err(Error::Io {
+                    op: "write",
+                    path: output,
+                    source: std::io::Error::other(e),
+                }),
+                None => Err(Error::Io {
+                    op: "read frame",
+                    path: file,
+                    source: std::io::Error::other(format!(
+                        "frame {target} is past the end ({n} frames)"
+                    )),
+                }),
+            }
+        }
+        Command::Fonts => {
+            for f in reelsmith::text::font_families() {
+                println!("{f}");
+            }
+            Ok(())
+        }
+    }
+}

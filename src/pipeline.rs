@@ -1,0 +1,497 @@
+//! The only sequencer: validate → prepare → mix → compose ∥ encode → finalize.
+//!
+//! Stages are plain functions in their own modules; this driver times them, runs compose and
+//! encode concurrently (composition on a rayon pool, one encoder thread, joined by a bounded
+//! ordered channel), reports progress, honours cancellation and owns the render transaction.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
+
+use crate::assets::{self, Prepared};
+use crate::audio::{self, Mixed};
+use crate::compose::{self, ComposedSpan};
+use crate::encode::{EncodeStats, Encoder, EncoderConfig};
+use crate::error::{Error, SpecError};
+use crate::report::{peak_rss_bytes, RenderReport, StageId, StageReport};
+use crate::spec::{Composition, Quality};
+use crate::text;
+use crate::timeline::{self, Plan, ResolveContext};
+use crate::workspace::{self, Workspace};
+
+/// How to render. Plain data; every field has a default.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// Output file. Wins over the spec's `output.path`. Default: none (spec path, else
+    /// `<media_root>/videos/<output_name>.mp4`).
+    pub output: Option<PathBuf>,
+    /// File stem used for the default output path. Default: `"composition"`.
+    pub output_name: String,
+    /// Folder that relative asset paths in the spec are resolved against. Default: `.`.
+    pub base_dir: PathBuf,
+    /// Storage root: temp files go to `<media_root>/assets/temp/`, default outputs to
+    /// `<media_root>/videos/`. Default: `media`.
+    pub media_root: PathBuf,
+    /// Overrides the spec's `output.quality`. Default: none.
+    pub quality: Option<Quality>,
+    /// Keep the render's temp folder after it ends (for debugging). Default: false.
+    pub keep_temp: bool,
+    /// Worker threads for preparing and composing; 0 = one per core. Default: 0.
+    pub threads: usize,
+    /// Fault injection for tests of the failure paths. Default: none.
+    #[doc(hidden)]
+    pub fault: Option<Fault>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            output: None,
+            output_name: "composition".into(),
+            base_dir: PathBuf::from("."),
+            media_root: PathBuf::from("media"),
+            quality: None,
+            keep_temp: false,
+            threads: 0,
+            fault: None,
+        }
+    }
+}
+
+impl RenderOptions {
+    /// `<media_root>/assets/temp`.
+    pub fn temp_root(&self) -> PathBuf {
+        self.media_root.join("assets").join("temp")
+    }
+}
+
+/// Failures injected on purpose by tests.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The encoder fails when it reaches this frame.
+    EncodeAtFrame(u64),
+    /// Composition panics when it reaches the span starting at or after this frame.
+    PanicAtFrame(u64),
+}
+
+/// Receives progress. Called on the thread that called [`render_with_progress`].
+pub trait Progress {
+    /// A stage begins.
+    fn stage(&mut self, _stage: StageId) {}
+    /// `done` of `total` frames are encoded. Return false to cancel the render.
+    fn frames(&mut self, _done: u64, _total: u64) -> bool {
+        true
+    }
+}
+
+/// Progress that reports nothing and never cancels.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Reads and parses a spec file. Returns the composition and the folder its relative asset
+/// paths are resolved against.
+///
+/// # Errors
+/// [`SpecError::Read`] or [`SpecError::Parse`].
+pub fn load_spec(path: &Path) -> Result<(Composition, PathBuf), SpecError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let comp = Composition::from_json(&text)?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Ok((comp, dir.to_path_buf()))
+}
+
+/// Resolves the spec into a plan (all spec problems at once).
+///
+/// # Errors
+/// [`SpecError::Invalid`].
+pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError> {
+    let families = text::font_families();
+    let mut plan = timeline::resolve(
+        comp,
+        &ResolveContext {
+            base_dir: &opts.base_dir,
+            font_families: &families,
+        },
+    )?;
+    if let Some(q) = opts.quality {
+        plan.quality = q;
+    }
+    Ok(plan)
+}
+
+/// What `validate` found: the spec is renderable.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ValidationSummary {
+    /// Scenes.
+    pub scenes: usize,
+    /// Video frames.
+    pub frames: u64,
+    /// Seconds.
+    pub duration_s: f64,
+    /// Frame size.
+    pub width: u32,
+    /// Frame size.
+    pub height: u32,
+    /// Frame rate.
+    pub fps: f64,
+    /// Audio tracks.
+    pub tracks: usize,
+    /// Distinct pictures (frames that must be composed; the rest repeat them).
+    pub unique_frames: usize,
+}
+
+/// Checks everything a render would, without drawing or encoding: the spec, then every asset
+/// (pictures decoded, text laid out, audio loaded).
+///
+/// # Errors
+/// [`Error::Spec`] or [`Error::Asset`] listing every problem.
+pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSummary, Error> {
+    let plan = plan(comp, opts)?;
+    assets::prepare(&plan)?;
+    audio::mix(&plan)?;
+    Ok(ValidationSummary {
+        scenes: plan.scenes.len(),
+        frames: plan.total_frames,
+        duration_s: plan.duration_s(),
+        width: plan.width,
+        height: plan.height,
+        fps: plan.fps.as_f64(),
+        tracks: plan.tracks.len(),
+        unique_frames: plan.spans().len(),
+    })
+}
+
+/// Renders `comp` to an MP4. See [`render_with_progress`].
+///
+/// # Errors
+/// See [`render_with_progress`].
+pub fn render(comp: &Composition, opts: &RenderOptions) -> Result<RenderReport, Error> {
+    render_with_progress(comp, opts, &mut NoProgress)
+}
+
+/// Where the output goes: options, else the spec, else the media root.
+pub fn output_path(comp: &Composition, opts: &RenderOptions) -> PathBuf {
+    opts.output
+        .clone()
+        .or_else(|| comp.output.path.as_ref().map(PathBuf::from))
+        .unwrap_or_else(|| {
+            opts.media_root
+                .join("videos")
+                .join(format!("{}.mp4", opts.output_name))
+        })
+}
+
+/// Renders `comp` to an MP4, reporting progress to `progress` (which can cancel).
+///
+/// The render is a transaction: on any error, cancellation or panic no file appears at the
+/// output path (an existing one is left as it was) and every temporary file is removed.
+///
+/// # Errors
+/// [`Error::Spec`] / [`Error::Asset`] for bad input (before any frame is drawn),
+/// [`Error::Encode`] / [`Error::Io`] for output problems, [`Error::Cancelled`].
+pub fn render_with_progress(
+    comp: &Composition,
+    opts: &RenderOptions,
+    progress: &mut dyn Progress,
+) -> Result<RenderReport, Error> {
+    let t_start = Instant::now();
+    let mut stages = Vec::new();
+    let temp_root = opts.temp_root();
+    workspace::sweep(&temp_root)?;
+
+    progress.stage(StageId::Validate);
+    let t = Instant::now();
+    let plan = plan(comp, opts)?;
+    let spans = plan.spans();
+    stages.push(StageReport::new(
+        StageId::Validate,
+        t,
+        spans.len() as u64,
+        0,
+    ));
+
+    let output = output_path(comp, opts);
+    if output.is_dir() {
+        return Err(Error::Io {
+            op: "write output",
+            path: output,
+            source: std::io::Error::other("is a folder"),
+        });
+    }
+    let mut ws = Workspace::create(&temp_root, opts.keep_temp)?;
+    let partial = ws.partial_output(&output)?;
+
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("reelsmith-compose-{i}"))
+        .build()
+        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+
+    progress.stage(StageId::Prepare);
+    let t = Instant::now();
+    let prepared = pool.install(|| assets::prepare(&plan))?;
+    stages.push(StageReport::new(
+        StageId::Prepare,
+        t,
+        (prepared.images_decoded + prepared.texts_rasterized) as u64,
+        prepared.bytes,
+    ));
+
+    progress.stage(StageId::Mix);
+    let t = Instant::now();
+    let mixed = pool.install(|| audio::mix(&plan))?;
+    stages.push(StageReport::new(
+        StageId::Mix,
+        t,
+        plan.total_samples,
+        mixed.pcm.samples.len() as u64 * 4,
+    ));
+
+    progress.stage(StageId::Compose);
+    let cfg = EncoderConfig {
+        width: plan.width,
+        height: plan.height,
+        fps: plan.fps,
+        preset: plan.quality.x264_preset(),
+        crf: plan.quality.x264_crf(),
+        audio_bitrate: plan.audio_bitrate_kbps as usize * 1000,
+        fail_at_frame: match opts.fault {
+            Some(Fault::EncodeAtFrame(n)) => Some(n),
+            _ => None,
+        },
+    };
+    let run = ComposeEncode {
+        plan: &plan,
+        prepared: &prepared,
+        mixed: &mixed,
+        spans: &spans,
+        pool: &pool,
+        batch: threads * 2,
+        panic_at: match opts.fault {
+            Some(Fault::PanicAtFrame(n)) => Some(n),
+            _ => None,
+        },
+    };
+    let (compose_stats, encode_stats) = run.run(&partial, &cfg, progress)?;
+    stages.push(StageReport {
+        stage: StageId::Compose,
+        wall_s: compose_stats.busy.as_secs_f64(),
+        frames: compose_stats.pictures,
+        bytes: compose_stats.bytes,
+        note: Some("overlaps encode; frames = distinct pictures composed".into()),
+    });
+    stages.push(StageReport {
+        stage: StageId::Encode,
+        wall_s: compose_stats.encode_busy.as_secs_f64(),
+        frames: encode_stats.frames,
+        bytes: encode_stats.video_bytes + encode_stats.audio_bytes,
+        note: Some(format!(
+            "libx264 {} crf {} + aac {} kbit/s; overlaps compose",
+            cfg.preset, cfg.crf, plan.audio_bitrate_kbps
+        )),
+    });
+
+    progress.stage(StageId::Finalize);
+    let t = Instant::now();
+    let output_bytes = ws.commit(&output)?;
+    stages.push(StageReport::new(StageId::Finalize, t, 1, output_bytes));
+
+    let wall = t_start.elapsed().as_secs_f64();
+    Ok(RenderReport {
+        output,
+        width: plan.width,
+        height: plan.height,
+        fps: plan.fps.as_f64(),
+        frames: plan.total_frames,
+        duration_s: plan.duration_s(),
+        unique_frames: spans.len() as u64,
+        quality: plan.quality.as_str().into(),
+        wall_s: wall,
+        realtime_factor: if wall > 0.0 {
+            plan.duration_s() / wall
+        } else {
+            0.0
+        },
+        output_bytes,
+        peak_rss_bytes: peak_rss_bytes(),
+        audio_peak_dbfs: 20.0 * f64::from(mixed.peak.max(1e-9)).log10(),
+        audio_clamped_samples: mixed.limited_samples,
+        threads,
+        stages,
+    })
+}
+
+#[derive(Debug, Default)]
+struct ComposeStats {
+    busy: Duration,
+    encode_busy: Duration,
+    pictures: u64,
+    bytes: u64,
+}
+
+struct ComposeEncode<'a> {
+    plan: &'a Plan,
+    prepared: &'a Prepared,
+    mixed: &'a Mixed,
+    spans: &'a [timeline::Span],
+    pool: &'a rayon::ThreadPool,
+    batch: usize,
+    panic_at: Option<u64>,
+}
+
+/// Sets the flag if dropped while unwinding from a panic, so the other threads stop promptly
+/// instead of finishing a render that will be thrown away.
+struct CancelOnPanic<'a>(&'a AtomicBool);
+impl Drop for CancelOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+impl ComposeEncode<'_> {
+    fn run(
+        &self,
+        out: &Path,
+        cfg: &EncoderConfig,
+        progress: &mut dyn Progress,
+    ) -> Result<(ComposeStats, EncodeStats), Error> {
+        let total = self.plan.total_frames;
+        let cancel = AtomicBool::new(false);
+        let encoded = AtomicU64::new(0);
+        let (tx, rx) = sync_channel::<ComposedSpan>(8);
+        std::thread::scope(|s| {
+            let stop = CancelOnPanic(&cancel);
+            let producer = std::thread::Builder::new()
+                .name("reelsmith-compose".into())
+                .spawn_scoped(s, || -> Result<ComposeStats, Error> {
+                    let _stop = CancelOnPanic(&cancel);
+                    let tx = tx;
+                    let mut stats = ComposeStats::default();
+                    for chunk in self.spans.chunks(self.batch.max(1)) {
+                        if cancel.load(Ordering::SeqCst) {
+                            return Err(Error::Cancelled);
+                        }
+                        if let (Some(at), Some(last)) = (self.panic_at, chunk.last()) {
+                            if last.start + last.len > at {
+                                panic!("injected compose panic at frame {at}");
+                            }
+                        }
+                        let t = Instant::now();
+                        let pics = self
+                            .pool
+                            .install(|| compose::compose_batch(self.plan, self.prepared, chunk))?;
+                        stats.busy += t.elapsed();
+                        for p in pics {
+                            stats.pictures += 1;
+                            stats.bytes +=
+                                (p.frame.y.len() + p.frame.u.len() + p.frame.v.len()) as u64;
+                            if tx.send(p).is_err() {
+                                // The encoder stopped; its result says why.
+                                return Ok(stats);
+                            }
+                        }
+                    }
+                    Ok(stats)
+                })
+                .map_err(|e| Error::Internal(format!("spawn compose thread: {e}")))?;
+            let encoder = std::thread::Builder::new()
+                .name("reelsmith-encode".into())
+                .spawn_scoped(s, || -> Result<(EncodeStats, Duration), Error> {
+                    let _stop = CancelOnPanic(&cancel);
+                    let t = Instant::now();
+                    let mut busy = Duration::ZERO;
+                    let mut enc = Encoder::create(out, cfg)?;
+                    busy += t.elapsed();
+                    for pic in rx {
+                        if cancel.load(Ordering::SeqCst) {
+                            return Err(Error::Cancelled);
+                        }
+                        let t = Instant::now();
+                        enc.push(&pic.frame, pic.span.len, &self.mixed.pcm, |n| {
+                            encoded.store(n, Ordering::Relaxed)
+                        })?;
+                        busy += t.elapsed();
+                    }
+                    if enc.frames() != total {
+                        // The producer stopped early (error, cancel): no trailer, no output.
+                        return Err(Error::Cancelled);
+                    }
+                    let t = Instant::now();
+                    let stats = enc.finish(&self.mixed.pcm, self.plan.total_samples)?;
+                    busy += t.elapsed();
+                    Ok((stats, busy))
+                })
+                .map_err(|e| Error::Internal(format!("spawn encode thread: {e}")))?;
+
+            let mut cancelled = false;
+            loop {
+                let done = encoded.load(Ordering::Relaxed);
+                if !cancelled && !progress.frames(done, total) {
+                    cancelled = true;
+                    cancel.store(true, Ordering::SeqCst);
+                }
+                if producer.is_finished() && encoder.is_finished() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(40));
+            }
+            let p = producer.join();
+            let e = encoder.join();
+            drop(stop);
+            if cancelled {
+                return Err(Error::Cancelled);
+            }
+            // The first real cause wins: a producer error explains an incomplete encode.
+            let compose_stats = match p {
+                Ok(Ok(stats)) => stats,
+                Ok(Err(err)) => return Err(err),
+                Err(panic) => {
+                    return Err(Error::Internal(format!(
+                        "compose panicked: {}",
+                        panic_message(&*panic)
+                    )))
+                }
+            };
+            match e {
+                Ok(Ok((stats, busy))) => {
+                    progress.frames(stats.frames, total);
+                    Ok((
+                        ComposeStats {
+                            encode_busy: busy,
+                            ..compose_stats
+                        },
+                        stats,
+                    ))
+                }
+                Ok(Err(err)) => Err(err),
+                Err(panic) => Err(Error::Internal(format!(
+                    "encoder panicked: {}",
+                    panic_message(&*panic)
+                ))),
+            }
+        })
+    }
+}

@@ -1,0 +1,447 @@
+//! Reading media back, in-process through libav: stream facts (`reelsmith probe`), decoded
+//! video frames as RGB (`reelsmith frame`, tests) and decoded audio as f32 (tests, levels).
+
+use std::path::{Path, PathBuf};
+
+use ff::{format, media};
+use ffmpeg_next as ff;
+use yuvutils_rs::{yuv420_to_rgb, YuvPlanarImage, YuvRange, YuvStandardMatrix};
+
+use crate::error::ProbeError;
+
+/// Facts about a media file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProbeInfo {
+    /// The file.
+    pub path: PathBuf,
+    /// Container format names, e.g. `mov,mp4,m4a,3gp,3g2,mj2`.
+    pub format: String,
+    /// Container duration in seconds.
+    pub duration_s: f64,
+    /// File size.
+    pub size_bytes: u64,
+    /// Overall bitrate, bit/s.
+    pub bit_rate: i64,
+    /// MP4/MOV only: the `moov` atom comes before `mdat`, so playback can start before the
+    /// whole file has downloaded.
+    pub faststart: Option<bool>,
+    /// The streams.
+    pub streams: Vec<StreamInfo>,
+}
+
+/// Facts about one stream.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StreamInfo {
+    /// Stream index.
+    pub index: usize,
+    /// `video`, `audio` or another libav media type.
+    pub kind: String,
+    /// Codec name, e.g. `h264`, `aac`.
+    pub codec: String,
+    /// Codec profile, e.g. `High`, `LC`.
+    pub profile: Option<String>,
+    /// Start time in seconds.
+    pub start_s: f64,
+    /// Duration in seconds.
+    pub duration_s: f64,
+    /// Packets counted by reading the whole stream (for video: frames).
+    pub packets: u64,
+    /// Video width.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// Video height.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Pixel format, e.g. `yuv420p`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pix_fmt: Option<String>,
+    /// Average frame rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fps: Option<f64>,
+    /// Colour matrix, e.g. `BT709`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub color_space: Option<String>,
+    /// Audio sample rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_rate: Option<u32>,
+    /// Audio channels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u16>,
+}
+
+impl ProbeInfo {
+    /// The first stream of `kind` (`"video"`, `"audio"`).
+    pub fn stream(&self, kind: &str) -> Option<&StreamInfo> {
+        self.streams.iter().find(|s| s.kind == kind)
+    }
+}
+
+fn open(path: &Path) -> Result<format::context::Input, ProbeError> {
+    crate::encode::init().map_err(|_| ProbeError::Io {
+        path: path.into(),
+        source: std::io::Error::other("libav failed to initialize"),
+    })?;
+    format::input(path).map_err(|source| ProbeError::Ffmpeg {
+        path: path.into(),
+        op: "open",
+        source,
+    })
+}
+
+fn seconds(ts: i64, tb: ff::Rational) -> f64 {
+    if ts == ff::ffi::AV_NOPTS_VALUE {
+        return 0.0;
+    }
+    ts as f64 * f64::from(tb)
+}
+
+/// `H264(High)` → `High`.
+fn profile_name(p: ff::codec::Profile) -> Option<String> {
+    let s = format!("{p:?}");
+    if s == "Unknown" || s == "Reserved" {
+        return None;
+    }
+    Some(match (s.find('('), s.rfind(')')) {
+        (Some(a), Some(b)) if b > a => s[a + 1..b].to_string(),
+        _ => s,
+    })
+}
+
+/// Reads a file's container and stream facts (counting every packet).
+///
+/// # Errors
+/// [`ProbeError`] if libav cannot open or read it.
+pub fn probe(path: &Path) -> Result<ProbeInfo, ProbeError> {
+    let mut ictx = open(path)?;
+    let size_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut streams = Vec::new();
+    for st in ictx.streams() {
+        let params = st.parameters();
+        let kind = match params.medium() {
+            media::Type::Video => "video".to_string(),
+            media::Type::Audio => "audio".to_string(),
+            other => format!("{other:?}").to_lowercase(),
+        };
+        let ctx =
+            ff::codec::context::Context::from_parameters(params.clone()).map_err(|source| {
+                ProbeError::Ffmpeg {
+                    path: path.into(),
+                    op: "read stream parameters",
+                    source,
+                }
+            })?;
+        let codec = ff::codec::decoder::find(params.id())
+            .map(|c| c.name().to_string())
+            .unwrap_or_else(|| format!("{:?}", params.id()).to_lowercase());
+        let tb = st.time_base();
+        let mut info = StreamInfo {
+            index: st.index(),
+            kind: kind.clone(),
+            codec,
+            start_s: seconds(st.start_time(), tb),
+            duration_s: seconds(st.duration(), tb),
+            ..StreamInfo::default()
+        };
+        if let Ok(dec) = ctx.decoder().open_as(ff::codec::decoder::find(params.id())) {
+            info.profile = profile_name(dec.profile());
+            match params.medium() {
+                media::Type::Video => {
+                    if let Ok(v) = dec.video() {
+                        info.width = Some(v.width());
+                        info.height = Some(v.height());
+                        info.pix_fmt = v.format().descriptor().map(|d| d.name().to_string());
+                        info.color_space = Some(format!("{:?}", v.color_space()));
+                        let r = st.avg_frame_rate();
+                        if r.denominator() != 0 {
+                            info.fps = Some(f64::from(r));
+                        }
+                    }
+                }
+                media::Type::Audio => {
+                    if let Ok(a) = dec.audio() {
+                        info.sample_rate = Some(a.rate());
+                        info.channels = Some(a.channels());
+                    }
+                }
+                _ => {}
+            }
+        }
+        streams.push(info);
+    }
+    for (st, _packet) in ictx.packets() {
+        if let Some(s) = streams.get_mut(st.index()) {
+            s.packets += 1;
+        }
+    }
+    let faststart = if ictx.format().name().contains("mp4") {
+        Some(moov_before_mdat(path))
+    } else {
+        None
+    };
+    Ok(ProbeInfo {
+        path: path.into(),
+        format: ictx.format().name().to_string(),
+        duration_s: ictx.duration() as f64 / f64::from(ff::ffi::AV_TIME_BASE),
+        size_bytes,
+        bit_rate: ictx.bit_rate(),
+        faststart,
+        streams,
+    })
+}
+
+/// Walks the top-level MP4 boxes: true if `moov` comes before `mdat`.
+fn moov_before_mdat(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut pos = 0u64;
+    while pos + 8 <= len {
+        let mut h = [0u8; 16];
+        if f.seek(SeekFrom::Start(pos)).is_err() || f.read_exact(&mut h[..8]).is_err() {
+            return false;
+        }
+        let mut size = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
+        match &h[4..8] {
+            b"moov" => return true,
+            b"mdat" => return false,
+            _ => {}
+        }
+        if size == 1 {
+            if f.read_exact(&mut h[8..16]).is_err() {
+                return false;
+            }
+            size = u64::from_be_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]);
+        }
+        if size < 8 {
+            return false;
+        }
+        pos += size;
+    }
+    false
+}
+
+/// An RGB picture decoded from a video.
+pub type RgbFrame = image::RgbImage;
+
+/// Decodes every video frame in order and hands it to `f` as RGB (BT.709 for HD and BT.601
+/// for SD unless tagged otherwise). `f` returns false to stop. Returns the number of frames
+/// decoded.
+///
+/// # Errors
+/// [`ProbeError`] if the file cannot be opened or decoded.
+pub fn decode_video(
+    path: &Path,
+    mut f: impl FnMut(u64, &RgbFrame) -> bool,
+) -> Result<u64, ProbeError> {
+    let mut ictx = open(path)?;
+    let err = |op: &'static str| {
+        let path = path.to_path_buf();
+        move |source| ProbeError::Ffmpeg { path, op, source }
+    };
+    let st = ictx
+        .streams()
+        .best(media::Type::Video)
+        .ok_or(ProbeError::NoStream {
+            path: path.into(),
+            kind: "video",
+        })?;
+    let index = st.index();
+    let mut dec = ff::codec::context::Context::from_parameters(st.parameters())
+        .map_err(err("read stream parameters"))?
+        .decoder()
+        .video()
+        .map_err(err("open video decoder"))?;
+    let mut n = 0u64;
+    let mut frame = ff::frame::Video::empty();
+    let mut scaler: Option<ff::software::scaling::Context> = None;
+    let mut go_on = true;
+    let mut handle =
+        |dec: &mut ff::decoder::Video, n: &mut u64, go_on: &mut bool| -> Result<(), ProbeError> {
+            while *go_on && dec.receive_frame(&mut frame).is_ok() {
+                let rgb = to_rgb(&frame, &mut scaler).map_err(err("convert frame"))?;
+                *go_on = f(*n, &rgb);
+                *n += 1;
+            }
+            Ok(())
+        };
+    for (s, packet) in ictx.packets() {
+        if !go_on {
+            break;
+        }
+        if s.index() != index {
+            continue;
+        }
+        dec.send_packet(&packet)
+            .map_err(err("decode video packet"))?;
+        handle(&mut dec, &mut n, &mut go_on)?;
+    }
+    if go_on {
+        dec.send_eof().map_err(err("flush video decoder"))?;
+        handle(&mut dec, &mut n, &mut go_on)?;
+    }
+    Ok(n)
+}
+
+fn to_rgb(
+    frame: &ff::frame::Video,
+    scaler: &mut Option<ff::software::scaling::Context>,
+) -> Result<RgbFrame, ff::Error> {
+    let (w, h) = (frame.width(), frame.height());
+    let mut out = image::RgbImage::new(w, h);
+    if frame.format() == format::Pixel::YUV420P {
+        let matrix = match frame.color_space() {
+            ff::color::Space::BT709 => YuvStandardMatrix::Bt709,
+            ff::color::Space::BT470BG | ff::color::Space::SMPTE170M => YuvStandardMatrix::Bt601,
+            _ if h >= 720 => YuvStandardMatrix::Bt709,
+            _ => YuvStandardMatrix::Bt601,
+        };
+        let range = if frame.color_range() == ff::color::Range::JPEG {
+            YuvRange::Full
+        } else {
+            YuvRange::Limited
+        };
+        let img = YuvPlanarImage {
+            y_plane: frame.data(0),
+            y_stride: frame.stride(0) as u32,
+            u_plane: frame.data(1),
+            u_stride: frame.stride(1) as u32,
+            v_plane: frame.data(2),
+            v_stride: frame.stride(2) as u32,
+            width: w,
+            height: h,
+        };
+        yuv420_to_rgb(&img, &mut out, w * 3, range, matrix).map_err(|_| ff::Error::InvalidData)?;
+        return Ok(out);
+    }
+    let sc = match scaler {
+        Some(s) => s,
+        None => scaler.insert(ff::software::scaling::Context::get(
+            frame.format(),
+            w,
+            h,
+            format::Pixel::RGB24,
+            w,
+            h,
+            ff::software::scaling::Flags::BILINEAR,
+        )?),
+    };
+    let mut rgb = ff::frame::Video::empty();
+    sc.run(frame, &mut rgb)?;
+    let stride = rgb.stride(0);
+    for y in 0..h as usize {
+        let row = &rgb.data(0)[y * stride..y * stride + w as usize * 3];
+        out.as_mut()[y * w as usize * 3..(y + 1) * w as usize * 3].copy_from_slice(row);
+    }
+    Ok(out)
+}
+
+/// Decoded audio: interleaved f32.
+#[derive(Debug, Clone)]
+pub struct DecodedAudio {
+    /// Sample rate.
+    pub rate: u32,
+    /// Channels.
+    pub channels: u16,
+    /// Interleaved samples.
+    pub samples: Vec<f32>,
+    /// Presentation time of the first decoded sample, seconds (after edit lists).
+    pub start_s: f64,
+}
+
+/// Decodes the best audio stream to interleaved f32.
+///
+/// # Errors
+/// [`ProbeError`] if the file cannot be opened or decoded.
+pub fn decode_audio(path: &Path) -> Result<DecodedAudio, ProbeError> {
+    let mut ictx = open(path)?;
+    let err = |op: &'static str| {
+        let path = path.to_path_buf();
+        move |source| ProbeError::Ffmpeg { path, op, source }
+    };
+    let st = ictx
+        .streams()
+        .best(media::Type::Audio)
+        .ok_or(ProbeError::NoStream {
+            path: path.into(),
+            kind: "audio",
+        })?;
+    let index = st.index();
+    let tb = st.time_base();
+    let mut dec = ff::codec::context::Context::from_parameters(st.parameters())
+        .map_err(err("read stream parameters"))?
+        .decoder()
+        .audio()
+        .map_err(err("open audio decoder"))?;
+    let mut out = DecodedAudio {
+        rate: dec.rate(),
+        channels: dec.channels(),
+        samples: Vec::new(),
+        start_s: f64::NAN,
+    };
+    let mut frame = ff::frame::Audio::empty();
+    let mut collect = |dec: &mut ff::decoder::Audio, out: &mut DecodedAudio| {
+        while dec.receive_frame(&mut frame).is_ok() {
+            if out.start_s.is_nan() {
+                out.start_s = frame.pts().map_or(0.0, |p| seconds(p, tb));
+            }
+            append_f32(&frame, &mut out.samples);
+        }
+    };
+    for (s, packet) in ictx.packets() {
+        if s.index() != index {
+            continue;
+        }
+        dec.send_packet(&packet)
+            .map_err(err("decode audio packet"))?;
+        collect(&mut dec, &mut out);
+    }
+    dec.send_eof().map_err(err("flush audio decoder"))?;
+    collect(&mut dec, &mut out);
+    if out.start_s.is_nan() {
+        out.start_s = 0.0;
+    }
+    Ok(out)
+}
+
+/// Appends a decoded frame as interleaved f32 (float and 16-bit formats, planar or packed).
+fn append_f32(frame: &ff::frame::Audio, out: &mut Vec<f32>) {
+    use format::sample::Type;
+    use format::Sample;
+    let n = frame.samples();
+    let ch = usize::from(frame.channels());
+    match frame.format() {
+        Sample::F32(Type::Planar) => {
+            for i in 0..n {
+                for c in 0..ch {
+                    out.push(frame.plane::<f32>(c)[i]);
+                }
+            }
+        }
+        Sample::F32(Type::Packed) => {
+            let d = frame.data(0);
+            out.extend(
+                d[..n * ch * 4]
+                    .chunks_exact(4)
+                    .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+            );
+        }
+        Sample::I16(Type::Planar) => {
+            for i in 0..n {
+                for c in 0..ch {
+                    out.push(f32::from(frame.plane::<i16>(c)[i]) / 32768.0);
+                }
+            }
+        }
+        Sample::I16(Type::Packed) => {
+            let d = frame.data(0);
+            out.extend(
+                d[..n * ch * 2]
+                    .chunks_exact(2)
+                    .map(|b| f32::from(i16::from_ne_bytes([b[0], b[1]])) / 32768.0),
+            );
+        }
+        _ => {}
+    }
+}

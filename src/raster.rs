@@ -1,0 +1,174 @@
+//! Pixel buffers and the one blending rule everything uses.
+//!
+//! A [`Raster`] is 8-bit RGBA with *premultiplied* alpha: colour channels are already scaled by
+//! alpha, so scaling and blending cannot create dark fringes around anti-aliased edges.
+//! Frames are rasters whose alpha is 255 everywhere.
+
+/// Premultiplied RGBA, row-major, no padding (`data.len() == width * height * 4`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raster {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Pixels.
+    pub data: Vec<u8>,
+}
+
+/// `x / 255` rounded, exact for `x <= 255 * 255`.
+#[inline(always)]
+pub fn div255(x: u32) -> u32 {
+    (x + 128 + ((x + 128) >> 8)) >> 8
+}
+
+impl Raster {
+    /// A transparent raster.
+    pub fn new(width: u32, height: u32) -> Raster {
+        Raster {
+            width,
+            height,
+            data: vec![0; width as usize * height as usize * 4],
+        }
+    }
+
+    /// A raster filled with one straight-alpha colour.
+    pub fn filled(width: u32, height: u32, rgba: [u8; 4]) -> Raster {
+        let mut r = Raster::new(width, height);
+        r.fill(rgba);
+        r
+    }
+
+    /// Fills with one straight-alpha colour.
+    pub fn fill(&mut self, rgba: [u8; 4]) {
+        let p = premultiply(rgba);
+        for px in self.data.chunks_exact_mut(4) {
+            px.copy_from_slice(&p);
+        }
+    }
+
+    /// Wraps straight-alpha RGBA pixels, premultiplying them.
+    pub fn from_straight(width: u32, height: u32, mut data: Vec<u8>) -> Raster {
+        for px in data.chunks_exact_mut(4) {
+            let p = premultiply([px[0], px[1], px[2], px[3]]);
+            px.copy_from_slice(&p);
+        }
+        Raster {
+            width,
+            height,
+            data,
+        }
+    }
+
+    /// The premultiplied pixel at (x, y).
+    pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
+        let i = (y as usize * self.width as usize + x as usize) * 4;
+        [
+            self.data[i],
+            self.data[i + 1],
+            self.data[i + 2],
+            self.data[i + 3],
+        ]
+    }
+
+    /// Draws `src` with its top-left corner at (`x`, `y`) over `self`, scaled by `opacity`
+    /// (0..=1). Parts outside `self` are clipped.
+    pub fn blend(&mut self, src: &Raster, x: i64, y: i64, opacity: f32) {
+        let a = (opacity.clamp(0.0, 1.0) * 256.0).round() as u32;
+        if a == 0 {
+            return;
+        }
+        let x0 = x.max(0);
+        let y0 = y.max(0);
+        let x1 = (x + i64::from(src.width)).min(i64::from(self.width));
+        let y1 = (y + i64::from(src.height)).min(i64::from(self.height));
+        if x0 >= x1 || y0 >= y1 {
+            return;
+        }
+        let n = (x1 - x0) as usize * 4;
+        let dw = self.width as usize * 4;
+        let sw = src.width as usize * 4;
+        for row in y0..y1 {
+            let d_off = row as usize * dw + x0 as usize * 4;
+            let s_off = (row - y) as usize * sw + (x0 - x) as usize * 4;
+            let d = &mut self.data[d_off..d_off + n];
+            let s = &src.data[s_off..s_off + n];
+            blend_row(d, s, a);
+        }
+    }
+}
+
+/// Blends one row of premultiplied `src` over `dst` with extra opacity `a` in 0..=256.
+#[inline]
+fn blend_row(dst: &mut [u8], src: &[u8], a: u32) {
+    for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
+        let sa_raw = u32::from(s[3]);
+        if sa_raw == 0 {
+            continue;
+        }
+        if a == 256 && sa_raw == 255 {
+            d.copy_from_slice(s);
+            continue;
+        }
+        let sa = (sa_raw * a + 128) >> 8;
+        let inv = 255 - sa;
+        for c in 0..3 {
+            let v = ((u32::from(s[c]) * a + 128) >> 8) + div255(u32::from(d[c]) * inv);
+            d[c] = v.min(255) as u8;
+        }
+        d[3] = (sa + div255(u32::from(d[3]) * inv)).min(255) as u8;
+    }
+}
+
+/// Straight → premultiplied alpha.
+#[inline]
+pub fn premultiply(c: [u8; 4]) -> [u8; 4] {
+    let a = u32::from(c[3]);
+    [
+        div255(u32::from(c[0]) * a) as u8,
+        div255(u32::from(c[1]) * a) as u8,
+        div255(u32::from(c[2]) * a) as u8,
+        c[3],
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn div255_is_exact() {
+        for x in 0..=(255u32 * 255) {
+            assert_eq!(div255(x), (x as f64 / 255.0).round() as u32, "x={x}");
+        }
+    }
+
+    #[test]
+    fn blend_half_white_over_black() {
+        let mut dst = Raster::filled(2, 1, [0, 0, 0, 255]);
+        let src = Raster::filled(2, 1, [255, 255, 255, 255]);
+        dst.blend(&src, 0, 0, 0.5);
+        assert_eq!(dst.pixel(0, 0), [128, 128, 128, 255]);
+    }
+
+    #[test]
+    fn blend_clips_and_keeps_opaque() {
+        let mut dst = Raster::filled(4, 4, [10, 20, 30, 255]);
+        let src = Raster::filled(4, 4, [200, 0, 0, 128]);
+        dst.blend(&src, 2, -2, 1.0);
+        assert_eq!(dst.pixel(0, 0), [10, 20, 30, 255]);
+        let p = dst.pixel(3, 1);
+        assert_eq!(p[3], 255);
+        // 200*128/255 + 10*(127/255) = 100 + 5
+        assert_eq!(p[0], 105);
+        assert_eq!(dst.pixel(3, 2), [10, 20, 30, 255]);
+    }
+
+    #[test]
+    fn white_text_edge_has_no_dark_fringe() {
+        // Half-covered white pixel over a mid grey must not go darker than the grey.
+        let mut dst = Raster::filled(1, 1, [100, 100, 100, 255]);
+        let src = Raster::from_straight(1, 1, vec![255, 255, 255, 128]);
+        dst.blend(&src, 0, 0, 1.0);
+        assert!(dst.pixel(0, 0)[0] > 100);
+    }
+}

@@ -1,0 +1,139 @@
+//! The machine-readable render report (`--report FILE`, the service's job record).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The pipeline stages, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageId {
+    /// Spec → plan.
+    Validate,
+    /// Decode pictures, rasterize text.
+    Prepare,
+    /// Load, resample and mix audio.
+    Mix,
+    /// Draw frames, convert to YUV.
+    Compose,
+    /// H.264 + AAC + MP4.
+    Encode,
+    /// Sync and rename into place.
+    Finalize,
+}
+
+impl StageId {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageId::Validate => "validate",
+            StageId::Prepare => "prepare",
+            StageId::Mix => "mix",
+            StageId::Compose => "compose",
+            StageId::Encode => "encode",
+            StageId::Finalize => "finalize",
+        }
+    }
+}
+
+/// One stage's cost.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StageReport {
+    /// Which stage.
+    pub stage: StageId,
+    /// Seconds spent in the stage (busy time for the overlapping compose/encode stages).
+    pub wall_s: f64,
+    /// Items: frames for compose/encode, spans for validate, assets for prepare, samples for mix.
+    pub frames: u64,
+    /// Bytes produced (pixels held, PCM, YUV, compressed output).
+    pub bytes: u64,
+    /// What the numbers mean where it is not obvious.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl StageReport {
+    pub(crate) fn new(stage: StageId, started: Instant, frames: u64, bytes: u64) -> StageReport {
+        StageReport {
+            stage,
+            wall_s: started.elapsed().as_secs_f64(),
+            frames,
+            bytes,
+            note: None,
+        }
+    }
+}
+
+/// Everything measured about one render.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RenderReport {
+    /// The output file.
+    pub output: PathBuf,
+    /// Frame width.
+    pub width: u32,
+    /// Frame height.
+    pub height: u32,
+    /// Frame rate.
+    pub fps: f64,
+    /// Frames in the video.
+    pub frames: u64,
+    /// Video length, seconds.
+    pub duration_s: f64,
+    /// Distinct pictures composed (the rest are repeats of them).
+    pub unique_frames: u64,
+    /// Quality preset used.
+    pub quality: String,
+    /// Whole render, seconds.
+    pub wall_s: f64,
+    /// Seconds of video per second of rendering.
+    pub realtime_factor: f64,
+    /// Output size.
+    pub output_bytes: u64,
+    /// Peak resident memory of the process (Linux), bytes.
+    pub peak_rss_bytes: Option<u64>,
+    /// Peak level of the audio mix, dBFS.
+    pub audio_peak_dbfs: f64,
+    /// Samples beyond full scale that were clamped.
+    pub audio_clamped_samples: u64,
+    /// Worker threads used for compose.
+    pub threads: usize,
+    /// Per stage.
+    pub stages: Vec<StageReport>,
+}
+
+impl RenderReport {
+    /// A human-readable table of the stages.
+    pub fn table(&self) -> String {
+        let mut s = format!(
+            "{:<10} {:>9} {:>9} {:>12}\n",
+            "stage", "seconds", "items", "bytes"
+        );
+        for st in &self.stages {
+            s.push_str(&format!(
+                "{:<10} {:>9.3} {:>9} {:>12}\n",
+                st.stage.as_str(),
+                st.wall_s,
+                st.frames,
+                st.bytes
+            ));
+        }
+        s.push_str(&format!(
+            "total      {:>9.3}   {} frames ({} distinct), {:.1}x realtime, {:.1} MB out, peak RSS {}\n",
+            self.wall_s,
+            self.frames,
+            self.unique_frames,
+            self.realtime_factor,
+            self.output_bytes as f64 / 1e6,
+            self.peak_rss_bytes
+                .map_or_else(|| "n/a".to_string(), |b| format!("{:.0} MB", b as f64 / 1e6))
+        ));
+        s
+    }
+}
+
+/// Peak resident set size of this process (VmHWM), Linux only.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

@@ -1,0 +1,486 @@
+//! The composition spec: the raw, user-facing JSON document (version 1).
+//!
+//! This module only describes the *shape* of the document (serde + JSON Schema). Values whose
+//! syntax is richer than JSON (colours, lengths) stay strings here and are parsed, together with
+//! every semantic check, by [`crate::timeline::resolve`], which reports all problems at once with
+//! their JSON paths. No stage after `timeline` sees these types.
+//!
+//! Conventions used throughout:
+//! - times and durations are seconds (`f64`);
+//! - colours are `#RRGGBB` or `#RRGGBBAA` strings (also `#RGB`, `#RGBA` and a few names:
+//!   `white`, `black`, `transparent`);
+//! - lengths are a number of pixels (`120`), a pixel string (`"120px"`) or a percentage of the
+//!   frame's width (horizontal values) or height (vertical values) (`"50%"`);
+//! - relative asset paths are resolved against the spec file's folder.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A whole composition: output settings, the scenes in order, and the audio tracks.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Composition {
+    /// Spec format version. Only `1` exists. Default: 1.
+    #[serde(default = "default_version")]
+    pub version: u32,
+    /// Output video settings. Default: 1920x1080, 30 fps, `standard` quality.
+    #[serde(default)]
+    pub output: Output,
+    /// Scenes, played one after the other. At least one.
+    pub scenes: Vec<Scene>,
+    /// Audio tracks mixed under the whole video. Default: none (a silent stereo track is still
+    /// written, so players behave the same for every output).
+    #[serde(default)]
+    pub audio: Audio,
+}
+
+fn default_version() -> u32 {
+    1
+}
+
+/// Output video settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    /// Frame width in pixels; must be even (yuv420p), at most 7680. Default: 1920.
+    #[serde(default = "default_width")]
+    pub width: u32,
+    /// Frame height in pixels; must be even (yuv420p), at most 4320. Default: 1080.
+    #[serde(default = "default_height")]
+    pub height: u32,
+    /// Frames per second, 1..=120. Integers, or the NTSC rates 23.976, 29.97 and 59.94
+    /// (stored exactly as 24000/1001, 30000/1001, 60000/1001). Default: 30.
+    #[serde(default = "default_fps")]
+    pub fps: f64,
+    /// Encoding quality preset. Default: `standard`.
+    #[serde(default)]
+    pub quality: Quality,
+    /// AAC audio bitrate in kbit/s, 32..=512. Default: 128.
+    #[serde(default = "default_audio_bitrate")]
+    pub audio_bitrate: u32,
+    /// Where to write the MP4. Relative paths are resolved against the current working
+    /// directory. The command line's `-o` wins over this. Default:
+    /// `<media root>/videos/<spec file name>.mp4`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+fn default_width() -> u32 {
+    1920
+}
+fn default_height() -> u32 {
+    1080
+}
+fn default_fps() -> f64 {
+    30.0
+}
+fn default_audio_bitrate() -> u32 {
+    128
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output {
+            width: default_width(),
+            height: default_height(),
+            fps: default_fps(),
+            quality: Quality::default(),
+            audio_bitrate: default_audio_bitrate(),
+            path: None,
+        }
+    }
+}
+
+/// Encoding quality. Each maps to a documented libx264 preset and CRF (constant rate factor;
+/// lower is better quality and larger files). All produce H.264 High profile, yuv420p.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Quality {
+    /// x264 preset `veryfast`, CRF 23: drafts and the speed target.
+    Fast,
+    /// x264 preset `faster`, CRF 20: good for publishing slides and photos.
+    #[default]
+    Standard,
+    /// x264 preset `slow`, CRF 18: archival / visually lossless.
+    High,
+}
+
+impl Quality {
+    /// The libx264 preset this quality uses.
+    pub fn x264_preset(self) -> &'static str {
+        match self {
+            Quality::Fast => "veryfast",
+            Quality::Standard => "faster",
+            Quality::High => "slow",
+        }
+    }
+
+    /// The libx264 CRF this quality uses.
+    pub fn x264_crf(self) -> u32 {
+        match self {
+            Quality::Fast => 23,
+            Quality::Standard => 20,
+            Quality::High => 18,
+        }
+    }
+
+    /// The spec keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quality::Fast => "fast",
+            Quality::Standard => "standard",
+            Quality::High => "high",
+        }
+    }
+}
+
+/// One scene: a background and layers drawn over it, for `duration` seconds.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scene {
+    /// Optional identifier, unique within the composition; used in reports and errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Length in seconds, > 0. Scene boundaries are rounded to the nearest frame of the
+    /// cumulative timeline, so the total length never drifts.
+    pub duration: f64,
+    /// What fills the frame behind the layers. Default: solid black.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<Background>,
+    /// Layers, drawn in order (later layers on top).
+    #[serde(default)]
+    pub layers: Vec<Layer>,
+}
+
+/// A scene background.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Background {
+    /// One colour.
+    Solid {
+        /// Colour, e.g. `"#1E3A5F"`.
+        color: String,
+    },
+    /// A linear gradient across the frame.
+    LinearGradient {
+        /// Direction in degrees, CSS style: 0 = bottom to top, 90 = left to right,
+        /// 180 = top to bottom. Default: 180.
+        #[serde(default = "default_angle")]
+        angle: f64,
+        /// Two or more colours, evenly spaced, first at the start.
+        colors: Vec<String>,
+    },
+    /// A radial gradient from a centre outwards.
+    RadialGradient {
+        /// Centre x. Default: `"50%"`.
+        #[serde(default = "half")]
+        cx: Length,
+        /// Centre y. Default: `"50%"`.
+        #[serde(default = "half")]
+        cy: Length,
+        /// Radius at which the last colour is reached, as a horizontal length.
+        /// Default: half the frame diagonal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        radius: Option<Length>,
+        /// Two or more colours, evenly spaced from the centre outwards.
+        colors: Vec<String>,
+    },
+    /// A picture (PNG or JPEG) scaled to the frame.
+    Image {
+        /// Image file.
+        src: String,
+        /// `cover` fills the frame and crops; `contain` shows the whole picture over `color`.
+        /// Default: `cover`.
+        #[serde(default)]
+        fit: BackgroundFit,
+        /// Colour behind a `contain`ed picture. Default: black.
+        #[serde(default = "black")]
+        color: String,
+    },
+}
+
+fn default_angle() -> f64 {
+    180.0
+}
+fn half() -> Length {
+    Length::Str("50%".into())
+}
+fn black() -> String {
+    "#000000".into()
+}
+
+/// How a background picture fills the frame.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BackgroundFit {
+    /// Scale to fill the frame, cropping the overflow (centred).
+    #[default]
+    Cover,
+    /// Scale to fit inside the frame, letterboxed.
+    Contain,
+}
+
+/// A length: pixels (`120`, `"120px"`) or a percentage of the frame (`"50%"`: of the width for
+/// horizontal values, of the height for vertical ones).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Length {
+    /// Pixels.
+    Px(f64),
+    /// `"<number>px"` or `"<number>%"`.
+    Str(String),
+}
+
+/// Which point of a layer's box is placed at its (`x`, `y`) position.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(missing_docs)]
+pub enum Anchor {
+    TopLeft,
+    Top,
+    TopRight,
+    Left,
+    #[default]
+    Center,
+    Right,
+    BottomLeft,
+    Bottom,
+    BottomRight,
+}
+
+impl Anchor {
+    /// The anchor as fractions of the box: (0,0) top-left … (1,1) bottom-right.
+    pub fn fractions(self) -> (f64, f64) {
+        match self {
+            Anchor::TopLeft => (0.0, 0.0),
+            Anchor::Top => (0.5, 0.0),
+            Anchor::TopRight => (1.0, 0.0),
+            Anchor::Left => (0.0, 0.5),
+            Anchor::Center => (0.5, 0.5),
+            Anchor::Right => (1.0, 0.5),
+            Anchor::BottomLeft => (0.0, 1.0),
+            Anchor::Bottom => (0.5, 1.0),
+            Anchor::BottomRight => (1.0, 1.0),
+        }
+    }
+}
+
+/// Horizontal alignment of text lines within the text box.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum TextAlign {
+    Left,
+    #[default]
+    Center,
+    Right,
+}
+
+/// Font weight.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum FontWeight {
+    #[default]
+    Normal,
+    Bold,
+}
+
+/// How an image layer fills its box (`width` x `height`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageFit {
+    /// Keep the aspect ratio, fit inside the box (the box shrinks to the picture).
+    #[default]
+    Contain,
+    /// Keep the aspect ratio, fill the box and crop the overflow (centred).
+    Cover,
+    /// Fill the box exactly, distorting the aspect ratio.
+    Stretch,
+}
+
+/// A layer drawn over the background.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Layer {
+    /// Text, shaped and wrapped.
+    Text(TextLayer),
+    /// A picture.
+    Image(ImageLayer),
+}
+
+/// A text layer. Its box is as wide as its longest line (at most `max_width`) and as tall as
+/// its lines; `x`/`y`/`anchor` place that box.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextLayer {
+    /// The text. `\n` starts a new line.
+    pub text: String,
+    /// Font family name, one of the bundled fonts (see `reelsmith fonts`). Default:
+    /// `"DejaVu Sans"`.
+    #[serde(default = "default_font")]
+    pub font: String,
+    /// Font size in pixels (em size), 1..=1000. Default: 48.
+    #[serde(default = "default_font_size")]
+    pub size: f64,
+    /// Weight. Default: `normal`.
+    #[serde(default)]
+    pub weight: FontWeight,
+    /// Italic (oblique) style. Default: false.
+    #[serde(default)]
+    pub italic: bool,
+    /// Text colour. Default: `"#FFFFFF"`.
+    #[serde(default = "white")]
+    pub color: String,
+    /// Alignment of lines within the box. Default: `center`.
+    #[serde(default)]
+    pub align: TextAlign,
+    /// Wrap words onto new lines beyond this width. Default: 90% of the frame width.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_width: Option<Length>,
+    /// Distance between baselines as a multiple of `size`, 0.5..=4. Default: 1.25.
+    #[serde(default = "default_line_height")]
+    pub line_height: f64,
+    /// Horizontal position of the anchor point. Default: `"50%"`.
+    #[serde(default = "half")]
+    pub x: Length,
+    /// Vertical position of the anchor point. Default: `"50%"`.
+    #[serde(default = "half")]
+    pub y: Length,
+    /// Which point of the box sits at (`x`, `y`). Default: `center`.
+    #[serde(default)]
+    pub anchor: Anchor,
+    /// Opacity 0..=1. Default: 1.
+    #[serde(default = "one")]
+    pub opacity: f64,
+    /// Appears this many seconds after the scene starts. Default: 0.
+    #[serde(default)]
+    pub start: f64,
+    /// Disappears this many seconds after the scene starts. Default: the scene's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<f64>,
+    /// Fade-in length in seconds from `start`. Default: 0.
+    #[serde(default)]
+    pub fade_in: f64,
+    /// Fade-out length in seconds before `end`. Default: 0.
+    #[serde(default)]
+    pub fade_out: f64,
+}
+
+fn default_font() -> String {
+    "DejaVu Sans".into()
+}
+fn default_font_size() -> f64 {
+    48.0
+}
+fn white() -> String {
+    "#FFFFFF".into()
+}
+fn default_line_height() -> f64 {
+    1.25
+}
+fn one() -> f64 {
+    1.0
+}
+
+/// An image layer (PNG with transparency, or JPEG).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImageLayer {
+    /// Image file.
+    pub src: String,
+    /// Box width. If only one of `width`/`height` is given, the other follows the picture's
+    /// aspect ratio. Default: the picture's own size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<Length>,
+    /// Box height. Default: see `width`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<Length>,
+    /// How the picture fills a box given with both `width` and `height`. Default: `contain`.
+    #[serde(default)]
+    pub fit: ImageFit,
+    /// Horizontal position of the anchor point. Default: `"50%"`.
+    #[serde(default = "half")]
+    pub x: Length,
+    /// Vertical position of the anchor point. Default: `"50%"`.
+    #[serde(default = "half")]
+    pub y: Length,
+    /// Which point of the box sits at (`x`, `y`). Default: `center`.
+    #[serde(default)]
+    pub anchor: Anchor,
+    /// Opacity 0..=1. Default: 1.
+    #[serde(default = "one")]
+    pub opacity: f64,
+    /// Appears this many seconds after the scene starts. Default: 0.
+    #[serde(default)]
+    pub start: f64,
+    /// Disappears this many seconds after the scene starts. Default: the scene's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<f64>,
+    /// Fade-in length in seconds from `start`. Default: 0.
+    #[serde(default)]
+    pub fade_in: f64,
+    /// Fade-out length in seconds before `end`. Default: 0.
+    #[serde(default)]
+    pub fade_out: f64,
+}
+
+/// Audio mixed under the video.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Audio {
+    /// Tracks, summed. The mix is 48 kHz stereo; mono sources play on both channels.
+    #[serde(default)]
+    pub tracks: Vec<AudioTrack>,
+}
+
+/// One audio source placed on the timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudioTrack {
+    /// WAV file (PCM 8/16/24/32-bit integer or 32-bit float, mono or stereo, any rate: it is
+    /// resampled to 48 kHz).
+    pub src: String,
+    /// When the track starts, in seconds from the start of the video. Default: 0.
+    #[serde(default)]
+    pub start: f64,
+    /// How long it plays, in seconds. Default: the file's length, or with `loop` until the end
+    /// of the video. Everything is cut at the end of the video.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<f64>,
+    /// Gain in dB, -60..=+24. Default: 0.
+    #[serde(default)]
+    pub volume_db: f64,
+    /// Fade-in length in seconds. Default: 0.
+    #[serde(default)]
+    pub fade_in: f64,
+    /// Fade-out length in seconds, ending where the track ends. Default: 0.
+    #[serde(default)]
+    pub fade_out: f64,
+    /// Repeat the file to fill `duration` (or the rest of the video). Default: false.
+    #[serde(default, rename = "loop")]
+    pub looped: bool,
+}
+
+impl Composition {
+    /// Parses a spec from JSON text. Structural errors (wrong types, unknown fields) carry the
+    /// JSON path of the offending value.
+    ///
+    /// # Errors
+    /// [`crate::error::SpecError`] with the path and serde's message.
+    pub fn from_json(text: &str) -> Result<Composition, crate::error::SpecError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            crate::error::SpecError::Parse {
+                path: if path == "." { "$".into() } else { path },
+                message: e.into_inner().to_string(),
+            }
+        })
+    }
+
+    /// The JSON Schema of the spec (draft 2020-12), as printed by `reelsmith schema`.
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Composition)).unwrap_or_default()
+    }
+}

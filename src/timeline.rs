@@ -1,0 +1,1005 @@
+//! Validation and resolution: a raw [`Composition`] becomes a [`Plan`].
+//!
+//! The plan has every default applied, colours and lengths parsed, times converted to frame
+//! (video) and sample (audio) numbers, asset paths made absolute and fonts checked. Every
+//! problem is collected and reported at once, each with its JSON path. Nothing after this
+//! module sees the raw spec.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::error::{SpecError, SpecIssue};
+use crate::spec::{
+    Anchor, Background, BackgroundFit, Composition, FontWeight, ImageFit, Layer, Length, Quality,
+    TextAlign,
+};
+
+/// Largest frame width accepted.
+pub const MAX_WIDTH: u32 = 7680;
+/// Largest frame height accepted.
+pub const MAX_HEIGHT: u32 = 4320;
+/// Smallest frame side accepted.
+pub const MIN_SIDE: u32 = 16;
+/// Longest video accepted, in seconds (4 hours).
+pub const MAX_DURATION_S: f64 = 4.0 * 3600.0;
+/// The audio sample rate of every render.
+pub const SAMPLE_RATE: u32 = 48_000;
+
+/// An RGBA colour, straight (not premultiplied) alpha.
+pub type Rgba = [u8; 4];
+
+/// A frame rate as an exact fraction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Fps {
+    /// Numerator (frames).
+    pub num: u32,
+    /// Denominator (seconds).
+    pub den: u32,
+}
+
+impl Fps {
+    /// Frames per second as a float.
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.num) / f64::from(self.den)
+    }
+
+    /// The frame index nearest to `seconds`.
+    pub fn frame_at(self, seconds: f64) -> u64 {
+        (seconds * self.as_f64()).round().max(0.0) as u64
+    }
+
+    /// Start time of `frame` in seconds.
+    pub fn seconds(self, frame: u64) -> f64 {
+        frame as f64 * f64::from(self.den) / f64::from(self.num)
+    }
+
+    /// The audio sample index at which `frame` starts (at [`SAMPLE_RATE`]), exact.
+    pub fn sample_at_frame(self, frame: u64) -> u64 {
+        let num = u128::from(frame) * u128::from(SAMPLE_RATE) * u128::from(self.den);
+        (num / u128::from(self.num)) as u64
+    }
+}
+
+/// The fully resolved composition.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Frame width.
+    pub width: u32,
+    /// Frame height.
+    pub height: u32,
+    /// Frame rate.
+    pub fps: Fps,
+    /// Number of video frames.
+    pub total_frames: u64,
+    /// Number of audio samples per channel (at [`SAMPLE_RATE`]).
+    pub total_samples: u64,
+    /// Encoder quality.
+    pub quality: Quality,
+    /// AAC bitrate, kbit/s.
+    pub audio_bitrate_kbps: u32,
+    /// Scenes in order, back to back.
+    pub scenes: Vec<PlanScene>,
+    /// Audio tracks.
+    pub tracks: Vec<PlanTrack>,
+}
+
+/// A resolved scene.
+#[derive(Debug, Clone)]
+pub struct PlanScene {
+    /// The scene's id (its index when the spec gives none).
+    pub id: String,
+    /// Spec path, `scenes[i]`.
+    pub path: String,
+    /// First frame, global.
+    pub start_frame: u64,
+    /// Number of frames.
+    pub frames: u64,
+    /// Background.
+    pub background: PlanBackground,
+    /// Layers, bottom to top.
+    pub layers: Vec<PlanLayer>,
+}
+
+/// A resolved background.
+#[derive(Debug, Clone)]
+pub enum PlanBackground {
+    /// One colour (opaque).
+    Solid(Rgba),
+    /// Linear gradient, angle in degrees (CSS convention).
+    Linear {
+        /// Degrees.
+        angle: f64,
+        /// Evenly spaced colours.
+        colors: Vec<Rgba>,
+    },
+    /// Radial gradient; pixel units.
+    Radial {
+        /// Centre x.
+        cx: f64,
+        /// Centre y.
+        cy: f64,
+        /// Radius of the last colour.
+        radius: f64,
+        /// Evenly spaced colours.
+        colors: Vec<Rgba>,
+    },
+    /// A picture.
+    Image {
+        /// Absolute path.
+        src: PathBuf,
+        /// Fit mode.
+        fit: BackgroundFit,
+        /// Colour behind `contain`.
+        color: Rgba,
+    },
+}
+
+/// A resolved layer. Frame numbers are relative to the scene's first frame.
+#[derive(Debug, Clone)]
+pub struct PlanLayer {
+    /// Spec path, `scenes[i].layers[j]`.
+    pub path: String,
+    /// First visible frame.
+    pub start: u64,
+    /// First frame no longer visible.
+    pub end: u64,
+    /// Fade-in length in frames.
+    pub fade_in: u64,
+    /// Fade-out length in frames.
+    pub fade_out: u64,
+    /// Base opacity.
+    pub opacity: f32,
+    /// Anchor point x, pixels.
+    pub x: f64,
+    /// Anchor point y, pixels.
+    pub y: f64,
+    /// Which point of the box is at (x, y).
+    pub anchor: Anchor,
+    /// What to draw.
+    pub kind: PlanLayerKind,
+}
+
+/// What a layer draws.
+#[derive(Debug, Clone)]
+pub enum PlanLayerKind {
+    /// Text.
+    Text(PlanText),
+    /// A picture.
+    Image(PlanImage),
+}
+
+/// A resolved text layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanText {
+    /// The text.
+    pub text: String,
+    /// Font family (as bundled).
+    pub family: String,
+    /// Em size in pixels.
+    pub size: f32,
+    /// Weight.
+    pub weight: FontWeight,
+    /// Italic.
+    pub italic: bool,
+    /// Colour.
+    pub color: Rgba,
+    /// Line alignment.
+    pub align: TextAlign,
+    /// Wrap width in pixels.
+    pub max_width: f32,
+    /// Baseline distance in pixels.
+    pub line_height: f32,
+}
+
+/// A resolved image layer.
+#[derive(Debug, Clone)]
+pub struct PlanImage {
+    /// Absolute path.
+    pub src: PathBuf,
+    /// Box width in pixels, if given.
+    pub width: Option<f64>,
+    /// Box height in pixels, if given.
+    pub height: Option<f64>,
+    /// Fit mode.
+    pub fit: ImageFit,
+}
+
+/// A resolved audio track. Sample numbers are at [`SAMPLE_RATE`].
+#[derive(Debug, Clone)]
+pub struct PlanTrack {
+    /// Spec path, `audio.tracks[i]`.
+    pub path: String,
+    /// Absolute path of the WAV file.
+    pub src: PathBuf,
+    /// First sample on the timeline.
+    pub start: u64,
+    /// Samples to play; `None` = the file's length (or to the end of the video when looped).
+    pub duration: Option<u64>,
+    /// Linear gain.
+    pub gain: f32,
+    /// Fade-in samples.
+    pub fade_in: u64,
+    /// Fade-out samples.
+    pub fade_out: u64,
+    /// Repeat the file.
+    pub looped: bool,
+}
+
+impl PlanLayer {
+    /// The layer's opacity at scene-relative `frame`: 0 outside [start, end), ramps during the
+    /// fades (never exactly 0 on a visible frame, never above `opacity`).
+    pub fn alpha(&self, frame: u64) -> f32 {
+        if frame < self.start || frame >= self.end {
+            return 0.0;
+        }
+        let mut a = 1.0f32;
+        let since = frame - self.start;
+        if since < self.fade_in {
+            a = a.min((since + 1) as f32 / (self.fade_in + 1) as f32);
+        }
+        let until = self.end - frame; // >= 1
+        if until <= self.fade_out {
+            a = a.min(until as f32 / (self.fade_out + 1) as f32);
+        }
+        a * self.opacity
+    }
+}
+
+/// A run of identical frames: the picture changes only at `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Scene index.
+    pub scene: usize,
+    /// First global frame.
+    pub start: u64,
+    /// Number of frames (≥ 1).
+    pub len: u64,
+}
+
+impl Plan {
+    /// Video duration in seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.fps.seconds(self.total_frames)
+    }
+
+    /// Splits the timeline into runs of identical frames. A new run starts at each scene's
+    /// first frame and wherever a layer's opacity differs from the previous frame (appearing,
+    /// fading, disappearing). Only the first frame of each run needs composing.
+    pub fn spans(&self) -> Vec<Span> {
+        let mut spans = Vec::new();
+        for (si, scene) in self.scenes.iter().enumerate() {
+            let mut run_start = 0u64;
+            for f in 1..scene.frames {
+                let changed = scene.layers.iter().any(|l| l.alpha(f) != l.alpha(f - 1));
+                if changed {
+                    spans.push(Span {
+                        scene: si,
+                        start: scene.start_frame + run_start,
+                        len: f - run_start,
+                    });
+                    run_start = f;
+                }
+            }
+            spans.push(Span {
+                scene: si,
+                start: scene.start_frame + run_start,
+                len: scene.frames - run_start,
+            });
+        }
+        spans
+    }
+}
+
+/// What resolution needs besides the spec.
+#[derive(Debug, Clone)]
+pub struct ResolveContext<'a> {
+    /// Folder against which relative asset paths are resolved.
+    pub base_dir: &'a Path,
+    /// Font families that can be used (case-insensitive match).
+    pub font_families: &'a [String],
+}
+
+/// Validates `comp` and resolves it into a [`Plan`].
+///
+/// # Errors
+/// [`SpecError::Invalid`] listing every problem found, each with its JSON path.
+pub fn resolve(comp: &Composition, ctx: &ResolveContext<'_>) -> Result<Plan, SpecError> {
+    let mut r = Resolver {
+        issues: Vec::new(),
+        ctx,
+    };
+    let plan = r.plan(comp);
+    if r.issues.is_empty() {
+        Ok(plan)
+    } else {
+        Err(SpecError::Invalid(r.issues))
+    }
+}
+
+struct Resolver<'a, 'b> {
+    issues: Vec<SpecIssue>,
+    ctx: &'a ResolveContext<'b>,
+}
+
+impl Resolver<'_, '_> {
+    fn issue(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.issues.push(SpecIssue {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn plan(&mut self, comp: &Composition) -> Plan {
+        if comp.version != 1 {
+            self.issue(
+                "version",
+                format!("unsupported version {} (expected 1)", comp.version),
+            );
+        }
+        let o = &comp.output;
+        for (name, v, max) in [
+            ("width", o.width, MAX_WIDTH),
+            ("height", o.height, MAX_HEIGHT),
+        ] {
+            let path = format!("output.{name}");
+            if !(MIN_SIDE..=max).contains(&v) {
+                self.issue(
+                    path,
+                    format!("{name} {v} is out of range (expected {MIN_SIDE}..={max})"),
+                );
+            } else if v % 2 != 0 {
+                self.issue(
+                    path,
+                    format!(
+                        "{name} {v} is odd (H.264 yuv420p needs even sizes; use {})",
+                        v + 1
+                    ),
+                );
+            }
+        }
+        let fps = self.fps(o.fps);
+        if !(32..=512).contains(&o.audio_bitrate) {
+            self.issue(
+                "output.audio_bitrate",
+                format!(
+                    "audio_bitrate {} is out of range (expected 32..=512 kbit/s)",
+                    o.audio_bitrate
+                ),
+            );
+        }
+        let (w, h) = (f64::from(o.width), f64::from(o.height));
+
+        if comp.scenes.is_empty() {
+            self.issue("scenes", "no scenes (expected at least one)");
+        }
+        let mut ids = HashSet::new();
+        let mut scenes = Vec::with_capacity(comp.scenes.len());
+        let mut elapsed = 0.0f64;
+        for (si, s) in comp.scenes.iter().enumerate() {
+            let path = format!("scenes[{si}]");
+            let id = s.id.clone().unwrap_or_else(|| format!("{si}"));
+            if let Some(given) = &s.id {
+                if !ids.insert(given.clone()) {
+                    self.issue(
+                        format!("{path}.id"),
+                        format!("duplicate scene id {given:?}"),
+                    );
+                }
+            }
+            if !(s.duration.is_finite() && s.duration > 0.0) {
+                self.issue(
+                    format!("{path}.duration"),
+                    format!(
+                        "duration {} must be a positive number of seconds",
+                        s.duration
+                    ),
+                );
+            }
+            let dur = if s.duration.is_finite() {
+                s.duration.max(0.0)
+            } else {
+                0.0
+            };
+            let start_frame = fps.frame_at(elapsed);
+            elapsed += dur;
+            let end_frame = fps.frame_at(elapsed);
+            let frames = end_frame.saturating_sub(start_frame);
+            if frames == 0 && dur > 0.0 {
+                self.issue(
+                    format!("{path}.duration"),
+                    format!(
+                        "duration {dur} s is shorter than one frame at {} fps",
+                        fps.as_f64()
+                    ),
+                );
+            }
+            let background = match &s.background {
+                None => PlanBackground::Solid([0, 0, 0, 255]),
+                Some(b) => self.background(b, &format!("{path}.background"), w, h),
+            };
+            let layers = s
+                .layers
+                .iter()
+                .enumerate()
+                .filter_map(|(li, l)| {
+                    self.layer(l, &format!("{path}.layers[{li}]"), dur, fps, frames, w, h)
+                })
+                .collect();
+            scenes.push(PlanScene {
+                id,
+                path,
+                start_frame,
+                frames,
+                background,
+                layers,
+            });
+        }
+        if elapsed > MAX_DURATION_S {
+            self.issue(
+                "scenes",
+                format!("total duration {elapsed:.1} s exceeds the limit of {MAX_DURATION_S} s (4 hours)"),
+            );
+        }
+        let total_frames = scenes.last().map_or(0, |s| s.start_frame + s.frames);
+        let total_samples = fps.sample_at_frame(total_frames);
+        let tracks = comp
+            .audio
+            .tracks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| self.track(t, &format!("audio.tracks[{i}]")))
+            .collect();
+        Plan {
+            width: o.width,
+            height: o.height,
+            fps,
+            total_frames,
+            total_samples,
+            quality: o.quality,
+            audio_bitrate_kbps: o.audio_bitrate,
+            scenes,
+            tracks,
+        }
+    }
+
+    fn fps(&mut self, fps: f64) -> Fps {
+        let fallback = Fps { num: 30, den: 1 };
+        if !(fps.is_finite() && (1.0..=120.0).contains(&fps)) {
+            self.issue(
+                "output.fps",
+                format!("fps {fps} is out of range (expected 1..=120)"),
+            );
+            return fallback;
+        }
+        if (fps - fps.round()).abs() < 1e-9 {
+            return Fps {
+                num: fps.round() as u32,
+                den: 1,
+            };
+        }
+        for base in [24u32, 30, 60] {
+            let ntsc = f64::from(base * 1000) / 1001.0;
+            if (fps - ntsc).abs() < 0.005 {
+                return Fps {
+                    num: base * 1000,
+                    den: 1001,
+                };
+            }
+        }
+        self.issue(
+            "output.fps",
+            format!("fps {fps} is not supported (expected an integer, 23.976, 29.97 or 59.94)"),
+        );
+        fallback
+    }
+
+    fn color(&mut self, s: &str, path: &str) -> Rgba {
+        parse_color(s).unwrap_or_else(|e| {
+            self.issue(path, e);
+            [0, 0, 0, 255]
+        })
+    }
+
+    fn colors(&mut self, list: &[String], path: &str) -> Vec<Rgba> {
+        if list.len() < 2 {
+            self.issue(
+                path,
+                format!(
+                    "{} colour(s) given (a gradient needs at least 2)",
+                    list.len()
+                ),
+            );
+        }
+        list.iter()
+            .enumerate()
+            .map(|(i, c)| self.color(c, &format!("{path}[{i}]")))
+            .collect()
+    }
+
+    fn length(&mut self, l: &Length, path: &str, frame_side: f64) -> f64 {
+        parse_length(l, frame_side).unwrap_or_else(|e| {
+            self.issue(path, e);
+            0.0
+        })
+    }
+
+    fn asset(&mut self, src: &str, path: &str) -> PathBuf {
+        let p = self.ctx.base_dir.join(src);
+        if src.trim().is_empty() {
+            self.issue(path, "empty file name");
+        } else if !p.is_file() {
+            let why = if p.exists() {
+                "is not a file"
+            } else {
+                "does not exist"
+            };
+            self.issue(path, format!("{} {why}", p.display()));
+        }
+        p
+    }
+
+    fn background(&mut self, b: &Background, path: &str, w: f64, h: f64) -> PlanBackground {
+        match b {
+            Background::Solid { color } => {
+                let mut c = self.color(color, &format!("{path}.color"));
+                c[3] = 255;
+                PlanBackground::Solid(c)
+            }
+            Background::LinearGradient { angle, colors } => {
+                if !angle.is_finite() {
+                    self.issue(
+                        format!("{path}.angle"),
+                        "angle must be a finite number of degrees",
+                    );
+                }
+                PlanBackground::Linear {
+                    angle: *angle,
+                    colors: self.colors(colors, &format!("{path}.colors")),
+                }
+            }
+            Background::RadialGradient {
+                cx,
+                cy,
+                radius,
+                colors,
+            } => {
+                let r = match radius {
+                    Some(r) => self.length(r, &format!("{path}.radius"), w),
+                    None => (w * w + h * h).sqrt() / 2.0,
+                };
+                if r <= 0.0 {
+                    self.issue(
+                        format!("{path}.radius"),
+                        format!("radius {r} must be positive"),
+                    );
+                }
+                PlanBackground::Radial {
+                    cx: self.length(cx, &format!("{path}.cx"), w),
+                    cy: self.length(cy, &format!("{path}.cy"), h),
+                    radius: r.max(1.0),
+                    colors: self.colors(colors, &format!("{path}.colors")),
+                }
+            }
+            Background::Image { src, fit, color } => {
+                let mut c = self.color(color, &format!("{path}.color"));
+                c[3] = 255;
+                PlanBackground::Image {
+                    src: self.asset(src, &format!("{path}.src")),
+                    fit: *fit,
+                    color: c,
+                }
+            }
+        }
+    }
+
+    /// Checks the timing fields shared by all layers and converts them to frames.
+    #[allow(clippy::too_many_arguments)]
+    fn timing(
+        &mut self,
+        path: &str,
+        t: Timing,
+        scene_dur: f64,
+        fps: Fps,
+        scene_frames: u64,
+    ) -> Option<(u64, u64, u64, u64)> {
+        let before = self.issues.len();
+        if !(t.opacity.is_finite() && (0.0..=1.0).contains(&t.opacity)) {
+            self.issue(
+                format!("{path}.opacity"),
+                format!("opacity {} is out of range (expected 0..=1)", t.opacity),
+            );
+        }
+        let end = t.end.unwrap_or(scene_dur);
+        if !(t.start.is_finite() && t.start >= 0.0) {
+            self.issue(
+                format!("{path}.start"),
+                format!("start {} must be >= 0 seconds", t.start),
+            );
+        } else if t.start >= scene_dur && scene_dur > 0.0 {
+            self.issue(
+                format!("{path}.start"),
+                format!(
+                    "start {} s is at or after the scene's end ({scene_dur} s)",
+                    t.start
+                ),
+            );
+        }
+        if let Some(e) = t.end {
+            if !(e.is_finite() && e > t.start) {
+                self.issue(
+                    format!("{path}.end"),
+                    format!("end {e} must be after start ({})", t.start),
+                );
+            } else if e > scene_dur + 1e-9 {
+                self.issue(
+                    format!("{path}.end"),
+                    format!("end {e} s is after the scene's end ({scene_dur} s)"),
+                );
+            }
+        }
+        for (name, v) in [("fade_in", t.fade_in), ("fade_out", t.fade_out)] {
+            if !(v.is_finite() && v >= 0.0) {
+                self.issue(
+                    format!("{path}.{name}"),
+                    format!("{name} {v} must be >= 0 seconds"),
+                );
+            }
+        }
+        if t.fade_in + t.fade_out > (end - t.start) + 1e-9 {
+            self.issue(
+                format!("{path}.fade_in"),
+                format!(
+                    "fade_in {} s + fade_out {} s exceed the layer's visible time ({} s)",
+                    t.fade_in,
+                    t.fade_out,
+                    end - t.start
+                ),
+            );
+        }
+        if self.issues.len() != before {
+            return None;
+        }
+        let start = fps.frame_at(t.start).min(scene_frames);
+        let end = fps.frame_at(end).min(scene_frames);
+        Some((
+            start,
+            end,
+            fps.frame_at(t.fade_in),
+            fps.frame_at(t.fade_out),
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn layer(
+        &mut self,
+        l: &Layer,
+        path: &str,
+        scene_dur: f64,
+        fps: Fps,
+        scene_frames: u64,
+        w: f64,
+        h: f64,
+    ) -> Option<PlanLayer> {
+        let (timing, x, y, anchor) = match l {
+            Layer::Text(t) => (
+                Timing::of(t.opacity, t.start, t.end, t.fade_in, t.fade_out),
+                &t.x,
+                &t.y,
+                t.anchor,
+            ),
+            Layer::Image(i) => (
+                Timing::of(i.opacity, i.start, i.end, i.fade_in, i.fade_out),
+                &i.x,
+                &i.y,
+                i.anchor,
+            ),
+        };
+        let opacity = timing.opacity as f32;
+        let times = self.timing(path, timing, scene_dur, fps, scene_frames);
+        let x = self.length(x, &format!("{path}.x"), w);
+        let y = self.length(y, &format!("{path}.y"), h);
+        let kind = match l {
+            Layer::Text(t) => {
+                if !(t.size.is_finite() && (1.0..=1000.0).contains(&t.size)) {
+                    self.issue(
+                        format!("{path}.size"),
+                        format!("size {} is out of range (expected 1..=1000 px)", t.size),
+                    );
+                }
+                if !(t.line_height.is_finite() && (0.5..=4.0).contains(&t.line_height)) {
+                    self.issue(
+                        format!("{path}.line_height"),
+                        format!(
+                            "line_height {} is out of range (expected 0.5..=4)",
+                            t.line_height
+                        ),
+                    );
+                }
+                if !self
+                    .ctx
+                    .font_families
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(&t.font))
+                {
+                    self.issue(
+                        format!("{path}.font"),
+                        format!(
+                            "unknown font {:?} (available: {})",
+                            t.font,
+                            self.ctx.font_families.join(", ")
+                        ),
+                    );
+                }
+                let max_width = match &t.max_width {
+                    Some(m) => self.length(m, &format!("{path}.max_width"), w),
+                    None => w * 0.9,
+                };
+                if max_width < 1.0 {
+                    self.issue(
+                        format!("{path}.max_width"),
+                        format!("max_width {max_width} px must be at least 1"),
+                    );
+                }
+                let family = self
+                    .ctx
+                    .font_families
+                    .iter()
+                    .find(|f| f.eq_ignore_ascii_case(&t.font))
+                    .cloned()
+                    .unwrap_or_else(|| t.font.clone());
+                PlanLayerKind::Text(PlanText {
+                    text: t.text.clone(),
+                    family,
+                    size: t.size as f32,
+                    weight: t.weight,
+                    italic: t.italic,
+                    color: self.color(&t.color, &format!("{path}.color")),
+                    align: t.align,
+                    max_width: max_width.max(1.0) as f32,
+                    line_height: (t.line_height * t.size) as f32,
+                })
+            }
+            Layer::Image(i) => {
+                let src = self.asset(&i.src, &format!("{path}.src"));
+                let width = i
+                    .width
+                    .as_ref()
+                    .map(|v| self.length(v, &format!("{path}.width"), w));
+                let height = i
+                    .height
+                    .as_ref()
+                    .map(|v| self.length(v, &format!("{path}.height"), h));
+                for (name, v) in [("width", width), ("height", height)] {
+                    if let Some(v) = v {
+                        if !(1.0..=16384.0).contains(&v) {
+                            self.issue(
+                                format!("{path}.{name}"),
+                                format!("{name} {v} px is out of range (expected 1..=16384)"),
+                            );
+                        }
+                    }
+                }
+                PlanLayerKind::Image(PlanImage {
+                    src,
+                    width,
+                    height,
+                    fit: i.fit,
+                })
+            }
+        };
+        let (start, end, fade_in, fade_out) = times?;
+        Some(PlanLayer {
+            path: path.to_string(),
+            start,
+            end,
+            fade_in,
+            fade_out,
+            opacity,
+            x,
+            y,
+            anchor,
+            kind,
+        })
+    }
+
+    fn track(&mut self, t: &crate::spec::AudioTrack, path: &str) -> Option<PlanTrack> {
+        let before = self.issues.len();
+        let src = self.asset(&t.src, &format!("{path}.src"));
+        if !(t.start.is_finite() && t.start >= 0.0) {
+            self.issue(
+                format!("{path}.start"),
+                format!("start {} must be >= 0 seconds", t.start),
+            );
+        }
+        if let Some(d) = t.duration {
+            if !(d.is_finite() && d > 0.0) {
+                self.issue(
+                    format!("{path}.duration"),
+                    format!("duration {d} must be > 0 seconds"),
+                );
+            }
+        }
+        if !(t.volume_db.is_finite() && (-60.0..=24.0).contains(&t.volume_db)) {
+            self.issue(
+                format!("{path}.volume_db"),
+                format!(
+                    "volume_db {} is out of range (expected -60..=24 dB)",
+                    t.volume_db
+                ),
+            );
+        }
+        for (name, v) in [("fade_in", t.fade_in), ("fade_out", t.fade_out)] {
+            if !(v.is_finite() && v >= 0.0) {
+                self.issue(
+                    format!("{path}.{name}"),
+                    format!("{name} {v} must be >= 0 seconds"),
+                );
+            }
+        }
+        if self.issues.len() != before {
+            return None;
+        }
+        let sr = f64::from(SAMPLE_RATE);
+        let samples = |s: f64| (s * sr).round() as u64;
+        Some(PlanTrack {
+            path: path.to_string(),
+            src,
+            start: samples(t.start),
+            duration: t.duration.map(samples),
+            gain: 10f64.powf(t.volume_db / 20.0) as f32,
+            fade_in: samples(t.fade_in),
+            fade_out: samples(t.fade_out),
+            looped: t.looped,
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Timing {
+    opacity: f64,
+    start: f64,
+    end: Option<f64>,
+    fade_in: f64,
+    fade_out: f64,
+}
+
+impl Timing {
+    fn of(opacity: f64, start: f64, end: Option<f64>, fade_in: f64, fade_out: f64) -> Timing {
+        Timing {
+            opacity,
+            start,
+            end,
+            fade_in,
+            fade_out,
+        }
+    }
+}
+
+/// Parses `#RGB`, `#RGBA`, `#RRGGBB`, `#RRGGBBAA` or one of `white`, `black`, `transparent`.
+///
+/// # Errors
+/// A message naming the value and the accepted forms.
+pub fn parse_color(s: &str) -> Result<Rgba, String> {
+    let bad = || format!("invalid colour {s:?} (expected #RRGGBB or #RRGGBBAA)");
+    match s.to_ascii_lowercase().as_str() {
+        "white" => return Ok([255, 255, 255, 255]),
+        "black" => return Ok([0, 0, 0, 255]),
+        "transparent" => return Ok([0, 0, 0, 0]),
+        _ => {}
+    }
+    let hex = s.strip_prefix('#').ok_or_else(bad)?;
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let digit = |i: usize| u8::from_str_radix(&hex[i..=i], 16).unwrap_or(0);
+    let pair = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0);
+    match hex.len() {
+        3 | 4 => {
+            let mut c = [255u8; 4];
+            for (i, v) in c.iter_mut().enumerate().take(hex.len()) {
+                *v = digit(i) * 17;
+            }
+            Ok(c)
+        }
+        6 | 8 => {
+            let mut c = [255u8; 4];
+            for (i, v) in c.iter_mut().enumerate().take(hex.len() / 2) {
+                *v = pair(i * 2);
+            }
+            Ok(c)
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Converts a [`Length`] to pixels; percentages are of `frame_side`.
+///
+/// # Errors
+/// A message naming the value and the accepted forms.
+pub fn parse_length(l: &Length, frame_side: f64) -> Result<f64, String> {
+    let v = match l {
+        Length::Px(v) => *v,
+        Length::Str(s) => {
+            let t = s.trim();
+            let bad = || {
+                format!("invalid length {s:?} (expected pixels like 120 or \"120px\", or a percentage like \"50%\")")
+            };
+            if let Some(p) = t.strip_suffix('%') {
+                p.trim().parse::<f64>().map_err(|_| bad())? / 100.0 * frame_side
+            } else if let Some(p) = t.strip_suffix("px") {
+                p.trim().parse::<f64>().map_err(|_| bad())?
+            } else {
+                t.parse::<f64>().map_err(|_| bad())?
+            }
+        }
+    };
+    if !v.is_finite() || v.abs() > 100_000.0 {
+        return Err(format!(
+            "length {v} is out of range (expected -100000..=100000 px)"
+        ));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colors_parse() {
+        assert_eq!(parse_color("#FF8000"), Ok([255, 128, 0, 255]));
+        assert_eq!(parse_color("#ff800080"), Ok([255, 128, 0, 128]));
+        assert_eq!(parse_color("#fff"), Ok([255, 255, 255, 255]));
+        assert_eq!(parse_color("#0008"), Ok([0, 0, 0, 136]));
+        assert_eq!(parse_color("white"), Ok([255, 255, 255, 255]));
+        assert!(parse_color("FF8000").is_err());
+        assert!(parse_color("#GG0000").is_err());
+        assert!(parse_color("#12345").is_err());
+    }
+
+    #[test]
+    fn lengths_parse() {
+        assert_eq!(parse_length(&Length::Px(12.0), 100.0), Ok(12.0));
+        assert_eq!(parse_length(&Length::Str("25%".into()), 1920.0), Ok(480.0));
+        assert_eq!(parse_length(&Length::Str("30px".into()), 1920.0), Ok(30.0));
+        assert!(parse_length(&Length::Str("30em".into()), 1920.0).is_err());
+    }
+
+    #[test]
+    fn ntsc_sample_positions_are_exact() {
+        let fps = Fps {
+            num: 30000,
+            den: 1001,
+        };
+        // 30000 frames at 29.97 fps = 1001 s exactly.
+        assert_eq!(fps.sample_at_frame(30000), 1001 * 48_000);
+        assert_eq!(Fps { num: 30, den: 1 }.sample_at_frame(30), 48_000);
+    }
+
+    #[test]
+    fn fades_ramp_and_stay_in_range() {
+        let l = PlanLayer {
+            path: String::new(),
+            start: 10,
+            end: 20,
+            fade_in: 4,
+            fade_out: 4,
+            opacity: 1.0,
+            x: 0.0,
+            y: 0.0,
+            anchor: Anchor::Center,
+            kind: PlanLayerKind::Image(PlanImage {
+                src: PathBuf::new(),
+                width: None,
+                height: None,
+                fit: ImageFit::Contain,
+            }),
+        };
+        assert_eq!(l.alpha(9), 0.0);
+        assert!(l.alpha(10) > 0.0 && l.alpha(10) < l.alpha(11));
+        assert_eq!(l.alpha(14), 1.0);
+        assert_eq!(l.alpha(15), 1.0);
+        assert!(l.alpha(19) > 0.0 && l.alpha(19) < l.alpha(18));
+        assert_eq!(l.alpha(20), 0.0);
+    }
+}
