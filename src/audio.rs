@@ -112,7 +112,8 @@ pub fn mix(plan: &Plan) -> Result<Mixed, AssetError> {
             .entry(t.src.clone())
             .or_insert_with(|| format!("{}.src", t.path));
     }
-    let loaded: Vec<(PathBuf, Result<Arc<Vec<f32>>, SpecIssue>)> = files
+    type Loaded = (PathBuf, Result<Arc<Vec<f32>>, SpecIssue>);
+    let loaded: Vec<Loaded> = files
         .into_par_iter()
         .map(|(p, path)| {
             let r = load_wav(&p)

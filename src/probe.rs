@@ -95,16 +95,25 @@ fn seconds(ts: i64, tb: ff::Rational) -> f64 {
     ts as f64 * f64::from(tb)
 }
 
-/// `H264(High)` → `High`.
+/// libav's profile names: `H264(High)` → `High`, `AAC(Low)` → `LC`.
 fn profile_name(p: ff::codec::Profile) -> Option<String> {
     let s = format!("{p:?}");
     if s == "Unknown" || s == "Reserved" {
         return None;
     }
-    Some(match (s.find('('), s.rfind(')')) {
-        (Some(a), Some(b)) if b > a => s[a + 1..b].to_string(),
-        _ => s,
-    })
+    let inner = match (s.find('('), s.rfind(')')) {
+        (Some(a), Some(b)) if b > a => &s[a + 1..b],
+        _ => s.as_str(),
+    };
+    Some(
+        match (s.starts_with("AAC"), inner) {
+            (true, "Low") => "LC",
+            (true, "HE") => "HE-AAC",
+            (true, "HEv2") => "HE-AACv2",
+            _ => inner,
+        }
+        .to_string(),
+    )
 }
 
 /// Reads a file's container and stream facts (counting every packet).

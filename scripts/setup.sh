@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what reelsmith needs to build on Debian 12 (idempotent; does nothing when all is
+# present). System packages come from apt-get (run as root, or with sudo when available).
+set -euo pipefail
+
+PACKAGES=(
+  pkg-config clang libclang-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
+  libavfilter-dev libavdevice-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then SUDO="sudo"; else
+      echo "setup: need root (or sudo) to apt-get install: ${missing[*]}" >&2; exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
+fi
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo not found; install Rust >= 1.85 (https://rustup.rs) and retry" >&2
+  exit 1
+fi

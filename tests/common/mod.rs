@@ -1,0 +1,136 @@
+//! Shared helpers: tiny generated fixtures and render-and-decode utilities.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use reelsmith::probe::RgbFrame;
+use reelsmith::{Composition, RenderOptions, RenderReport};
+
+/// A scratch folder with its own media root, removed at the end of the test.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn options(&self) -> RenderOptions {
+        RenderOptions {
+            base_dir: self.dir.path().to_path_buf(),
+            media_root: self.path("media"),
+            output: Some(self.path("out.mp4")),
+            ..RenderOptions::default()
+        }
+    }
+
+    pub fn render(&self, spec: serde_json::Value) -> RenderReport {
+        let comp = comp(spec);
+        reelsmith::render(&comp, &self.options()).unwrap_or_else(|e| panic!("render failed: {e}"))
+    }
+
+    /// Temp folders and partial files left behind anywhere in the sandbox.
+    pub fn leftovers(&self) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        walk(self.dir.path(), &mut found);
+        found
+            .into_iter()
+            .filter(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                name.starts_with("render-") || name.ends_with(".partial")
+            })
+            .collect()
+    }
+
+    /// Writes a PNG from a closure giving each pixel's RGBA.
+    pub fn png(&self, name: &str, w: u32, h: u32, f: impl Fn(u32, u32) -> [u8; 4]) -> PathBuf {
+        let img = image::RgbaImage::from_fn(w, h, |x, y| image::Rgba(f(x, y)));
+        let p = self.path(name);
+        img.save(&p).expect("save png");
+        p
+    }
+
+    /// Writes a 16-bit mono WAV sine tone.
+    pub fn tone_wav(
+        &self,
+        name: &str,
+        rate: u32,
+        seconds: f64,
+        hz: f64,
+        amplitude: f64,
+    ) -> PathBuf {
+        let p = self.path(name);
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&p, spec).expect("wav");
+        let n = (seconds * f64::from(rate)) as u64;
+        for i in 0..n {
+            let s = (i as f64 / f64::from(rate) * hz * std::f64::consts::TAU).sin() * amplitude;
+            w.write_sample((s * 32767.0).round() as i16)
+                .expect("sample");
+        }
+        w.finalize().expect("finalize");
+        p
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            out.push(p.clone());
+            if p.is_dir() {
+                walk(&p, out);
+            }
+        }
+    }
+}
+
+pub fn comp(spec: serde_json::Value) -> Composition {
+    Composition::from_json(&spec.to_string()).unwrap_or_else(|e| panic!("bad test spec: {e}"))
+}
+
+/// Decodes every frame of a video.
+pub fn frames(path: &Path) -> Vec<RgbFrame> {
+    let mut v = Vec::new();
+    reelsmith::probe::decode_video(path, |_, f| {
+        v.push(f.clone());
+        true
+    })
+    .unwrap_or_else(|e| panic!("decode failed: {e}"));
+    v
+}
+
+pub fn px(f: &RgbFrame, x: u32, y: u32) -> [u8; 3] {
+    f.get_pixel(x, y).0
+}
+
+/// Asserts each channel is within `tol` of `want`.
+pub fn assert_close(got: [u8; 3], want: [u8; 3], tol: u8, what: &str) {
+    for c in 0..3 {
+        let d = (i16::from(got[c]) - i16::from(want[c])).unsigned_abs();
+        assert!(
+            d <= u16::from(tol),
+            "{what}: got {got:?}, want {want:?} ±{tol}"
+        );
+    }
+}
+
+/// BT.709 luma of an RGB pixel (0..255).
+pub fn luma(p: [u8; 3]) -> f64 {
+    0.2126 * f64::from(p[0]) + 0.7152 * f64::from(p[1]) + 0.0722 * f64::from(p[2])
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Writes examples/training-module.json from media/stock/narration.json.
+
+The module: 12 scenes x 15 s = 3:00 at 1080p30. Title card, bullet slides with one-by-one
+reveals, photo slides with a caption band, a closing card; narration per scene and a looped
+music bed under everything. Also writes media/stock/images/scrim.png (a small translucent
+black PNG that image layers stretch into caption bands and photo darkening overlays).
+Run from the repository root: python3 tools/make_training_module.py
+"""
+import json, struct, zlib
+
+STOCK = "../media/stock/"
+SCENE_S = 15.0
+
+
+def png_rgba(path, w, h, rgba):
+    raw = b"".join(b"\x00" + bytes(rgba) * w for _ in range(h))
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+    data += chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    open(path, "wb").write(data)
+
+
+def text(t, **kw):
+    d = {"type": "text", "text": t}
+    d.update(kw)
+    return d
+
+
+def image(src, **kw):
+    d = {"type": "image", "src": STOCK + "images/" + src}
+    d.update(kw)
+    return d
+
+
+def footer(n):
+    return text(f"{n} / 12", size=26, color="#FFFFFFAA", x="96%", y="94%", anchor="bottom-right",
+                align="right", fade_in=0.4, fade_out=0.4)
+
+
+def brand():
+    return text("SafeWorks  |  Safe Lifting", size=26, color="#FFFFFFAA", x="4%", y="94%",
+                anchor="bottom-left", align="left", fade_in=0.4, fade_out=0.4)
+
+
+GRADIENTS = [
+    ["#0B1F3A", "#123C69"], ["#10253F", "#1B4F72"], ["#14213D", "#1F3B73"],
+    ["#0F2027", "#203A43", "#2C5364"],
+]
+PHOTOS = {4: "warehouse-aisle.jpg", 5: "lowpoly-orange-teal.jpg", 7: "skyline-dusk.jpg",
+          8: "warehouse-aisle.jpg", 10: "bokeh-blue.jpg"}
+
+
+def bullet_slide(n, item, grad):
+    layers = [
+        text(item["title"], size=72, weight="bold", x="8%", y="12%", anchor="top-left",
+             align="left", fade_in=0.5, fade_out=0.4),
+        image("accent.png", width=160, height=6, fit="stretch", x="8%", y="25%", anchor="top-left",
+              fade_in=0.5, fade_out=0.4),
+    ]
+    for i, b in enumerate(item["bullets"]):
+        t0 = 1.0 + i * 2.5
+        layers.append(text("\u2022  " + b, size=48, x="8%", y=f"{34 + i * 12}%", anchor="top-left",
+                           align="left", max_width="84%", start=t0, fade_in=0.5, fade_out=0.4))
+    layers += [brand(), footer(n)]
+    return {"id": f"s{n:02}-{slug(item['title'])}", "duration": SCENE_S,
+            "background": {"type": "linear_gradient", "angle": 135, "colors": grad},
+            "layers": layers}
+
+
+def photo_slide(n, item, photo):
+    b = item["bullets"]
+    layers = [
+        image("scrim.png", width="100%", height="34%", fit="stretch", x=0, y="100%",
+              anchor="bottom-left", fade_in=0.6, fade_out=0.4),
+        text(item["title"], size=64, weight="bold", x="6%", y="69%", anchor="top-left", align="left",
+             start=0.3, fade_in=0.5, fade_out=0.4),
+    ]
+    for i, line in enumerate(b):
+        layers.append(text(line, size=40, x="6%", y=f"{78 + i * 5.2}%", anchor="top-left",
+                           align="left", max_width="88%", start=1.5 + i * 3.0, fade_in=0.5,
+                           fade_out=0.4))
+    layers.append(footer(n))
+    return {"id": f"s{n:02}-{slug(item['title'])}", "duration": SCENE_S,
+            "background": {"type": "image", "src": STOCK + "images/" + photo},
+            "layers": layers}
+
+
+def slug(s):
+    return "".join(c.lower() if c.isalnum() else "-" for c in s).strip("-").replace("--", "-")
+
+
+def main():
+    items = json.load(open("media/stock/narration.json"))
+    png_rgba("media/stock/images/scrim.png", 16, 16, (0, 0, 0, 150))
+    png_rgba("media/stock/images/accent.png", 16, 16, (255, 200, 61, 255))
+    scenes = []
+    for item in items:
+        n = item["scene"]
+        if n == 1:
+            scenes.append({"id": "s01-title", "duration": SCENE_S,
+                           "background": {"type": "image", "src": STOCK + "images/hills-dawn.jpg"},
+                           "layers": [
+                               image("scrim.png", width="100%", height="100%", fit="stretch",
+                                     x=0, y=0, anchor="top-left", opacity=0.6),
+                               image("logo.png", height=220, y="27%", fade_in=0.8, fade_out=0.5),
+                               text(item["title"], size=88, weight="bold", y="52%", start=0.6,
+                                    fade_in=0.8, fade_out=0.5),
+                               text("SafeWorks safety training  \u00b7  about three minutes", size=40,
+                                    color="#FFE08A", y="63%", start=1.4, fade_in=0.8, fade_out=0.5),
+                           ]})
+        elif n == 12:
+            scenes.append({"id": "s12-thank-you", "duration": SCENE_S,
+                           "background": {"type": "radial_gradient", "colors": ["#1F4E79", "#0B1F3A", "#050B14"]},
+                           "layers": [
+                               image("logo.png", height=200, y="25%", fade_in=0.8),
+                               text("Thank you", size=96, weight="bold", y="47%", start=0.5, fade_in=0.8),
+                               text("\n".join(item["bullets"]), size=44, color="#D6E4F0", y="64%",
+                                    line_height=1.4, start=1.5, fade_in=0.8),
+                               text("Questions? Talk to your supervisor or safety officer.", size=32,
+                                    color="#FFE08A", y="86%", start=4.0, fade_in=0.8, end=14.0,
+                                    fade_out=1.0),
+                           ]})
+        elif n in PHOTOS:
+            scenes.append(photo_slide(n, item, PHOTOS[n]))
+        else:
+            scenes.append(bullet_slide(n, item, GRADIENTS[n % len(GRADIENTS)]))
+    tracks = [{"src": STOCK + "audio/music-bed.wav", "loop": True, "volume_db": -22,
+               "fade_in": 1.5, "fade_out": 4.0}]
+    for item in items:
+        tracks.append({"src": STOCK + item["file"], "start": (item["scene"] - 1) * SCENE_S + 0.8})
+    comp = {"output": {"width": 1920, "height": 1080, "fps": 30, "quality": "fast",
+                       "audio_bitrate": 128},
+            "scenes": scenes, "audio": {"tracks": tracks}}
+    with open("examples/training-module.json", "w") as f:
+        json.dump(comp, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+main()
