@@ -40,13 +40,40 @@ pub struct PreparedScene {
     pub layers: Vec<PreparedLayer>,
 }
 
-/// A background ready to copy.
+/// A background ready to draw.
 #[derive(Debug, Clone)]
 pub enum PreparedBackground {
     /// Fill with this opaque colour.
     Solid(Rgba),
-    /// Copy this full-frame opaque raster.
+    /// Copy this full-frame opaque raster (a picture, scaled once and shared by every scene
+    /// that uses it the same way).
     Raster(Arc<Raster>),
+    /// A gradient, rendered to a raster by [`PreparedBackground::render`] when its scene is
+    /// composed and dropped after: holding one full frame per scene would make memory grow
+    /// with the length of the video.
+    Gradient(PlanBackground),
+}
+
+impl PreparedBackground {
+    /// The full-frame raster to copy, rendering a gradient now; `None` for a solid colour.
+    pub fn render(&self, width: u32, height: u32) -> Option<Arc<Raster>> {
+        match self {
+            PreparedBackground::Solid(_) => None,
+            PreparedBackground::Raster(r) => Some(r.clone()),
+            PreparedBackground::Gradient(PlanBackground::Linear { angle, colors }) => {
+                Some(Arc::new(linear_gradient(width, height, *angle, colors)))
+            }
+            PreparedBackground::Gradient(PlanBackground::Radial {
+                cx,
+                cy,
+                radius,
+                colors,
+            }) => Some(Arc::new(radial_gradient(
+                width, height, *cx, *cy, *radius, colors,
+            ))),
+            PreparedBackground::Gradient(_) => None,
+        }
+    }
 }
 
 /// A layer's pixels and where its top-left corner goes.
@@ -110,28 +137,37 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
     }
     let images_decoded = images.len();
 
-    // 2. Backgrounds and image layers, in parallel per scene.
+    // 2. Picture backgrounds: each distinct (file, fit, colour) scaled once.
     let (w, h) = (plan.width, plan.height);
+    let mut bg_keys: Vec<(&PathBuf, BackgroundFit, Rgba)> = Vec::new();
+    for s in &plan.scenes {
+        if let PlanBackground::Image { src, fit, color } = &s.background {
+            if !bg_keys.contains(&(src, *fit, *color)) {
+                bg_keys.push((src, *fit, *color));
+            }
+        }
+    }
+    let bg_rasters: Vec<Arc<Raster>> = bg_keys
+        .par_iter()
+        .map(|(src, fit, color)| Arc::new(fit_background(&images[*src], w, h, *fit, *color)))
+        .collect();
+
+    // 3. Image layers, in parallel per scene.
     let mut scenes: Vec<PreparedScene> = plan
         .scenes
         .par_iter()
         .map(|s| {
             let background = match &s.background {
                 PlanBackground::Solid(c) => PreparedBackground::Solid(*c),
-                PlanBackground::Linear { angle, colors } => {
-                    PreparedBackground::Raster(Arc::new(linear_gradient(w, h, *angle, colors)))
+                g @ (PlanBackground::Linear { .. } | PlanBackground::Radial { .. }) => {
+                    PreparedBackground::Gradient(g.clone())
                 }
-                PlanBackground::Radial {
-                    cx,
-                    cy,
-                    radius,
-                    colors,
-                } => PreparedBackground::Raster(Arc::new(radial_gradient(
-                    w, h, *cx, *cy, *radius, colors,
-                ))),
                 PlanBackground::Image { src, fit, color } => {
-                    let img = &images[src];
-                    PreparedBackground::Raster(Arc::new(fit_background(img, w, h, *fit, *color)))
+                    let i = bg_keys
+                        .iter()
+                        .position(|k| *k == (src, *fit, *color))
+                        .unwrap_or(0);
+                    PreparedBackground::Raster(bg_rasters[i].clone())
                 }
             };
             let layers = s
@@ -160,7 +196,7 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
         })
         .collect();
 
-    // 3. Text, rasterized once per distinct layer content.
+    // 4. Text, rasterized once per distinct layer content.
     let mut engine = TextEngine::new();
     let mut texts_rasterized = 0;
     // Identical text (same words, font, size, colour...) shares one raster.

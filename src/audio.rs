@@ -12,31 +12,6 @@ use rubato::{Fft, FixedSync, Resampler};
 use crate::error::{AssetError, SpecIssue};
 use crate::timeline::{Plan, PlanTrack, SAMPLE_RATE};
 
-/// Interleaved stereo f32 PCM at [`SAMPLE_RATE`].
-#[derive(Debug, Clone, Default)]
-pub struct Pcm {
-    /// `L, R, L, R, ...`
-    pub samples: Vec<f32>,
-}
-
-impl Pcm {
-    /// Samples per channel.
-    pub fn frames(&self) -> usize {
-        self.samples.len() / 2
-    }
-}
-
-/// What the mix stage produced.
-#[derive(Debug, Clone)]
-pub struct Mixed {
-    /// The mix, exactly `plan.total_samples` frames.
-    pub pcm: Pcm,
-    /// Peak absolute sample value before the safety clamp (1.0 = 0 dBFS).
-    pub peak: f32,
-    /// Number of samples beyond full scale that were clamped.
-    pub limited_samples: u64,
-}
-
 /// Loads a WAV file as interleaved stereo f32 at its own rate. Returns (rate, samples).
 ///
 /// # Errors
@@ -100,98 +75,174 @@ fn resample(rate: u32, stereo: Vec<f32>) -> Result<Vec<f32>, String> {
     Ok(out.take_data())
 }
 
-/// Loads and mixes every track of `plan`.
-///
-/// # Errors
-/// [`AssetError::Load`] listing every track whose file cannot be used, with its spec path.
-pub fn mix(plan: &Plan) -> Result<Mixed, AssetError> {
-    // Decode + resample each distinct file once.
-    let mut files: HashMap<PathBuf, String> = HashMap::new();
-    for t in &plan.tracks {
-        files
-            .entry(t.src.clone())
-            .or_insert_with(|| format!("{}.src", t.path));
-    }
-    type Loaded = (PathBuf, Result<Arc<Vec<f32>>, SpecIssue>);
-    let loaded: Vec<Loaded> = files
-        .into_par_iter()
-        .map(|(p, path)| {
-            let r = load_wav(&p)
-                .and_then(|(rate, s)| resample(rate, s))
-                .map(Arc::new)
-                .map_err(|message| SpecIssue { path, message });
-            (p, r)
-        })
-        .collect();
-    let mut sources = HashMap::new();
-    let mut issues = Vec::new();
-    for (p, r) in loaded {
-        match r {
-            Ok(s) => {
-                sources.insert(p, s);
-            }
-            Err(i) => issues.push(i),
-        }
-    }
-    if !issues.is_empty() {
-        issues.sort_by(|a, b| a.path.cmp(&b.path));
-        return Err(AssetError::Load(issues));
-    }
-
-    let total = plan.total_samples as usize;
-    let mut out = vec![0f32; total * 2];
-    for t in &plan.tracks {
-        add_track(&mut out, t, &sources[&t.src]);
-    }
-    let mut peak = 0f32;
-    let mut limited = 0u64;
-    for s in &mut out {
-        peak = peak.max(s.abs());
-        if s.abs() > 1.0 {
-            limited += 1;
-            // Safety clamp only: the encoder must never see values beyond full scale. Proper
-            // loudness control and limiting belong to the audio issue; the report counts these.
-            *s = s.clamp(-1.0, 1.0);
-        }
-    }
-    Ok(Mixed {
-        pcm: Pcm { samples: out },
-        peak,
-        limited_samples: limited,
-    })
+/// One track with its decoded source.
+#[derive(Debug, Clone)]
+struct MixTrack {
+    track: PlanTrack,
+    /// Interleaved stereo at [`SAMPLE_RATE`].
+    src: Arc<Vec<f32>>,
+    /// Samples the track plays on the timeline (after `duration`, looping and the video's end).
+    len: u64,
 }
 
-/// Adds one track into `out` (interleaved stereo, timeline length).
-fn add_track(out: &mut [f32], t: &PlanTrack, src: &[f32]) {
-    let src_frames = src.len() / 2;
-    let total = out.len() / 2;
-    let start = t.start as usize;
-    if src_frames == 0 || start >= total {
+/// The audio of a render, mixed on demand: sources are decoded and resampled once by
+/// [`Mixer::load`]; [`Mixer::fill`] sums any range of the timeline. Memory depends on the
+/// source files, not on the length of the video.
+#[derive(Debug, Clone)]
+pub struct Mixer {
+    tracks: Vec<MixTrack>,
+    total: u64,
+    peak: f32,
+    clamped: u64,
+}
+
+impl Mixer {
+    /// Stage "mix": loads, decodes and resamples every distinct source file (in parallel).
+    ///
+    /// # Errors
+    /// [`AssetError::Load`] listing every track whose file cannot be used, with its spec path.
+    pub fn load(plan: &Plan) -> Result<Mixer, AssetError> {
+        let mut files: HashMap<PathBuf, String> = HashMap::new();
+        for t in &plan.tracks {
+            files
+                .entry(t.src.clone())
+                .or_insert_with(|| format!("{}.src", t.path));
+        }
+        type Loaded = (PathBuf, Result<Arc<Vec<f32>>, SpecIssue>);
+        let loaded: Vec<Loaded> = files
+            .into_par_iter()
+            .map(|(p, path)| {
+                let r = load_wav(&p)
+                    .and_then(|(rate, s)| resample(rate, s))
+                    .map(Arc::new)
+                    .map_err(|message| SpecIssue { path, message });
+                (p, r)
+            })
+            .collect();
+        let mut sources = HashMap::new();
+        let mut issues = Vec::new();
+        for (p, r) in loaded {
+            match r {
+                Ok(s) => {
+                    sources.insert(p, s);
+                }
+                Err(i) => issues.push(i),
+            }
+        }
+        if !issues.is_empty() {
+            issues.sort_by(|a, b| a.path.cmp(&b.path));
+            return Err(AssetError::Load(issues));
+        }
+        let total = plan.total_samples;
+        let tracks = plan
+            .tracks
+            .iter()
+            .map(|t| {
+                let src = sources[&t.src].clone();
+                let src_frames = (src.len() / 2) as u64;
+                let room = total.saturating_sub(t.start);
+                let natural = if t.looped { room } else { src_frames };
+                let len = if src_frames == 0 {
+                    0
+                } else {
+                    t.duration.unwrap_or(natural).min(natural).min(room)
+                };
+                MixTrack {
+                    track: t.clone(),
+                    src,
+                    len,
+                }
+            })
+            .collect();
+        Ok(Mixer {
+            tracks,
+            total,
+            peak: 0.0,
+            clamped: 0,
+        })
+    }
+
+    /// Samples per channel on the timeline.
+    pub fn total_samples(&self) -> u64 {
+        self.total
+    }
+
+    /// Bytes of decoded source audio held.
+    pub fn source_bytes(&self) -> u64 {
+        let mut seen = std::collections::HashSet::new();
+        self.tracks
+            .iter()
+            .filter(|t| seen.insert(Arc::as_ptr(&t.src)))
+            .map(|t| t.src.len() as u64 * 4)
+            .sum()
+    }
+
+    /// Writes the mix of timeline samples `start..start + out.len() / 2` into `out`
+    /// (interleaved stereo), clamped to ±1. Past the end of the video it writes silence.
+    pub fn fill(&mut self, start: u64, out: &mut [f32]) {
+        out.fill(0.0);
+        for t in &self.tracks {
+            add_range(out, start, t);
+        }
+        for s in out.iter_mut() {
+            let a = s.abs();
+            self.peak = self.peak.max(a);
+            if a > 1.0 {
+                // Safety clamp only: the encoder must never see values beyond full scale.
+                // Loudness control and limiting belong to the audio issue; the report counts
+                // these samples.
+                self.clamped += 1;
+                *s = s.clamp(-1.0, 1.0);
+            }
+        }
+    }
+
+    /// The whole mix, interleaved (tests and analysis; renders use [`Mixer::fill`]).
+    pub fn mix_all(&mut self) -> Vec<f32> {
+        let mut out = vec![0f32; self.total as usize * 2];
+        self.fill(0, &mut out);
+        out
+    }
+
+    /// Peak level of everything filled so far, dBFS (before the clamp).
+    pub fn peak_dbfs(&self) -> f64 {
+        20.0 * f64::from(self.peak.max(1e-9)).log10()
+    }
+
+    /// Samples beyond full scale that were clamped so far.
+    pub fn clamped_samples(&self) -> u64 {
+        self.clamped
+    }
+}
+
+/// Adds the part of track `t` that falls in timeline samples `start..start + out.len() / 2`.
+fn add_range(out: &mut [f32], start: u64, t: &MixTrack) {
+    let n = (out.len() / 2) as u64;
+    let (t0, t1) = (t.track.start, t.track.start + t.len);
+    let (a, b) = (start.max(t0), (start + n).min(t1));
+    if a >= b {
         return;
     }
-    let natural = if t.looped { total - start } else { src_frames };
-    let len = (t.duration.map_or(natural, |d| d as usize)).min(total - start);
-    let fade_in = t.fade_in as usize;
-    let fade_out = t.fade_out as usize;
-    for i in 0..len {
-        let si = if t.looped {
-            i % src_frames
-        } else if i < src_frames {
-            i
+    let src_frames = (t.src.len() / 2) as u64;
+    let (fade_in, fade_out) = (t.track.fade_in, t.track.fade_out);
+    for pos in a..b {
+        let rel = pos - t0;
+        let si = (if t.track.looped {
+            rel % src_frames
         } else {
-            break;
-        };
-        let mut g = t.gain;
-        if i < fade_in {
-            g *= i as f32 / fade_in as f32;
+            rel
+        }) as usize;
+        let mut g = t.track.gain;
+        if rel < fade_in {
+            g *= rel as f32 / fade_in as f32;
         }
-        let left = len - i;
+        let left = t.len - rel;
         if left <= fade_out {
             g *= (left - 1) as f32 / fade_out as f32;
         }
-        let o = (start + i) * 2;
-        out[o] += src[si * 2] * g;
-        out[o + 1] += src[si * 2 + 1] * g;
+        let o = (pos - start) as usize * 2;
+        out[o] += t.src[si * 2] * g;
+        out[o + 1] += t.src[si * 2 + 1] * g;
     }
 }
 
@@ -208,23 +259,44 @@ pub fn rms_dbfs(samples: &[f32]) -> f64 {
 mod tests {
     use super::*;
 
-    fn track(start: u64, duration: Option<u64>, looped: bool) -> PlanTrack {
-        PlanTrack {
+    fn mix(
+        total: usize,
+        start: u64,
+        duration: Option<u64>,
+        looped: bool,
+        fade_out: u64,
+        src: &[f32],
+    ) -> Vec<f32> {
+        let track = PlanTrack {
             path: "audio.tracks[0]".into(),
             src: PathBuf::new(),
             start,
             duration,
             gain: 0.5,
             fade_in: 0,
-            fade_out: 0,
+            fade_out,
             looped,
-        }
+        };
+        let src_frames = (src.len() / 2) as u64;
+        let room = total as u64 - start;
+        let natural = if looped { room } else { src_frames };
+        let t = MixTrack {
+            track,
+            src: Arc::new(src.to_vec()),
+            len: duration.unwrap_or(natural).min(natural).min(room),
+        };
+        let mut m = Mixer {
+            tracks: vec![t],
+            total: total as u64,
+            peak: 0.0,
+            clamped: 0,
+        };
+        m.mix_all()
     }
 
     #[test]
     fn places_and_gains() {
-        let mut out = vec![0f32; 20];
-        add_track(&mut out, &track(2, None, false), &[1.0; 6]);
+        let out = mix(10, 2, None, false, 0, &[1.0; 6]);
         assert_eq!(&out[..4], &[0.0; 4]);
         assert_eq!(&out[4..10], &[0.5; 6]);
         assert_eq!(&out[10..], &[0.0; 10]);
@@ -232,20 +304,49 @@ mod tests {
 
     #[test]
     fn loops_to_the_end() {
-        let mut out = vec![0f32; 20];
-        add_track(&mut out, &track(0, None, true), &[1.0, 1.0, 0.0, 0.0]);
+        let out = mix(10, 0, None, true, 0, &[1.0, 1.0, 0.0, 0.0]);
         assert_eq!(out[16..], [0.5, 0.5, 0.0, 0.0]);
     }
 
     #[test]
     fn fade_out_ends_silent() {
-        let mut t = track(0, Some(10), false);
-        t.fade_out = 4;
-        t.gain = 1.0;
-        let mut out = vec![0f32; 20];
-        add_track(&mut out, &t, &[1.0; 20]);
+        let out = mix(10, 0, Some(10), false, 4, &[2.0; 20]);
         assert_eq!(out[18], 0.0);
         assert!(out[12] > out[16] && out[16] > 0.0);
+    }
+
+    #[test]
+    fn chunks_equal_the_whole() {
+        let src: Vec<f32> = (0..40).map(|i| (i as f32 * 0.37).sin()).collect();
+        let whole = mix(50, 3, None, true, 7, &src);
+        let track = PlanTrack {
+            path: String::new(),
+            src: PathBuf::new(),
+            start: 3,
+            duration: None,
+            gain: 0.5,
+            fade_in: 0,
+            fade_out: 7,
+            looped: true,
+        };
+        let t = MixTrack {
+            track,
+            src: Arc::new(src),
+            len: 47,
+        };
+        let mut m = Mixer {
+            tracks: vec![t],
+            total: 50,
+            peak: 0.0,
+            clamped: 0,
+        };
+        let mut chunked = Vec::new();
+        for start in (0..50).step_by(16) {
+            let mut buf = vec![0f32; 32];
+            m.fill(start, &mut buf);
+            chunked.extend_from_slice(&buf);
+        }
+        assert_eq!(&chunked[..100], &whole[..]);
     }
 
     #[test]

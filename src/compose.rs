@@ -4,6 +4,7 @@
 //! Only the first frame of each [`Span`] of identical frames is drawn; the encoder repeats it.
 //! Spans are composed in parallel (rayon) in batches and handed on in order.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -41,15 +42,55 @@ pub struct ComposedSpan {
     pub frame: Arc<YuvFrame>,
 }
 
+/// Full-frame background rasters of the scenes being composed, kept only while needed.
+#[derive(Debug, Default)]
+pub struct Backgrounds {
+    rasters: HashMap<usize, Arc<Raster>>,
+}
+
+impl Backgrounds {
+    /// Makes sure the backgrounds of every scene in `spans` are ready (gradients rendered
+    /// now) and forgets those of other scenes.
+    pub fn keep_only(&mut self, plan: &Plan, prepared: &Prepared, spans: &[Span]) {
+        let wanted: Vec<usize> = spans.iter().map(|s| s.scene).collect();
+        self.rasters.retain(|k, _| wanted.contains(k));
+        for &scene in &wanted {
+            if self.rasters.contains_key(&scene) {
+                continue;
+            }
+            if let Some(r) = prepared.scenes[scene]
+                .background
+                .render(plan.width, plan.height)
+            {
+                self.rasters.insert(scene, r);
+            }
+        }
+    }
+
+    /// The raster of `scene`, if it has one.
+    pub fn get(&self, scene: usize) -> Option<&Raster> {
+        self.rasters.get(&scene).map(|r| &**r)
+    }
+}
+
 /// Draws scene-relative frame `frame` of scene `scene` into `canvas` (resized as needed).
-pub fn draw(plan: &Plan, prepared: &Prepared, scene: usize, frame: u64, canvas: &mut Raster) {
+/// `background` is the scene's raster from [`Backgrounds`] (`None` for a solid colour).
+pub fn draw(
+    plan: &Plan,
+    prepared: &Prepared,
+    scene: usize,
+    frame: u64,
+    background: Option<&Raster>,
+    canvas: &mut Raster,
+) {
     if canvas.width != plan.width || canvas.height != plan.height {
         *canvas = Raster::new(plan.width, plan.height);
     }
     let ps = &prepared.scenes[scene];
-    match &ps.background {
-        PreparedBackground::Solid(c) => canvas.fill(*c),
-        PreparedBackground::Raster(r) => canvas.data.copy_from_slice(&r.data),
+    match (&ps.background, background) {
+        (_, Some(r)) => canvas.data.copy_from_slice(&r.data),
+        (PreparedBackground::Solid(c), None) => canvas.fill(*c),
+        (_, None) => canvas.fill([0, 0, 0, 255]),
     }
     for (l, pl) in plan.scenes[scene].layers.iter().zip(&ps.layers) {
         let a = l.alpha(frame);
@@ -107,6 +148,7 @@ pub fn to_yuv(canvas: &Raster) -> Result<YuvFrame, EncodeError> {
 pub fn compose_batch(
     plan: &Plan,
     prepared: &Prepared,
+    backgrounds: &Backgrounds,
     spans: &[Span],
 ) -> Result<Vec<ComposedSpan>, EncodeError> {
     spans
@@ -120,6 +162,7 @@ pub fn compose_batch(
                     prepared,
                     span.scene,
                     span.start - scene.start_frame,
+                    backgrounds.get(span.scene),
                     canvas,
                 );
                 Ok(ComposedSpan {

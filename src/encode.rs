@@ -10,7 +10,7 @@ use std::path::Path;
 use ff::{codec, encoder, format, frame, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
 
-use crate::audio::Pcm;
+use crate::audio::Mixer;
 use crate::compose::YuvFrame;
 use crate::error::EncodeError;
 use crate::timeline::{Fps, SAMPLE_RATE};
@@ -45,6 +45,10 @@ pub struct EncodeStats {
     pub video_bytes: u64,
     /// Audio bytes written.
     pub audio_bytes: u64,
+    /// Peak level of the mix, dBFS (before the safety clamp).
+    pub audio_peak_dbfs: f64,
+    /// Mix samples beyond full scale that were clamped.
+    pub audio_clamped_samples: u64,
 }
 
 /// An open MP4 being written.
@@ -62,6 +66,8 @@ pub struct Encoder {
     audio_frame_size: usize,
     cfg: EncoderConfig,
     stats: EncodeStats,
+    /// Interleaved audio of one encoder frame, reused.
+    scratch: Vec<f32>,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -180,6 +186,7 @@ impl Encoder {
             audio_frame_size,
             cfg: cfg.clone(),
             stats: EncodeStats::default(),
+            scratch: Vec::new(),
         })
     }
 
@@ -196,7 +203,7 @@ impl Encoder {
         &mut self,
         pic: &YuvFrame,
         repeat: u64,
-        pcm: &Pcm,
+        mixer: &mut Mixer,
         mut on_frame: impl FnMut(u64),
     ) -> Result<(), EncodeError> {
         let mut f = frame::Video::new(format::Pixel::YUV420P, pic.width, pic.height);
@@ -225,7 +232,7 @@ impl Encoder {
                 .map_err(EncodeError::ff("send video frame"))?;
             self.drain_video()?;
             self.stats.frames += 1;
-            self.push_audio(pcm, self.fps.sample_at_frame(self.stats.frames))?;
+            self.push_audio(mixer, self.fps.sample_at_frame(self.stats.frames))?;
             on_frame(self.stats.frames);
         }
         Ok(())
@@ -233,15 +240,15 @@ impl Encoder {
 
     /// Encodes audio from where it stopped up to sample `until` (exclusive), in whole encoder
     /// frames; a final partial frame is sent only by [`Encoder::finish`].
-    fn push_audio(&mut self, pcm: &Pcm, until: u64) -> Result<(), EncodeError> {
+    fn push_audio(&mut self, mixer: &mut Mixer, until: u64) -> Result<(), EncodeError> {
         let n = self.audio_frame_size as u64;
         while self.stats.samples + n <= until {
-            self.send_audio(pcm, self.stats.samples, n as usize)?;
+            self.send_audio(mixer, self.stats.samples, n as usize)?;
         }
         Ok(())
     }
 
-    fn send_audio(&mut self, pcm: &Pcm, start: u64, len: usize) -> Result<(), EncodeError> {
+    fn send_audio(&mut self, mixer: &mut Mixer, start: u64, len: usize) -> Result<(), EncodeError> {
         let mut af = frame::Audio::new(
             format::Sample::F32(format::sample::Type::Planar),
             len,
@@ -249,16 +256,12 @@ impl Encoder {
         );
         af.set_rate(SAMPLE_RATE);
         af.set_pts(Some(start as i64));
-        let avail = pcm.frames();
+        self.scratch.resize(len * 2, 0.0);
+        mixer.fill(start, &mut self.scratch);
         for ch in 0..2 {
             let plane = af.plane_mut::<f32>(ch);
             for (i, s) in plane.iter_mut().enumerate().take(len) {
-                let idx = start as usize + i;
-                *s = if idx < avail {
-                    pcm.samples[idx * 2 + ch]
-                } else {
-                    0.0
-                };
+                *s = self.scratch[i * 2 + ch];
             }
         }
         self.audio
@@ -322,11 +325,15 @@ impl Encoder {
     ///
     /// # Errors
     /// [`EncodeError`] naming the libav operation that failed.
-    pub fn finish(mut self, pcm: &Pcm, total_samples: u64) -> Result<EncodeStats, EncodeError> {
-        self.push_audio(pcm, total_samples)?;
+    pub fn finish(
+        mut self,
+        mixer: &mut Mixer,
+        total_samples: u64,
+    ) -> Result<EncodeStats, EncodeError> {
+        self.push_audio(mixer, total_samples)?;
         let rest = total_samples.saturating_sub(self.stats.samples);
         if rest > 0 {
-            self.send_audio(pcm, self.stats.samples, rest as usize)?;
+            self.send_audio(mixer, self.stats.samples, rest as usize)?;
         }
         self.video
             .send_eof()
@@ -336,6 +343,8 @@ impl Encoder {
             .send_eof()
             .map_err(EncodeError::ff("flush audio"))?;
         self.drain_audio()?;
+        self.stats.audio_peak_dbfs = mixer.peak_dbfs();
+        self.stats.audio_clamped_samples = mixer.clamped_samples();
         self.octx
             .write_trailer()
             .map_err(EncodeError::ff("write_trailer"))?;

@@ -10,7 +10,7 @@ use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
 use crate::assets::{self, Prepared};
-use crate::audio::{self, Mixed};
+use crate::audio::Mixer;
 use crate::compose::{self, ComposedSpan};
 use crate::encode::{EncodeStats, Encoder, EncoderConfig};
 use crate::error::{Error, SpecError};
@@ -157,7 +157,7 @@ pub struct ValidationSummary {
 pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSummary, Error> {
     let plan = plan(comp, opts)?;
     assets::prepare(&plan)?;
-    audio::mix(&plan)?;
+    Mixer::load(&plan)?;
     Ok(ValidationSummary {
         scenes: plan.scenes.len(),
         frames: plan.total_frames,
@@ -253,12 +253,12 @@ pub fn render_with_progress(
 
     progress.stage(StageId::Mix);
     let t = Instant::now();
-    let mixed = pool.install(|| audio::mix(&plan))?;
+    let mixer = pool.install(|| Mixer::load(&plan))?;
     stages.push(StageReport::new(
         StageId::Mix,
         t,
         plan.total_samples,
-        mixed.pcm.samples.len() as u64 * 4,
+        mixer.source_bytes(),
     ));
 
     progress.stage(StageId::Compose);
@@ -277,7 +277,6 @@ pub fn render_with_progress(
     let run = ComposeEncode {
         plan: &plan,
         prepared: &prepared,
-        mixed: &mixed,
         spans: &spans,
         pool: &pool,
         batch: threads * 2,
@@ -286,7 +285,7 @@ pub fn render_with_progress(
             _ => None,
         },
     };
-    let (compose_stats, encode_stats) = run.run(&partial, &cfg, progress)?;
+    let (compose_stats, encode_stats) = run.run(&partial, &cfg, mixer, progress)?;
     stages.push(StageReport {
         stage: StageId::Compose,
         wall_s: compose_stats.busy.as_secs_f64(),
@@ -328,8 +327,8 @@ pub fn render_with_progress(
         },
         output_bytes,
         peak_rss_bytes: peak_rss_bytes(),
-        audio_peak_dbfs: 20.0 * f64::from(mixed.peak.max(1e-9)).log10(),
-        audio_clamped_samples: mixed.limited_samples,
+        audio_peak_dbfs: encode_stats.audio_peak_dbfs,
+        audio_clamped_samples: encode_stats.audio_clamped_samples,
         threads,
         stages,
     })
@@ -346,7 +345,6 @@ struct ComposeStats {
 struct ComposeEncode<'a> {
     plan: &'a Plan,
     prepared: &'a Prepared,
-    mixed: &'a Mixed,
     spans: &'a [timeline::Span],
     pool: &'a rayon::ThreadPool,
     batch: usize,
@@ -376,6 +374,7 @@ impl ComposeEncode<'_> {
         &self,
         out: &Path,
         cfg: &EncoderConfig,
+        mut mixer: Mixer,
         progress: &mut dyn Progress,
     ) -> Result<(ComposeStats, EncodeStats), Error> {
         let total = self.plan.total_frames;
@@ -383,13 +382,16 @@ impl ComposeEncode<'_> {
         let encoded = AtomicU64::new(0);
         let (tx, rx) = sync_channel::<ComposedSpan>(8);
         std::thread::scope(|s| {
-            let stop = CancelOnPanic(&cancel);
+            // References, so the `move` closure below takes them and only the mixer by value.
+            let (cancel, encoded) = (&cancel, &encoded);
+            let stop = CancelOnPanic(cancel);
             let producer = std::thread::Builder::new()
                 .name("reelsmith-compose".into())
                 .spawn_scoped(s, || -> Result<ComposeStats, Error> {
-                    let _stop = CancelOnPanic(&cancel);
+                    let _stop = CancelOnPanic(cancel);
                     let tx = tx;
                     let mut stats = ComposeStats::default();
+                    let mut backgrounds = compose::Backgrounds::default();
                     for chunk in self.spans.chunks(self.batch.max(1)) {
                         if cancel.load(Ordering::SeqCst) {
                             return Err(Error::Cancelled);
@@ -400,9 +402,10 @@ impl ComposeEncode<'_> {
                             }
                         }
                         let t = Instant::now();
-                        let pics = self
-                            .pool
-                            .install(|| compose::compose_batch(self.plan, self.prepared, chunk))?;
+                        let pics = self.pool.install(|| {
+                            backgrounds.keep_only(self.plan, self.prepared, chunk);
+                            compose::compose_batch(self.plan, self.prepared, &backgrounds, chunk)
+                        })?;
                         stats.busy += t.elapsed();
                         for p in pics {
                             stats.pictures += 1;
@@ -419,8 +422,8 @@ impl ComposeEncode<'_> {
                 .map_err(|e| Error::Internal(format!("spawn compose thread: {e}")))?;
             let encoder = std::thread::Builder::new()
                 .name("reelsmith-encode".into())
-                .spawn_scoped(s, || -> Result<(EncodeStats, Duration), Error> {
-                    let _stop = CancelOnPanic(&cancel);
+                .spawn_scoped(s, move || -> Result<(EncodeStats, Duration), Error> {
+                    let _stop = CancelOnPanic(cancel);
                     let t = Instant::now();
                     let mut busy = Duration::ZERO;
                     let mut enc = Encoder::create(out, cfg)?;
@@ -430,7 +433,7 @@ impl ComposeEncode<'_> {
                             return Err(Error::Cancelled);
                         }
                         let t = Instant::now();
-                        enc.push(&pic.frame, pic.span.len, &self.mixed.pcm, |n| {
+                        enc.push(&pic.frame, pic.span.len, &mut mixer, |n| {
                             encoded.store(n, Ordering::Relaxed)
                         })?;
                         busy += t.elapsed();
@@ -440,7 +443,7 @@ impl ComposeEncode<'_> {
                         return Err(Error::Cancelled);
                     }
                     let t = Instant::now();
-                    let stats = enc.finish(&self.mixed.pcm, self.plan.total_samples)?;
+                    let stats = enc.finish(&mut mixer, self.plan.total_samples)?;
                     busy += t.elapsed();
                     Ok((stats, busy))
                 })
