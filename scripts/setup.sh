@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what reelsmith needs to build on Debian 12 (idempotent; does nothing when all is
 # present). System packages come from apt-get (run as root, or with sudo when available).
+# With --test, also what the test suite needs: Chromium, Node.js and npm for the browser test.
 set -euo pipefail
 
 PACKAGES=(
@@ -8,6 +9,11 @@ PACKAGES=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libavfilter-dev libavdevice-dev
 )
+if [ "${1:-}" = "--test" ]; then
+  PACKAGES+=(chromium)
+  command -v node >/dev/null || PACKAGES+=(nodejs)
+  command -v npm >/dev/null || PACKAGES+=(npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

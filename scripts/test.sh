@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs the whole test suite: formatting, clippy (warnings are
-# errors) and every unit, integration and CLI test. Tests render real MP4s and decode them.
+# errors), every unit, integration and CLI test (they render real MP4s and decode them), and
+# a browser test: Debian's Chromium plays a rendered MP4 and its pixels and audio are checked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --test
 if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
+
+# Browser playback: the CLI renders, Chromium (driven by playwright-core) plays it back.
+mkdir -p target/browser
+target/debug/reelsmith render tests/browser/colors.json -q \
+  -o target/browser/colors.mp4 --media-root target/browser/media
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+node tests/browser/play.mjs target/browser/colors.mp4 tests/browser/colors.expect.json
