@@ -33,6 +33,7 @@ pub mod probe;
 pub mod raster;
 pub mod report;
 pub mod spec;
+pub mod spec_doc;
 pub mod text;
 pub mod timeline;
 pub mod workspace;

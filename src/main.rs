@@ -72,8 +72,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the JSON Schema of the spec format.
-    Schema,
+    /// Print the JSON Schema of the spec format (or, with --markdown, a field-by-field
+    /// reference: the same text as docs/spec.md).
+    Schema {
+        /// Print a Markdown reference instead of the JSON Schema.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Show a media file's streams, codecs, duration and frame count (read through libav).
     Probe {
         /// Any file libav reads.
@@ -121,17 +126,30 @@ impl From<QualityArg> for Quality {
 struct CliProgress {
     bar: ProgressBar,
     interrupted: Arc<AtomicBool>,
+    stage: &'static str,
+    started: Option<std::time::Instant>,
 }
 
 impl Progress for CliProgress {
     fn stage(&mut self, stage: StageId) {
-        self.bar.set_message(stage.as_str());
+        self.stage = match stage {
+            // Compose and encode run together: one bar for both.
+            StageId::Compose | StageId::Encode => "render",
+            other => other.as_str(),
+        };
+        self.bar.set_message(self.stage);
     }
 
     fn frames(&mut self, done: u64, total: u64) -> bool {
         if self.bar.length() != Some(total) {
             self.bar.set_length(total);
             self.bar.reset_eta();
+        }
+        let started = *self.started.get_or_insert_with(std::time::Instant::now);
+        let secs = started.elapsed().as_secs_f64();
+        if secs > 0.5 {
+            self.bar
+                .set_message(format!("{} {:>4.0} fps", self.stage, done as f64 / secs));
         }
         self.bar.set_position(done);
         !self.interrupted.load(Ordering::SeqCst)
@@ -216,7 +234,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
                 b.set_style(
                     ProgressStyle::with_template(
-                        "{msg:9} [{bar:40.cyan/blue}] {pos}/{len} frames  {per_sec}  ETA {eta}",
+                        "{msg:15} [{bar:40.cyan/blue}] {pos}/{len} frames  ETA {eta}",
                     )
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> "),
@@ -226,6 +244,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             let mut progress = CliProgress {
                 bar: bar.clone(),
                 interrupted,
+                stage: "",
+                started: None,
             };
             let result = reelsmith::render_with_progress(&comp, &opts, &mut progress);
             bar.finish_and_clear();
@@ -261,7 +281,11 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Schema => print_json(&Composition::json_schema()),
+        Command::Schema { markdown: false } => print_json(&Composition::json_schema()),
+        Command::Schema { markdown: true } => {
+            print!("{}", reelsmith::spec_doc::markdown());
+            Ok(())
+        }
         Command::Probe { file, json } => {
             let info = reelsmith::probe::probe(&file)?;
             if json {

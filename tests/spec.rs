@@ -159,3 +159,13 @@ fn scene_boundaries_do_not_drift() {
     let starts: Vec<u64> = plan.scenes.iter().map(|s| s.start_frame).collect();
     assert_eq!(starts, [0, 8, 17]);
 }
+
+#[test]
+fn docs_spec_md_is_up_to_date() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/spec.md"))
+        .expect("docs/spec.md");
+    assert!(
+        committed == reelsmith::spec_doc::markdown(),
+        "docs/spec.md is stale: run `reelsmith schema --markdown > docs/spec.md`"
+    );
+}
