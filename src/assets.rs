@@ -199,6 +199,7 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
     // 4. Text, rasterized once per distinct layer content.
     let mut engine = TextEngine::new();
     let mut texts_rasterized = 0;
+    let mut text_issues = Vec::new();
     // Identical text (same words, font, size, colour...) shares one raster.
     type Cached = (Arc<Raster>, f64, f64, (i64, i64));
     let mut cache: Vec<(crate::timeline::PlanText, Cached)> = Vec::new();
@@ -210,7 +211,16 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
             let (raster, bw, bh, pad) = match cache.iter().find(|(k, _)| k == t) {
                 Some((_, c)) => c.clone(),
                 None => {
-                    let tr = engine.rasterize(t);
+                    let tr = match engine.rasterize(t) {
+                        Ok(tr) => tr,
+                        Err(message) => {
+                            text_issues.push(SpecIssue {
+                                path: format!("{}.text", l.path),
+                                message,
+                            });
+                            continue;
+                        }
+                    };
                     texts_rasterized += 1;
                     let c = (Arc::new(tr.raster), tr.box_width, tr.box_height, tr.pad);
                     cache.push((t.clone(), c.clone()));
@@ -224,6 +234,10 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
                 y: (l.y - ay * bh).round() as i64 - pad.1,
             };
         }
+    }
+
+    if !text_issues.is_empty() {
+        return Err(AssetError::Load(text_issues));
     }
 
     let mut seen = std::collections::HashSet::new();

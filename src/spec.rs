@@ -314,7 +314,8 @@ pub enum Layer {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextLayer {
-    /// The text. `\n` starts a new line.
+    /// The text, at most 20000 characters. `\n` starts a new line. The laid-out block may
+    /// be at most 16384 px on a side.
     pub text: String,
     /// Font family name, one of the bundled fonts (see `reelsmith fonts`). Default:
     /// `"DejaVu Sans"`.
@@ -389,11 +390,11 @@ fn one() -> f64 {
 pub struct ImageLayer {
     /// Image file.
     pub src: String,
-    /// Box width. If only one of `width`/`height` is given, the other follows the picture's
-    /// aspect ratio. Default: the picture's own size.
+    /// Box width, at most four frame widths. If only one of `width`/`height` is given, the
+    /// other follows the picture's aspect ratio. Default: the picture's own size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<Length>,
-    /// Box height. Default: see `width`.
+    /// Box height, at most four frame heights. Default: see `width`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<Length>,
     /// How the picture fills a box given with both `width` and `height`. Default: `contain`.

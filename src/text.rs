@@ -45,6 +45,9 @@ pub const BUNDLED_FONTS: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// Largest text block, in pixels per side.
+pub const MAX_TEXT_SIDE: f32 = 16384.0;
+
 /// A laid-out, rasterized text block.
 #[derive(Debug, Clone)]
 pub struct TextRaster {
@@ -112,7 +115,10 @@ impl TextEngine {
     }
 
     /// Lays out `t` (wrapping at `t.max_width`) and rasterizes it.
-    pub fn rasterize(&mut self, t: &PlanText) -> TextRaster {
+    ///
+    /// # Errors
+    /// A message if the laid-out block exceeds [`MAX_TEXT_SIDE`] pixels on a side.
+    pub fn rasterize(&mut self, t: &PlanText) -> Result<TextRaster, String> {
         let metrics = Metrics::new(t.size, t.line_height);
         let mut buffer = Buffer::new(&mut self.fonts, metrics);
         buffer.set_wrap(Wrap::WordOrGlyph);
@@ -138,6 +144,13 @@ impl TextEngine {
             lines += 1;
         }
         let box_h = lines as f32 * t.line_height;
+        if box_w > MAX_TEXT_SIDE || box_h > MAX_TEXT_SIDE {
+            return Err(format!(
+                "the text block is {:.0}x{:.0} px ({lines} lines), over the limit of {MAX_TEXT_SIDE} px \
+                 per side: shorten the text or reduce its size",
+                box_w, box_h
+            ));
+        }
         let pad = (t.size * 0.5).ceil() as i64 + 2;
         let width = (box_w.ceil() as i64 + 2 * pad).max(1) as u32;
         let height = (box_h.ceil() as i64 + 2 * pad).max(1) as u32;
@@ -205,13 +218,13 @@ impl TextEngine {
                 }
             }
         }
-        TextRaster {
+        Ok(TextRaster {
             raster,
             box_width: f64::from(box_w),
             box_height: f64::from(box_h),
             pad: (pad, pad),
             lines,
-        }
+        })
     }
 }
 
@@ -243,13 +256,27 @@ mod tests {
     #[test]
     fn wraps_within_max_width() {
         let mut e = TextEngine::new();
-        let one = e.rasterize(&text("Lift with your legs, not your back", 2000.0));
+        let one = e
+            .rasterize(&text("Lift with your legs, not your back", 2000.0))
+            .expect("fits");
         assert_eq!(one.lines, 1);
-        let wrapped = e.rasterize(&text("Lift with your legs, not your back", 250.0));
+        let wrapped = e
+            .rasterize(&text("Lift with your legs, not your back", 250.0))
+            .expect("fits");
         assert!(wrapped.lines >= 2, "{} lines", wrapped.lines);
         assert!(wrapped.box_width <= 250.0, "{}", wrapped.box_width);
         assert_eq!(wrapped.box_height, wrapped.lines as f64 * 40.0);
         // Something was drawn.
         assert!(wrapped.raster.data.chunks(4).any(|p| p[3] > 200));
+    }
+
+    #[test]
+    fn oversized_blocks_are_refused_before_allocation() {
+        let mut e = TextEngine::new();
+        let mut t = text(&"word ".repeat(3000), 200.0);
+        t.size = 100.0;
+        t.line_height = 125.0;
+        let err = e.rasterize(&t).expect_err("too tall");
+        assert!(err.contains("over the limit"), "{err}");
     }
 }

@@ -22,6 +22,8 @@ pub const MAX_HEIGHT: u32 = 4320;
 pub const MIN_SIDE: u32 = 16;
 /// Longest video accepted, in seconds (4 hours).
 pub const MAX_DURATION_S: f64 = 4.0 * 3600.0;
+/// Longest text of one layer, in characters.
+pub const MAX_TEXT_CHARS: usize = 20_000;
 /// The audio sample rate of every render.
 pub const SAMPLE_RATE: u32 = 48_000;
 
@@ -706,6 +708,13 @@ impl Resolver<'_, '_> {
                         format!("size {} is out of range (expected 1..=1000 px)", t.size),
                     );
                 }
+                let chars = t.text.chars().count();
+                if chars > MAX_TEXT_CHARS {
+                    self.issue(
+                        format!("{path}.text"),
+                        format!("text has {chars} characters (at most {MAX_TEXT_CHARS})"),
+                    );
+                }
                 if !(t.line_height.is_finite() && (0.5..=4.0).contains(&t.line_height)) {
                     self.issue(
                         format!("{path}.line_height"),
@@ -769,12 +778,13 @@ impl Resolver<'_, '_> {
                     .height
                     .as_ref()
                     .map(|v| self.length(v, &format!("{path}.height"), h));
-                for (name, v) in [("width", width), ("height", height)] {
+                for (name, v, side) in [("width", width, w), ("height", height, h)] {
                     if let Some(v) = v {
-                        if !(1.0..=16384.0).contains(&v) {
+                        let max = (4.0 * side).min(16384.0);
+                        if !(1.0..=max).contains(&v) {
                             self.issue(
                                 format!("{path}.{name}"),
-                                format!("{name} {v} px is out of range (expected 1..=16384)"),
+                                format!("{name} {v} px is out of range (expected 1..={max}: four frames)"),
                             );
                         }
                     }

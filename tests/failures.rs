@@ -208,3 +208,20 @@ fn leftovers_of_a_killed_render_are_swept_at_the_next_start() {
     assert!(!partial.exists(), "stale partial output not swept");
     assert!(sb.leftovers().is_empty(), "{:?}", sb.leftovers());
 }
+
+#[test]
+fn oversized_text_is_refused_with_its_path_not_an_out_of_memory() {
+    let sb = Sandbox::new();
+    let layer =
+        json!({ "type": "text", "text": "lift ".repeat(3000), "size": 200, "max_width": 300 });
+    let err = fails(&sb, spec_with_layer(layer), sb.options());
+    let Error::Asset(AssetError::Load(issues)) = &err else {
+        panic!("wrong error: {err:?}")
+    };
+    assert_eq!(issues[0].path, "scenes[0].layers[0].text");
+    assert!(
+        issues[0].message.contains("over the limit"),
+        "{}",
+        issues[0].message
+    );
+}
