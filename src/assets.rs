@@ -93,48 +93,18 @@ pub struct PreparedLayer {
 /// [`AssetError::Load`] listing every file that could not be decoded, with its spec path.
 pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
     // 1. Decode each distinct file once, in parallel.
-    let mut wanted: Vec<(PathBuf, String)> = Vec::new();
+    let mut files = FileUses::default();
     for s in &plan.scenes {
         if let PlanBackground::Image { src, .. } = &s.background {
-            wanted.push((src.clone(), format!("{}.background.src", s.path)));
+            files.add(src, || format!("{}.background.src", s.path));
         }
         for l in &s.layers {
             if let PlanLayerKind::Image(i) = &l.kind {
-                wanted.push((i.src.clone(), format!("{}.src", l.path)));
+                files.add(&i.src, || format!("{}.src", l.path));
             }
         }
     }
-    let mut first_use: HashMap<PathBuf, String> = HashMap::new();
-    for (p, path) in &wanted {
-        first_use.entry(p.clone()).or_insert_with(|| path.clone());
-    }
-    let files: Vec<(PathBuf, String)> = first_use.into_iter().collect();
-    let decoded: Vec<(PathBuf, Result<Arc<Raster>, SpecIssue>)> = files
-        .par_iter()
-        .map(|(p, path)| {
-            (
-                p.clone(),
-                decode_image(p).map(Arc::new).map_err(|m| SpecIssue {
-                    path: path.clone(),
-                    message: m,
-                }),
-            )
-        })
-        .collect();
-    let mut images = HashMap::new();
-    let mut issues = Vec::new();
-    for (p, r) in decoded {
-        match r {
-            Ok(img) => {
-                images.insert(p, img);
-            }
-            Err(issue) => issues.push(issue),
-        }
-    }
-    if !issues.is_empty() {
-        issues.sort_by(|a, b| a.path.cmp(&b.path));
-        return Err(AssetError::Load(issues));
-    }
+    let images = files.load_all(|p| decode_image(p).map(Arc::new))?;
     let images_decoded = images.len();
 
     // 2. Picture backgrounds: each distinct (file, fit, colour) scaled once.
@@ -261,6 +231,51 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
         images_decoded,
         texts_rasterized,
     })
+}
+
+/// The distinct files a plan uses, each with the spec path of its first use (for errors).
+#[derive(Debug, Default)]
+pub(crate) struct FileUses(HashMap<PathBuf, String>);
+
+impl FileUses {
+    /// Records a use of `file` at the spec path made by `spec_path` (kept only for the first).
+    pub(crate) fn add(&mut self, file: &Path, spec_path: impl FnOnce() -> String) {
+        if !self.0.contains_key(file) {
+            self.0.insert(file.to_path_buf(), spec_path());
+        }
+    }
+
+    /// Loads every file once, in parallel. All failures are reported together, each with the
+    /// spec path that uses the file.
+    pub(crate) fn load_all<T: Send>(
+        self,
+        load: impl Fn(&Path) -> Result<T, String> + Sync,
+    ) -> Result<HashMap<PathBuf, T>, AssetError> {
+        let results: Vec<(PathBuf, String, Result<T, String>)> = self
+            .0
+            .into_par_iter()
+            .map(|(file, path)| {
+                let r = load(&file);
+                (file, path, r)
+            })
+            .collect();
+        let mut loaded = HashMap::new();
+        let mut issues = Vec::new();
+        for (file, path, r) in results {
+            match r {
+                Ok(v) => {
+                    loaded.insert(file, v);
+                }
+                Err(message) => issues.push(SpecIssue { path, message }),
+            }
+        }
+        if issues.is_empty() {
+            Ok(loaded)
+        } else {
+            issues.sort_by(|a, b| a.path.cmp(&b.path));
+            Err(AssetError::Load(issues))
+        }
+    }
 }
 
 /// Decodes a PNG or JPEG into a premultiplied raster.
@@ -394,36 +409,36 @@ fn gradient_color(colors: &[Rgba], t: f64, x: u32, y: u32) -> [u8; 4] {
     out
 }
 
-fn linear_gradient(w: u32, h: u32, angle: f64, colors: &[Rgba]) -> Raster {
-    let rad = angle.to_radians();
-    let (dx, dy) = (rad.sin(), -rad.cos());
-    let len = (f64::from(w) * dx.abs() + f64::from(h) * dy.abs()).max(1.0);
-    let (cx, cy) = (f64::from(w) / 2.0, f64::from(h) / 2.0);
+/// Fills a `w`x`h` raster in parallel rows with `f(x, y)` evaluated at pixel centres.
+fn per_pixel(w: u32, h: u32, f: impl Fn(f64, f64) -> f64 + Sync, colors: &[Rgba]) -> Raster {
     let mut r = Raster::new(w, h);
     r.data
         .par_chunks_exact_mut(w as usize * 4)
         .enumerate()
         .for_each(|(y, row)| {
             for (x, px) in row.chunks_exact_mut(4).enumerate() {
-                let t = ((x as f64 + 0.5 - cx) * dx + (y as f64 + 0.5 - cy) * dy) / len + 0.5;
+                let t = f(x as f64 + 0.5, y as f64 + 0.5);
                 px.copy_from_slice(&gradient_color(colors, t, x as u32, y as u32));
             }
         });
     r
 }
 
+fn linear_gradient(w: u32, h: u32, angle: f64, colors: &[Rgba]) -> Raster {
+    let rad = angle.to_radians();
+    let (dx, dy) = (rad.sin(), -rad.cos());
+    let len = (f64::from(w) * dx.abs() + f64::from(h) * dy.abs()).max(1.0);
+    let (cx, cy) = (f64::from(w) / 2.0, f64::from(h) / 2.0);
+    per_pixel(
+        w,
+        h,
+        |x, y| ((x - cx) * dx + (y - cy) * dy) / len + 0.5,
+        colors,
+    )
+}
+
 fn radial_gradient(w: u32, h: u32, cx: f64, cy: f64, radius: f64, colors: &[Rgba]) -> Raster {
-    let mut r = Raster::new(w, h);
-    r.data
-        .par_chunks_exact_mut(w as usize * 4)
-        .enumerate()
-        .for_each(|(y, row)| {
-            for (x, px) in row.chunks_exact_mut(4).enumerate() {
-                let d = (x as f64 + 0.5 - cx).hypot(y as f64 + 0.5 - cy);
-                px.copy_from_slice(&gradient_color(colors, d / radius, x as u32, y as u32));
-            }
-        });
-    r
+    per_pixel(w, h, |x, y| (x - cx).hypot(y - cy) / radius, colors)
 }
 
 #[cfg(test)]

@@ -1,15 +1,14 @@
 //! Stage "mix": loads the WAV tracks, resamples them to 48 kHz (rubato), applies gain, fades and
 //! looping, and sums them into one stereo buffer exactly as long as the video.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
 
-use crate::error::{AssetError, SpecIssue};
+use crate::assets::FileUses;
+use crate::error::AssetError;
 use crate::timeline::{Plan, PlanTrack, SAMPLE_RATE};
 
 /// Loads a WAV file as interleaved stereo f32 at its own rate. Returns (rate, samples).
@@ -102,37 +101,15 @@ impl Mixer {
     /// # Errors
     /// [`AssetError::Load`] listing every track whose file cannot be used, with its spec path.
     pub fn load(plan: &Plan) -> Result<Mixer, AssetError> {
-        let mut files: HashMap<PathBuf, String> = HashMap::new();
+        let mut files = FileUses::default();
         for t in &plan.tracks {
-            files
-                .entry(t.src.clone())
-                .or_insert_with(|| format!("{}.src", t.path));
+            files.add(&t.src, || format!("{}.src", t.path));
         }
-        type Loaded = (PathBuf, Result<Arc<Vec<f32>>, SpecIssue>);
-        let loaded: Vec<Loaded> = files
-            .into_par_iter()
-            .map(|(p, path)| {
-                let r = load_wav(&p)
-                    .and_then(|(rate, s)| resample(rate, s))
-                    .map(Arc::new)
-                    .map_err(|message| SpecIssue { path, message });
-                (p, r)
-            })
-            .collect();
-        let mut sources = HashMap::new();
-        let mut issues = Vec::new();
-        for (p, r) in loaded {
-            match r {
-                Ok(s) => {
-                    sources.insert(p, s);
-                }
-                Err(i) => issues.push(i),
-            }
-        }
-        if !issues.is_empty() {
-            issues.sort_by(|a, b| a.path.cmp(&b.path));
-            return Err(AssetError::Load(issues));
-        }
+        let sources = files.load_all(|p| {
+            load_wav(p)
+                .and_then(|(rate, s)| resample(rate, s))
+                .map(Arc::new)
+        })?;
         let total = plan.total_samples;
         let tracks = plan
             .tracks
@@ -258,6 +235,7 @@ pub fn rms_dbfs(samples: &[f32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn mix(
         total: usize,

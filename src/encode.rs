@@ -272,52 +272,29 @@ impl Encoder {
     }
 
     fn drain_video(&mut self) -> Result<(), EncodeError> {
-        let mut pkt = Packet::empty();
-        loop {
-            match self.video.receive_packet(&mut pkt) {
-                Ok(()) => {
-                    pkt.set_stream(self.v_index);
-                    // One packet per frame; libav 5.1's x264 wrapper leaves the duration unset,
-                    // which would make the muxer drop the last frame's display time.
-                    if pkt.duration() == 0 {
-                        pkt.set_duration(1);
-                    }
-                    pkt.rescale_ts(self.v_tb, self.v_stream_tb);
-                    self.stats.video_bytes += pkt.size() as u64;
-                    pkt.write_interleaved(&mut self.octx)
-                        .map_err(EncodeError::ff("write video packet"))?;
-                }
-                Err(e) if is_again_or_eof(&e) => return Ok(()),
-                Err(e) => {
-                    return Err(EncodeError::Ffmpeg {
-                        op: "receive video packet",
-                        source: e,
-                    })
-                }
-            }
-        }
+        let route = Route {
+            index: self.v_index,
+            from: self.v_tb,
+            to: self.v_stream_tb,
+            // One packet per frame; libav 5.1's x264 wrapper leaves the duration unset, which
+            // would make the muxer drop the last frame's display time.
+            default_duration: 1,
+            ops: ("receive video packet", "write video packet"),
+        };
+        self.stats.video_bytes += drain(&mut self.video, &mut self.octx, &route)?;
+        Ok(())
     }
 
     fn drain_audio(&mut self) -> Result<(), EncodeError> {
-        let mut pkt = Packet::empty();
-        loop {
-            match self.audio.receive_packet(&mut pkt) {
-                Ok(()) => {
-                    pkt.set_stream(self.a_index);
-                    pkt.rescale_ts(self.a_tb, self.a_stream_tb);
-                    self.stats.audio_bytes += pkt.size() as u64;
-                    pkt.write_interleaved(&mut self.octx)
-                        .map_err(EncodeError::ff("write audio packet"))?;
-                }
-                Err(e) if is_again_or_eof(&e) => return Ok(()),
-                Err(e) => {
-                    return Err(EncodeError::Ffmpeg {
-                        op: "receive audio packet",
-                        source: e,
-                    })
-                }
-            }
-        }
+        let route = Route {
+            index: self.a_index,
+            from: self.a_tb,
+            to: self.a_stream_tb,
+            default_duration: 0,
+            ops: ("receive audio packet", "write audio packet"),
+        };
+        self.stats.audio_bytes += drain(&mut self.audio, &mut self.octx, &route)?;
+        Ok(())
     }
 
     /// Sends the remaining audio, flushes both encoders and writes the trailer (which moves
@@ -349,6 +326,43 @@ impl Encoder {
             .write_trailer()
             .map_err(EncodeError::ff("write_trailer"))?;
         Ok(self.stats)
+    }
+}
+
+/// Where one encoder's packets go.
+struct Route {
+    index: usize,
+    from: Rational,
+    to: Rational,
+    /// Duration (in `from` units) for packets that come without one; 0 leaves them as they are.
+    default_duration: i64,
+    /// libav operation names for errors: (receive, write).
+    ops: (&'static str, &'static str),
+}
+
+/// Moves every packet the encoder has ready into the muxer. Returns the bytes written.
+fn drain(
+    enc: &mut encoder::Encoder,
+    octx: &mut format::context::Output,
+    route: &Route,
+) -> Result<u64, EncodeError> {
+    let mut pkt = Packet::empty();
+    let mut bytes = 0;
+    loop {
+        match enc.receive_packet(&mut pkt) {
+            Ok(()) => {
+                pkt.set_stream(route.index);
+                if pkt.duration() == 0 && route.default_duration > 0 {
+                    pkt.set_duration(route.default_duration);
+                }
+                pkt.rescale_ts(route.from, route.to);
+                bytes += pkt.size() as u64;
+                pkt.write_interleaved(octx)
+                    .map_err(EncodeError::ff(route.ops.1))?;
+            }
+            Err(e) if is_again_or_eof(&e) => return Ok(bytes),
+            Err(source) => return Err(EncodeError::ff(route.ops.0)(source)),
+        }
     }
 }
 

@@ -231,6 +231,41 @@ fn moov_before_mdat(path: &Path) -> bool {
     false
 }
 
+fn ff_err(path: &Path, op: &'static str) -> impl FnOnce(ff::Error) -> ProbeError {
+    let path = path.to_path_buf();
+    move |source| ProbeError::Ffmpeg { path, op, source }
+}
+
+/// Opens `path` and a decoder for its best stream of `kind`: (input, stream index, stream
+/// time base, decoder).
+fn open_best(
+    path: &Path,
+    kind: media::Type,
+) -> Result<
+    (
+        format::context::Input,
+        usize,
+        ff::Rational,
+        ff::decoder::Decoder,
+    ),
+    ProbeError,
+> {
+    let ictx = open(path)?;
+    let st = ictx.streams().best(kind).ok_or(ProbeError::NoStream {
+        path: path.into(),
+        kind: if kind == media::Type::Video {
+            "video"
+        } else {
+            "audio"
+        },
+    })?;
+    let (index, tb) = (st.index(), st.time_base());
+    let dec = ff::codec::context::Context::from_parameters(st.parameters())
+        .map_err(ff_err(path, "read stream parameters"))?
+        .decoder();
+    Ok((ictx, index, tb, dec))
+}
+
 /// An RGB picture decoded from a video.
 pub type RgbFrame = image::RgbImage;
 
@@ -244,24 +279,9 @@ pub fn decode_video(
     path: &Path,
     mut f: impl FnMut(u64, &RgbFrame) -> bool,
 ) -> Result<u64, ProbeError> {
-    let mut ictx = open(path)?;
-    let err = |op: &'static str| {
-        let path = path.to_path_buf();
-        move |source| ProbeError::Ffmpeg { path, op, source }
-    };
-    let st = ictx
-        .streams()
-        .best(media::Type::Video)
-        .ok_or(ProbeError::NoStream {
-            path: path.into(),
-            kind: "video",
-        })?;
-    let index = st.index();
-    let mut dec = ff::codec::context::Context::from_parameters(st.parameters())
-        .map_err(err("read stream parameters"))?
-        .decoder()
-        .video()
-        .map_err(err("open video decoder"))?;
+    let (mut ictx, index, _, dec) = open_best(path, media::Type::Video)?;
+    let err = |op| ff_err(path, op);
+    let mut dec = dec.video().map_err(err("open video decoder"))?;
     let mut n = 0u64;
     let mut frame = ff::frame::Video::empty();
     let mut scaler: Option<ff::software::scaling::Context> = None;
@@ -364,25 +384,9 @@ pub struct DecodedAudio {
 /// # Errors
 /// [`ProbeError`] if the file cannot be opened or decoded.
 pub fn decode_audio(path: &Path) -> Result<DecodedAudio, ProbeError> {
-    let mut ictx = open(path)?;
-    let err = |op: &'static str| {
-        let path = path.to_path_buf();
-        move |source| ProbeError::Ffmpeg { path, op, source }
-    };
-    let st = ictx
-        .streams()
-        .best(media::Type::Audio)
-        .ok_or(ProbeError::NoStream {
-            path: path.into(),
-            kind: "audio",
-        })?;
-    let index = st.index();
-    let tb = st.time_base();
-    let mut dec = ff::codec::context::Context::from_parameters(st.parameters())
-        .map_err(err("read stream parameters"))?
-        .decoder()
-        .audio()
-        .map_err(err("open audio decoder"))?;
+    let (mut ictx, index, tb, dec) = open_best(path, media::Type::Audio)?;
+    let err = |op| ff_err(path, op);
+    let mut dec = dec.audio().map_err(err("open audio decoder"))?;
     let mut out = DecodedAudio {
         rate: dec.rate(),
         channels: dec.channels(),

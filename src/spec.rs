@@ -311,6 +311,10 @@ pub enum Layer {
 
 /// A text layer. Its box is as wide as its longest line (at most `max_width`) and as tall as
 /// its lines; `x`/`y`/`anchor` place that box.
+///
+/// The placement and timing fields (`x` … `fade_out`) repeat in [`ImageLayer`] on purpose:
+/// serde's `flatten` cannot be combined with `deny_unknown_fields`, and rejecting unknown
+/// fields (a misspelt `fade_ot` must be an error, not a silent default) matters more.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextLayer {
