@@ -1,5 +1,6 @@
-//! Stage "mix": loads the WAV tracks, resamples them to 48 kHz (rubato), applies gain, fades and
-//! looping, and sums them into one stereo buffer exactly as long as the video.
+//! Stage "mix": decodes the audio files (any format libav reads), resamples them to 48 kHz
+//! (rubato), and mixes them on demand with gain, fades and looping into a stereo timeline
+//! exactly as long as the video.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,45 +12,29 @@ use crate::assets::FileUses;
 use crate::error::AssetError;
 use crate::timeline::{Plan, PlanTrack, SAMPLE_RATE};
 
-/// Loads a WAV file as interleaved stereo f32 at its own rate. Returns (rate, samples).
+/// Decodes an audio file of any format libav reads as interleaved stereo f32 at its own rate
+/// (mono is placed in the centre: the same signal on both channels). Returns (rate, samples).
 ///
 /// # Errors
 /// A message naming the file and the problem.
-pub fn load_wav(p: &Path) -> Result<(u32, Vec<f32>), String> {
-    let mut r =
-        hound::WavReader::open(p).map_err(|e| format!("cannot read WAV {}: {e}", p.display()))?;
-    let spec = r.spec();
-    if !(1..=2).contains(&spec.channels) {
-        return Err(format!(
-            "{} has {} channels (expected mono or stereo)",
-            p.display(),
-            spec.channels
-        ));
-    }
-    if !(8000..=384_000).contains(&spec.sample_rate) {
+pub fn load_audio(p: &Path) -> Result<(u32, Vec<f32>), String> {
+    let d = crate::probe::decode_audio(p).map_err(|e| format!("cannot decode audio: {e}"))?;
+    if !(8000..=384_000).contains(&d.rate) {
         return Err(format!(
             "{} has sample rate {} Hz (expected 8000..=384000)",
             p.display(),
-            spec.sample_rate
+            d.rate
         ));
     }
-    let bad = |e: hound::Error| format!("cannot decode WAV {}: {e}", p.display());
-    let mono: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => r.samples::<f32>().collect::<Result<_, _>>().map_err(bad)?,
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            r.samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect::<Result<_, _>>()
-                .map_err(bad)?
-        }
-    };
-    let stereo = if spec.channels == 1 {
-        mono.iter().flat_map(|&s| [s, s]).collect()
+    if d.samples.is_empty() {
+        return Err(format!("{} contains no audio samples", p.display()));
+    }
+    let stereo = if d.channels == 1 {
+        d.samples.iter().flat_map(|&s| [s, s]).collect()
     } else {
-        mono
+        d.samples
     };
-    Ok((spec.sample_rate, stereo))
+    Ok((d.rate, stereo))
 }
 
 /// Resamples interleaved stereo to [`SAMPLE_RATE`].
@@ -106,7 +91,7 @@ impl Mixer {
             files.add(&t.src, || format!("{}.src", t.path));
         }
         let sources = files.load_all(|p| {
-            load_wav(p)
+            load_audio(p)
                 .and_then(|(rate, s)| resample(rate, s))
                 .map(Arc::new)
         })?;

@@ -366,12 +366,12 @@ fn to_rgb(
     Ok(out)
 }
 
-/// Decoded audio: interleaved f32.
+/// Decoded audio: interleaved f32, mono or stereo, at the file's own rate.
 #[derive(Debug, Clone)]
 pub struct DecodedAudio {
     /// Sample rate.
     pub rate: u32,
-    /// Channels.
+    /// Channels: 1 for mono files, else 2 (more channels are downmixed by libswresample).
     pub channels: u16,
     /// Interleaved samples.
     pub samples: Vec<f32>,
@@ -379,28 +379,66 @@ pub struct DecodedAudio {
     pub start_s: f64,
 }
 
-/// Decodes the best audio stream to interleaved f32.
+/// Decodes the best audio stream of any format libav reads (WAV, MP3, AAC/M4A, FLAC, Ogg
+/// Vorbis/Opus, ...) to interleaved f32: mono stays mono, anything else becomes stereo.
 ///
 /// # Errors
 /// [`ProbeError`] if the file cannot be opened or decoded.
 pub fn decode_audio(path: &Path) -> Result<DecodedAudio, ProbeError> {
+    use format::sample::Type;
     let (mut ictx, index, tb, dec) = open_best(path, media::Type::Audio)?;
     let err = |op| ff_err(path, op);
     let mut dec = dec.audio().map_err(err("open audio decoder"))?;
+    let channels: u16 = if dec.channels() == 1 { 1 } else { 2 };
+    let out_layout = if channels == 1 {
+        ff::ChannelLayout::MONO
+    } else {
+        ff::ChannelLayout::STEREO
+    };
     let mut out = DecodedAudio {
         rate: dec.rate(),
-        channels: dec.channels(),
+        channels,
         samples: Vec::new(),
         start_s: f64::NAN,
     };
     let mut frame = ff::frame::Audio::empty();
-    let mut collect = |dec: &mut ff::decoder::Audio, out: &mut DecodedAudio| {
+    let mut converter: Option<ff::software::resampling::Context> = None;
+    let mut collect = |dec: &mut ff::decoder::Audio,
+                       out: &mut DecodedAudio|
+     -> Result<(), ProbeError> {
         while dec.receive_frame(&mut frame).is_ok() {
             if out.start_s.is_nan() {
                 out.start_s = frame.pts().map_or(0.0, |p| seconds(p, tb));
             }
-            append_f32(&frame, &mut out.samples);
+            if frame.channel_layout().is_empty() {
+                frame.set_channel_layout(ff::ChannelLayout::default(i32::from(frame.channels())));
+            }
+            let conv = match &mut converter {
+                Some(c) => c,
+                None => converter.insert(
+                    ff::software::resampling::Context::get(
+                        frame.format(),
+                        frame.channel_layout(),
+                        frame.rate(),
+                        format::Sample::F32(Type::Packed),
+                        out_layout,
+                        frame.rate(),
+                    )
+                    .map_err(err("set up sample conversion"))?,
+                ),
+            };
+            let mut packed = ff::frame::Audio::empty();
+            conv.run(&frame, &mut packed)
+                .map_err(err("convert samples"))?;
+            let n = packed.samples() * usize::from(out.channels);
+            let bytes = &packed.data(0)[..n * 4];
+            out.samples.extend(
+                bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+            );
         }
+        Ok(())
     };
     for (s, packet) in ictx.packets() {
         if s.index() != index {
@@ -408,53 +446,12 @@ pub fn decode_audio(path: &Path) -> Result<DecodedAudio, ProbeError> {
         }
         dec.send_packet(&packet)
             .map_err(err("decode audio packet"))?;
-        collect(&mut dec, &mut out);
+        collect(&mut dec, &mut out)?;
     }
     dec.send_eof().map_err(err("flush audio decoder"))?;
-    collect(&mut dec, &mut out);
+    collect(&mut dec, &mut out)?;
     if out.start_s.is_nan() {
         out.start_s = 0.0;
     }
     Ok(out)
-}
-
-/// Appends a decoded frame as interleaved f32 (float and 16-bit formats, planar or packed).
-fn append_f32(frame: &ff::frame::Audio, out: &mut Vec<f32>) {
-    use format::sample::Type;
-    use format::Sample;
-    let n = frame.samples();
-    let ch = usize::from(frame.channels());
-    match frame.format() {
-        Sample::F32(Type::Planar) => {
-            for i in 0..n {
-                for c in 0..ch {
-                    out.push(frame.plane::<f32>(c)[i]);
-                }
-            }
-        }
-        Sample::F32(Type::Packed) => {
-            let d = frame.data(0);
-            out.extend(
-                d[..n * ch * 4]
-                    .chunks_exact(4)
-                    .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
-            );
-        }
-        Sample::I16(Type::Planar) => {
-            for i in 0..n {
-                for c in 0..ch {
-                    out.push(f32::from(frame.plane::<i16>(c)[i]) / 32768.0);
-                }
-            }
-        }
-        Sample::I16(Type::Packed) => {
-            let d = frame.data(0);
-            out.extend(
-                d[..n * ch * 2]
-                    .chunks_exact(2)
-                    .map(|b| f32::from(i16::from_ne_bytes([b[0], b[1]])) / 32768.0),
-            );
-        }
-        _ => {}
-    }
 }

@@ -443,8 +443,9 @@ pub struct Audio {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AudioTrack {
-    /// WAV file (PCM 8/16/24/32-bit integer or 32-bit float, mono or stereo, any rate: it is
-    /// resampled to 48 kHz).
+    /// Audio file: WAV, MP3, AAC/M4A, FLAC, Ogg Vorbis/Opus or anything else libav decodes,
+    /// any rate (resampled to 48 kHz) and channel count (mono plays in the centre; more than
+    /// two channels are downmixed to stereo).
     pub src: String,
     /// When the track starts, in seconds from the start of the video. Default: 0.
     #[serde(default)]

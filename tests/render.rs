@@ -254,3 +254,43 @@ fn report_has_every_stage_in_order() {
     assert!(json["stages"][3]["wall_s"].is_number());
     assert!(sb.leftovers().is_empty(), "leftovers: {:?}", sb.leftovers());
 }
+
+#[test]
+fn every_audio_format_decodes_at_the_right_level() {
+    // Fixtures: 0.6 s of 440 Hz at amplitude 0.5 (-9.03 dBFS RMS), tools/make_audio_fixtures.sh.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/audio");
+    // 5.1 with the tone on FL and FR: libswresample's downmix keeps the front pair at unity
+    // (centre and surrounds would join at -3 dB).
+    for (file, want_db) in [
+        ("tone-s24.wav", -9.03),
+        ("tone-u8.wav", -9.03),
+        ("tone.flac", -9.03),
+        ("tone.mp3", -9.03),
+        ("tone.m4a", -9.03),
+        ("tone.ogg", -9.03),
+        ("tone.opus", -9.03),
+        ("tone-51.wav", -9.03),
+    ] {
+        let sb = Sandbox::new();
+        sb.render(json!({
+            "output": { "width": 64, "height": 64, "fps": 25, "quality": "fast" },
+            "scenes": [{ "duration": 1 }],
+            "audio": { "tracks": [{ "src": format!("{dir}/{file}") }] }
+        }));
+        let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+        let at = |s: f64| (s * 48_000.0) as usize * 2;
+        let mid = &a.samples[at(0.15)..at(0.45)];
+        let db = reelsmith::audio::rms_dbfs(mid);
+        assert!(
+            (db - want_db).abs() < 0.5,
+            "{file}: {db:.2} dBFS, want {want_db}"
+        );
+        let left: Vec<f32> = mid.iter().step_by(2).copied().collect();
+        let right: Vec<f32> = mid.iter().skip(1).step_by(2).copied().collect();
+        let (l, r) = (
+            reelsmith::audio::rms_dbfs(&left),
+            reelsmith::audio::rms_dbfs(&right),
+        );
+        assert!((l - r).abs() < 0.1, "{file}: unbalanced L {l:.2} R {r:.2}");
+    }
+}
