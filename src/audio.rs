@@ -10,7 +10,8 @@ use rubato::{Fft, FixedSync, Resampler};
 
 use crate::assets::FileUses;
 use crate::error::AssetError;
-use crate::timeline::{Plan, PlanTrack, SAMPLE_RATE};
+use crate::spec::AudioRole;
+use crate::timeline::{Plan, PlanDuck, PlanTrack, SAMPLE_RATE};
 
 /// Decodes an audio file of any format libav reads as interleaved stereo f32 at its own rate
 /// (mono is placed in the centre: the same signal on both channels). Returns (rate, samples).
@@ -65,8 +66,96 @@ struct MixTrack {
     track: PlanTrack,
     /// Interleaved stereo at [`SAMPLE_RATE`].
     src: Arc<Vec<f32>>,
-    /// Samples the track plays on the timeline (after `duration`, looping and the video's end).
+    /// Samples the track plays on the timeline (after `duration`, trim, looping and the
+    /// video's end).
     len: u64,
+    /// Ducking under the narration, if the track asks for it.
+    duck: Option<DuckEnvelope>,
+}
+
+impl MixTrack {
+    fn new(track: PlanTrack, src: Arc<Vec<f32>>, total: u64) -> MixTrack {
+        let src_frames = (src.len() / 2) as u64;
+        let room = total.saturating_sub(track.start);
+        let natural = if track.looped {
+            room
+        } else {
+            src_frames.saturating_sub(track.trim)
+        };
+        let len = if src_frames == 0 {
+            0
+        } else {
+            track.duration.unwrap_or(natural).min(natural).min(room)
+        };
+        MixTrack {
+            track,
+            src,
+            len,
+            duck: None,
+        }
+    }
+
+    /// The timeline samples where this track sounds.
+    fn span(&self) -> (u64, u64) {
+        (self.track.start, self.track.start + self.len)
+    }
+}
+
+/// How deep a ducked track is lowered at each sample: driven by the merged intervals where
+/// narration plays, ramping down over `attack` before each and up over `release` after.
+#[derive(Debug, Clone)]
+struct DuckEnvelope {
+    intervals: Vec<(u64, u64)>,
+    by_db: f32,
+    attack: u64,
+    release: u64,
+}
+
+impl DuckEnvelope {
+    fn new(mut intervals: Vec<(u64, u64)>, d: PlanDuck) -> DuckEnvelope {
+        intervals.retain(|(a, b)| b > a);
+        intervals.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(intervals.len());
+        for (a, b) in intervals {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        DuckEnvelope {
+            intervals: merged,
+            by_db: d.by_db,
+            attack: d.attack,
+            release: d.release,
+        }
+    }
+
+    /// Linear gain factor at timeline sample `pos` (1 = not ducked).
+    fn factor(&self, pos: u64) -> f32 {
+        // Intervals whose release has finished before `pos` no longer matter.
+        let first = self
+            .intervals
+            .partition_point(|&(_, end)| end + self.release <= pos);
+        let mut depth = 0f32;
+        for &(a, b) in &self.intervals[first..] {
+            if a >= pos + self.attack.max(1) {
+                break;
+            }
+            let d = if pos >= a && pos < b {
+                1.0
+            } else if pos < a {
+                1.0 - (a - pos) as f32 / self.attack as f32
+            } else {
+                1.0 - (pos - b) as f32 / self.release.max(1) as f32
+            };
+            depth = depth.max(d.clamp(0.0, 1.0));
+        }
+        if depth == 0.0 {
+            1.0
+        } else {
+            10f32.powf(-self.by_db * depth / 20.0)
+        }
+    }
 }
 
 /// The audio of a render, mixed on demand: sources are decoded and resampled once by
@@ -96,26 +185,21 @@ impl Mixer {
                 .map(Arc::new)
         })?;
         let total = plan.total_samples;
-        let tracks = plan
+        let mut tracks: Vec<MixTrack> = plan
             .tracks
             .iter()
-            .map(|t| {
-                let src = sources[&t.src].clone();
-                let src_frames = (src.len() / 2) as u64;
-                let room = total.saturating_sub(t.start);
-                let natural = if t.looped { room } else { src_frames };
-                let len = if src_frames == 0 {
-                    0
-                } else {
-                    t.duration.unwrap_or(natural).min(natural).min(room)
-                };
-                MixTrack {
-                    track: t.clone(),
-                    src,
-                    len,
-                }
-            })
+            .map(|t| MixTrack::new(t.clone(), sources[&t.src].clone(), total))
             .collect();
+        let narration: Vec<(u64, u64)> = tracks
+            .iter()
+            .filter(|t| t.track.role == AudioRole::Narration)
+            .map(MixTrack::span)
+            .collect();
+        for t in &mut tracks {
+            if let Some(d) = t.track.duck {
+                t.duck = Some(DuckEnvelope::new(narration.clone(), d));
+            }
+        }
         Ok(Mixer {
             tracks,
             total,
@@ -187,13 +271,14 @@ fn add_range(out: &mut [f32], start: u64, t: &MixTrack) {
     }
     let src_frames = (t.src.len() / 2) as u64;
     let (fade_in, fade_out) = (t.track.fade_in, t.track.fade_out);
+    let [pan_l, pan_r] = t.track.pan;
     for pos in a..b {
         let rel = pos - t0;
-        let si = (if t.track.looped {
-            rel % src_frames
+        let si = if t.track.looped {
+            (t.track.trim + rel) % src_frames
         } else {
-            rel
-        }) as usize;
+            t.track.trim + rel
+        } as usize;
         let mut g = t.track.gain;
         if rel < fade_in {
             g *= rel as f32 / fade_in as f32;
@@ -202,9 +287,12 @@ fn add_range(out: &mut [f32], start: u64, t: &MixTrack) {
         if left <= fade_out {
             g *= (left - 1) as f32 / fade_out as f32;
         }
+        if let Some(d) = &t.duck {
+            g *= d.factor(pos);
+        }
         let o = (pos - start) as usize * 2;
-        out[o] += t.src[si * 2] * g;
-        out[o + 1] += t.src[si * 2 + 1] * g;
+        out[o] += t.src[si * 2] * g * pan_l;
+        out[o + 1] += t.src[si * 2 + 1] * g * pan_r;
     }
 }
 
@@ -222,6 +310,32 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
+    fn plan_track(start: u64, duration: Option<u64>, looped: bool, fade_out: u64) -> PlanTrack {
+        PlanTrack {
+            path: "audio.tracks[0]".into(),
+            src: PathBuf::new(),
+            start,
+            trim: 0,
+            role: AudioRole::Music,
+            duck: None,
+            pan: [1.0, 1.0],
+            duration,
+            gain: 0.5,
+            fade_in: 0,
+            fade_out,
+            looped,
+        }
+    }
+
+    fn mixer(total: u64, tracks: Vec<MixTrack>) -> Mixer {
+        Mixer {
+            tracks,
+            total,
+            peak: 0.0,
+            clamped: 0,
+        }
+    }
+
     fn mix(
         total: usize,
         start: u64,
@@ -230,31 +344,37 @@ mod tests {
         fade_out: u64,
         src: &[f32],
     ) -> Vec<f32> {
-        let track = PlanTrack {
-            path: "audio.tracks[0]".into(),
-            src: PathBuf::new(),
-            start,
-            duration,
-            gain: 0.5,
-            fade_in: 0,
-            fade_out,
-            looped,
+        let track = plan_track(start, duration, looped, fade_out);
+        let t = MixTrack::new(track, Arc::new(src.to_vec()), total as u64);
+        mixer(total as u64, vec![t]).mix_all()
+    }
+
+    #[test]
+    fn ducking_follows_the_narration_with_attack_and_release() {
+        let total = 1000u64;
+        let music = plan_track(0, None, true, 0);
+        let mut voice = plan_track(400, Some(200), false, 0);
+        voice.role = AudioRole::Narration;
+        voice.gain = 0.0; // a silent voice: only the envelope matters here
+        let mut m = MixTrack::new(music, Arc::new(vec![1.0; 2]), total);
+        let v = MixTrack::new(voice, Arc::new(vec![1.0; 400]), total);
+        let duck = PlanDuck {
+            by_db: 20.0,
+            attack: 100,
+            release: 200,
         };
-        let src_frames = (src.len() / 2) as u64;
-        let room = total as u64 - start;
-        let natural = if looped { room } else { src_frames };
-        let t = MixTrack {
-            track,
-            src: Arc::new(src.to_vec()),
-            len: duration.unwrap_or(natural).min(natural).min(room),
-        };
-        let mut m = Mixer {
-            tracks: vec![t],
-            total: total as u64,
-            peak: 0.0,
-            clamped: 0,
-        };
-        m.mix_all()
+        m.duck = Some(DuckEnvelope::new(vec![v.span()], duck));
+        let out = mixer(total, vec![m, v]).mix_all();
+        let at = |i: usize| out[i * 2];
+        assert_eq!(at(250), 0.5, "before the attack");
+        assert!(at(350) < 0.5 && at(350) > 0.05, "during the attack");
+        assert!(
+            (at(500) - 0.05).abs() < 1e-4,
+            "ducked by 20 dB: {}",
+            at(500)
+        );
+        assert!(at(700) > 0.05 && at(700) < 0.5, "during the release");
+        assert_eq!(at(850), 0.5, "after the release");
     }
 
     #[test]
@@ -282,27 +402,8 @@ mod tests {
     fn chunks_equal_the_whole() {
         let src: Vec<f32> = (0..40).map(|i| (i as f32 * 0.37).sin()).collect();
         let whole = mix(50, 3, None, true, 7, &src);
-        let track = PlanTrack {
-            path: String::new(),
-            src: PathBuf::new(),
-            start: 3,
-            duration: None,
-            gain: 0.5,
-            fade_in: 0,
-            fade_out: 7,
-            looped: true,
-        };
-        let t = MixTrack {
-            track,
-            src: Arc::new(src),
-            len: 47,
-        };
-        let mut m = Mixer {
-            tracks: vec![t],
-            total: 50,
-            peak: 0.0,
-            clamped: 0,
-        };
+        let t = MixTrack::new(plan_track(3, None, true, 7), Arc::new(src), 50);
+        let mut m = mixer(50, vec![t]);
         let mut chunked = Vec::new();
         for start in (0..50).step_by(16) {
             let mut buf = vec![0f32; 32];

@@ -150,6 +150,10 @@ pub struct Scene {
     /// Layers, drawn in order (later layers on top).
     #[serde(default)]
     pub layers: Vec<Layer>,
+    /// The scene's voice-over. Its `start` is from the start of the scene; it drives the
+    /// ducking of tracks with `duck`. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narration: Option<AudioTrack>,
 }
 
 /// A scene background.
@@ -439,7 +443,48 @@ pub struct Audio {
     pub tracks: Vec<AudioTrack>,
 }
 
-/// One audio source placed on the timeline.
+/// What an audio track is, for the mix: narration drives the ducking of tracks that ask for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioRole {
+    /// Background music (the default for `audio.tracks`).
+    #[default]
+    Music,
+    /// Voice: while any narration plays, tracks with `duck` are lowered.
+    Narration,
+    /// Sound effects.
+    Effect,
+}
+
+/// Lowering a track while narration plays, driven by the narration timeline (scene
+/// narrations and tracks with `"role": "narration"`), not guessed from levels.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Duck {
+    /// How far the track drops, in dB, 0..=60. Default: 12.
+    #[serde(default = "default_duck_db")]
+    pub by_db: f64,
+    /// Seconds over which it drops; the drop ends as the narration starts. Default: 0.3.
+    #[serde(default = "default_attack")]
+    pub attack: f64,
+    /// Seconds over which it recovers after the narration ends. Default: 0.6.
+    #[serde(default = "default_release")]
+    pub release: f64,
+}
+
+fn default_duck_db() -> f64 {
+    12.0
+}
+fn default_attack() -> f64 {
+    0.3
+}
+fn default_release() -> f64 {
+    0.6
+}
+
+/// One audio source placed on the timeline. In `audio.tracks` times are from the start of
+/// the video; as a scene's `narration` they are from the start of that scene, so moving a
+/// scene moves its voice.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AudioTrack {
@@ -447,9 +492,23 @@ pub struct AudioTrack {
     /// any rate (resampled to 48 kHz) and channel count (mono plays in the centre; more than
     /// two channels are downmixed to stereo).
     pub src: String,
-    /// When the track starts, in seconds from the start of the video. Default: 0.
+    /// When the track starts, in seconds (from the start of the video, or of the scene for a
+    /// scene's narration). Default: 0.
     #[serde(default)]
     pub start: f64,
+    /// Seconds to skip at the beginning of the file. Default: 0.
+    #[serde(default)]
+    pub trim: f64,
+    /// What the track is. Default: `music` in `audio.tracks`; a scene's `narration` is always
+    /// narration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<AudioRole>,
+    /// Lower this track while narration plays. Default: not ducked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duck: Option<Duck>,
+    /// Stereo position, -1 (left) ..= 1 (right), constant-power. Default: 0.
+    #[serde(default)]
+    pub pan: f64,
     /// How long it plays, in seconds. Default: the file's length, or with `loop` until the end
     /// of the video. Everything is cut at the end of the video.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{SpecError, SpecIssue};
 use crate::spec::{
-    Anchor, Background, BackgroundFit, Composition, FontWeight, ImageFit, Layer, Length, Quality,
-    TextAlign,
+    Anchor, AudioRole, Background, BackgroundFit, Composition, FontWeight, ImageFit, Layer, Length,
+    Quality, TextAlign,
 };
 
 /// Largest frame width accepted.
@@ -206,15 +206,34 @@ pub struct PlanImage {
     pub fit: ImageFit,
 }
 
+/// Resolved ducking: sample counts at [`SAMPLE_RATE`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanDuck {
+    /// Drop in dB (positive).
+    pub by_db: f32,
+    /// Ramp down, samples, ending at the narration's start.
+    pub attack: u64,
+    /// Ramp up, samples, starting at the narration's end.
+    pub release: u64,
+}
+
 /// A resolved audio track. Sample numbers are at [`SAMPLE_RATE`].
 #[derive(Debug, Clone)]
 pub struct PlanTrack {
-    /// Spec path, `audio.tracks[i]`.
+    /// Spec path, `audio.tracks[i]` or `scenes[i].narration`.
     pub path: String,
-    /// Absolute path of the WAV file.
+    /// Absolute path of the audio file.
     pub src: PathBuf,
     /// First sample on the timeline.
     pub start: u64,
+    /// Samples skipped at the start of the source.
+    pub trim: u64,
+    /// Music, narration or effect.
+    pub role: AudioRole,
+    /// Ducking while narration plays.
+    pub duck: Option<PlanDuck>,
+    /// Gains of the left and right channel (constant-power pan).
+    pub pan: [f32; 2],
     /// Samples to play; `None` = the file's length (or to the end of the video when looped).
     pub duration: Option<u64>,
     /// Linear gain.
@@ -444,13 +463,29 @@ impl Resolver<'_, '_> {
         }
         let total_frames = scenes.last().map_or(0, |s| s.start_frame + s.frames);
         let total_samples = fps.sample_at_frame(total_frames);
-        let tracks = comp
+        let mut tracks: Vec<PlanTrack> = comp
             .audio
             .tracks
             .iter()
             .enumerate()
-            .filter_map(|(i, t)| self.track(t, &format!("audio.tracks[{i}]")))
+            .filter_map(|(i, t)| self.track(t, &format!("audio.tracks[{i}]"), 0.0, None))
             .collect();
+        for (i, (scene, plan_scene)) in comp.scenes.iter().zip(&scenes).enumerate() {
+            let Some(n) = &scene.narration else { continue };
+            let path = format!("scenes[{i}].narration");
+            let scene_dur = plan_scene.frames as f64 / fps.as_f64();
+            if n.start.is_finite() && n.start >= scene_dur && scene_dur > 0.0 {
+                self.issue(
+                    format!("{path}.start"),
+                    format!(
+                        "start {} s is at or after the scene's end ({scene_dur} s)",
+                        n.start
+                    ),
+                );
+            }
+            let offset = fps.seconds(plan_scene.start_frame);
+            tracks.extend(self.track(n, &path, offset, Some(AudioRole::Narration)));
+        }
         Plan {
             width: o.width,
             height: o.height,
@@ -812,8 +847,52 @@ impl Resolver<'_, '_> {
         })
     }
 
-    fn track(&mut self, t: &crate::spec::AudioTrack, path: &str) -> Option<PlanTrack> {
+    /// `offset`: seconds added to `start` (a scene's start for its narration). `role`: forced
+    /// role (narration) or `None` for the track's own.
+    fn track(
+        &mut self,
+        t: &crate::spec::AudioTrack,
+        path: &str,
+        offset: f64,
+        forced_role: Option<AudioRole>,
+    ) -> Option<PlanTrack> {
         let before = self.issues.len();
+        if let (Some(AudioRole::Narration), Some(r)) = (forced_role, t.role) {
+            if r != AudioRole::Narration {
+                self.issue(
+                    format!("{path}.role"),
+                    "a scene's narration has the role narration",
+                );
+            }
+        }
+        if !(t.trim.is_finite() && t.trim >= 0.0) {
+            self.issue(
+                format!("{path}.trim"),
+                format!("trim {} must be >= 0 seconds", t.trim),
+            );
+        }
+        if !(t.pan.is_finite() && (-1.0..=1.0).contains(&t.pan)) {
+            self.issue(
+                format!("{path}.pan"),
+                format!("pan {} is out of range (expected -1..=1)", t.pan),
+            );
+        }
+        if let Some(d) = &t.duck {
+            if !(d.by_db.is_finite() && (0.0..=60.0).contains(&d.by_db)) {
+                self.issue(
+                    format!("{path}.duck.by_db"),
+                    format!("by_db {} is out of range (expected 0..=60)", d.by_db),
+                );
+            }
+            for (name, v) in [("attack", d.attack), ("release", d.release)] {
+                if !(v.is_finite() && (0.0..=10.0).contains(&v)) {
+                    self.issue(
+                        format!("{path}.duck.{name}"),
+                        format!("{name} {v} is out of range (expected 0..=10 seconds)"),
+                    );
+                }
+            }
+        }
         let src = self.asset(&t.src, &format!("{path}.src"));
         if !(t.start.is_finite() && t.start >= 0.0) {
             self.issue(
@@ -851,10 +930,23 @@ impl Resolver<'_, '_> {
         }
         let sr = f64::from(SAMPLE_RATE);
         let samples = |s: f64| (s * sr).round() as u64;
+        // Constant-power pan: equal gains of cos(pi/4) at the centre would lower a centred
+        // source by 3 dB, so the law is normalised to unity at the centre.
+        let angle = (t.pan + 1.0) * std::f64::consts::FRAC_PI_4;
+        let norm = std::f64::consts::SQRT_2;
+        let pan = [(angle.cos() * norm) as f32, (angle.sin() * norm) as f32];
         Some(PlanTrack {
             path: path.to_string(),
             src,
-            start: samples(t.start),
+            start: samples(t.start + offset),
+            trim: samples(t.trim),
+            role: forced_role.or(t.role).unwrap_or_default(),
+            duck: t.duck.as_ref().map(|d| PlanDuck {
+                by_db: d.by_db as f32,
+                attack: samples(d.attack),
+                release: samples(d.release),
+            }),
+            pan,
             duration: t.duration.map(samples),
             gain: 10f64.powf(t.volume_db / 20.0) as f32,
             fade_in: samples(t.fade_in),

@@ -3,9 +3,10 @@
 
 The module: 12 scenes x 15 s = 3:00 at 1080p30. Title card, bullet slides with one-by-one
 reveals, photo slides with a caption band, a closing card; narration per scene and a looped
-music bed under everything. Also writes media/stock/images/scrim.png (a small translucent
-black PNG that image layers stretch into caption bands and photo darkening overlays).
-Run from the repository root: python3 tools/make_training_module.py
+music bed under everything, ducked by 10 dB while the narration speaks. Also writes
+media/stock/images/scrim.png (a small translucent black PNG that image layers stretch into
+caption bands and photo darkening overlays) and accent.png (a solid accent colour for the
+rules under titles). Run from the repository root: python3 tools/make_training_module.py
 """
 import json, struct, zlib
 
@@ -126,10 +127,13 @@ def main():
             scenes.append(photo_slide(n, item, PHOTOS[n]))
         else:
             scenes.append(bullet_slide(n, item, GRADIENTS[n % len(GRADIENTS)]))
-    tracks = [{"src": STOCK + "audio/music-bed.wav", "loop": True, "volume_db": -22,
-               "fade_in": 1.5, "fade_out": 4.0}]
-    for item in items:
-        tracks.append({"src": STOCK + item["file"], "start": (item["scene"] - 1) * SCENE_S + 0.8})
+    # Each scene carries its own voice-over (start relative to the scene); the music bed is
+    # ducked under every narration.
+    for scene, item in zip(scenes, items):
+        scene["narration"] = {"src": STOCK + item["file"], "start": 0.8}
+    tracks = [{"src": STOCK + "audio/music-bed.wav", "loop": True, "volume_db": -14,
+               "fade_in": 1.5, "fade_out": 4.0,
+               "duck": {"by_db": 10, "attack": 0.4, "release": 0.8}}]
     comp = {"output": {"width": 1920, "height": 1080, "fps": 30, "quality": "fast",
                        "audio_bitrate": 128},
             "scenes": scenes, "audio": {"tracks": tracks}}

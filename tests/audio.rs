@@ -1,0 +1,126 @@
+//! The audio mix measured on real renders: scene narration, declared ducking, pan, trim.
+
+mod common;
+
+use common::Sandbox;
+use reelsmith::audio::rms_dbfs;
+use serde_json::json;
+
+fn out() -> serde_json::Value {
+    json!({ "width": 64, "height": 64, "fps": 25, "quality": "fast" })
+}
+
+/// Decoded output samples between two times, one channel (0 = left) or both (None).
+fn window(sb: &Sandbox, from: f64, to: f64, channel: Option<usize>) -> Vec<f32> {
+    let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    let at = |s: f64| (s * 48_000.0) as usize * 2;
+    let w = &a.samples[at(from)..at(to)];
+    match channel {
+        None => w.to_vec(),
+        Some(c) => w.iter().skip(c).step_by(2).copied().collect(),
+    }
+}
+
+#[test]
+fn music_is_ducked_by_the_declared_amount_while_narration_plays() {
+    let sb = Sandbox::new();
+    sb.tone_wav("music.wav", 48_000, 1.0, 440.0, 0.5);
+    sb.tone_wav("voice.wav", 48_000, 1.0, 1000.0, 0.5);
+    sb.render(json!({
+        "output": out(),
+        "scenes": [
+            { "duration": 2 },
+            // The narration starts 0.5 s into the second scene (2.5 s) and is nearly silent,
+            // so the window measures the music alone.
+            { "duration": 2, "narration": { "src": "voice.wav", "start": 0.5, "volume_db": -60 } }
+        ],
+        "audio": { "tracks": [
+            { "src": "music.wav", "loop": true, "duck": { "by_db": 10, "attack": 0.2, "release": 0.3 } }
+        ] }
+    }));
+    let open = rms_dbfs(&window(&sb, 1.0, 2.2, None));
+    let ducked = rms_dbfs(&window(&sb, 2.6, 3.4, None));
+    let after = rms_dbfs(&window(&sb, 3.9, 3.98, None));
+    assert!((open + 9.03).abs() < 0.5, "music alone {open:.2}");
+    assert!(
+        (open - ducked - 10.0).abs() < 0.5,
+        "ducked by {:.2} dB",
+        open - ducked
+    );
+    assert!(after > ducked + 5.0, "released: {after:.2} vs {ducked:.2}");
+}
+
+#[test]
+fn scene_narration_starts_relative_to_its_scene() {
+    let sb = Sandbox::new();
+    sb.tone_wav("voice.wav", 22_050, 0.5, 1000.0, 0.5);
+    sb.render(json!({
+        "output": out(),
+        "scenes": [
+            { "duration": 1.2 },
+            { "duration": 1.2, "narration": { "src": "voice.wav", "start": 0.3 } }
+        ]
+    }));
+    let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    let onset = a
+        .samples
+        .chunks(2)
+        .position(|s| s[0].abs() > 0.05)
+        .expect("voice");
+    let onset_s = onset as f64 / 48_000.0;
+    assert!(
+        (onset_s - 1.5).abs() < 0.01,
+        "voice starts at {onset_s:.4} s, want 1.5"
+    );
+}
+
+#[test]
+fn pan_and_trim() {
+    let sb = Sandbox::new();
+    // 0.5 s of silence, then the tone: trim 0.5 s must start the track on the tone.
+    let p = sb.path("late.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&p, spec).expect("wav");
+    for i in 0..96_000u32 {
+        let s = if i < 24_000 {
+            0.0
+        } else {
+            (f64::from(i) / 48_000.0 * 440.0 * std::f64::consts::TAU).sin() * 0.5
+        };
+        w.write_sample((s * 32767.0) as i16).expect("sample");
+    }
+    w.finalize().expect("finalize");
+    sb.render(json!({
+        "output": out(),
+        "scenes": [{ "duration": 1.5 }],
+        "audio": { "tracks": [{ "src": "late.wav", "trim": 0.5, "pan": -1 }] }
+    }));
+    // Hard left, constant power: +3 dB on the left, silence on the right.
+    let left = rms_dbfs(&window(&sb, 0.1, 0.9, Some(0)));
+    let right = rms_dbfs(&window(&sb, 0.1, 0.9, Some(1)));
+    assert!((left - (-9.03 + 3.01)).abs() < 0.5, "left {left:.2}");
+    assert!(right < -60.0, "right {right:.2}");
+}
+
+#[test]
+fn narration_start_past_its_scene_is_a_spec_error() {
+    let comp = common::comp(json!({
+        "output": out(),
+        "scenes": [{ "duration": 1, "narration": { "src": "x.wav", "start": 2 } }]
+    }));
+    let err = reelsmith::pipeline::plan(&comp, &Sandbox::new().options()).expect_err("invalid");
+    let paths: Vec<String> = err.issues().into_iter().map(|i| i.path).collect();
+    assert!(
+        paths.contains(&"scenes[0].narration.start".to_string()),
+        "{paths:?}"
+    );
+    assert!(
+        paths.contains(&"scenes[0].narration.src".to_string()),
+        "{paths:?}"
+    );
+}
