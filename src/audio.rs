@@ -165,8 +165,6 @@ impl DuckEnvelope {
 pub struct Mixer {
     tracks: Vec<MixTrack>,
     total: u64,
-    peak: f32,
-    clamped: u64,
 }
 
 impl Mixer {
@@ -200,12 +198,7 @@ impl Mixer {
                 t.duck = Some(DuckEnvelope::new(narration.clone(), d));
             }
         }
-        Ok(Mixer {
-            tracks,
-            total,
-            peak: 0.0,
-            clamped: 0,
-        })
+        Ok(Mixer { tracks, total })
     }
 
     /// Samples per channel on the timeline.
@@ -223,41 +216,22 @@ impl Mixer {
             .sum()
     }
 
-    /// Writes the mix of timeline samples `start..start + out.len() / 2` into `out`
-    /// (interleaved stereo), clamped to ±1. Past the end of the video it writes silence.
-    pub fn fill(&mut self, start: u64, out: &mut [f32]) {
+    /// Writes the raw mix of timeline samples `start..start + out.len() / 2` into `out`
+    /// (interleaved stereo). Past the end of the video it writes silence. Levels are not
+    /// limited here: [`crate::master::Master`] does that.
+    pub fn fill(&self, start: u64, out: &mut [f32]) {
         out.fill(0.0);
         for t in &self.tracks {
             add_range(out, start, t);
         }
-        for s in out.iter_mut() {
-            let a = s.abs();
-            self.peak = self.peak.max(a);
-            if a > 1.0 {
-                // Safety clamp only: the encoder must never see values beyond full scale.
-                // Loudness control and limiting belong to the audio issue; the report counts
-                // these samples.
-                self.clamped += 1;
-                *s = s.clamp(-1.0, 1.0);
-            }
-        }
     }
 
-    /// The whole mix, interleaved (tests and analysis; renders use [`Mixer::fill`]).
-    pub fn mix_all(&mut self) -> Vec<f32> {
+    /// The whole raw mix, interleaved (tests and analysis; renders stream through
+    /// [`crate::master::Master`]).
+    pub fn mix_all(&self) -> Vec<f32> {
         let mut out = vec![0f32; self.total as usize * 2];
         self.fill(0, &mut out);
         out
-    }
-
-    /// Peak level of everything filled so far, dBFS (before the clamp).
-    pub fn peak_dbfs(&self) -> f64 {
-        20.0 * f64::from(self.peak.max(1e-9)).log10()
-    }
-
-    /// Samples beyond full scale that were clamped so far.
-    pub fn clamped_samples(&self) -> u64 {
-        self.clamped
     }
 }
 
@@ -272,6 +246,7 @@ fn add_range(out: &mut [f32], start: u64, t: &MixTrack) {
     let src_frames = (t.src.len() / 2) as u64;
     let (fade_in, fade_out) = (t.track.fade_in, t.track.fade_out);
     let [pan_l, pan_r] = t.track.pan;
+    let mut duck = 1f32;
     for pos in a..b {
         let rel = pos - t0;
         let si = if t.track.looped {
@@ -288,7 +263,11 @@ fn add_range(out: &mut [f32], start: u64, t: &MixTrack) {
             g *= (left - 1) as f32 / fade_out as f32;
         }
         if let Some(d) = &t.duck {
-            g *= d.factor(pos);
+            // The envelope moves over tenths of a second: evaluate it every 16 samples.
+            if pos == a || pos % 16 == 0 {
+                duck = d.factor(pos);
+            }
+            g *= duck;
         }
         let o = (pos - start) as usize * 2;
         out[o] += t.src[si * 2] * g * pan_l;
@@ -328,12 +307,7 @@ mod tests {
     }
 
     fn mixer(total: u64, tracks: Vec<MixTrack>) -> Mixer {
-        Mixer {
-            tracks,
-            total,
-            peak: 0.0,
-            clamped: 0,
-        }
+        Mixer { tracks, total }
     }
 
     fn mix(
@@ -403,7 +377,7 @@ mod tests {
         let src: Vec<f32> = (0..40).map(|i| (i as f32 * 0.37).sin()).collect();
         let whole = mix(50, 3, None, true, 7, &src);
         let t = MixTrack::new(plan_track(3, None, true, 7), Arc::new(src), 50);
-        let mut m = mixer(50, vec![t]);
+        let m = mixer(50, vec![t]);
         let mut chunked = Vec::new();
         for start in (0..50).step_by(16) {
             let mut buf = vec![0f32; 32];

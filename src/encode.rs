@@ -10,9 +10,9 @@ use std::path::Path;
 use ff::{codec, encoder, format, frame, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
 
-use crate::audio::Mixer;
 use crate::compose::YuvFrame;
 use crate::error::EncodeError;
+use crate::master::{LoudnessReport, Master};
 use crate::timeline::{Fps, SAMPLE_RATE};
 
 /// Everything the encoder needs to know up front.
@@ -45,10 +45,8 @@ pub struct EncodeStats {
     pub video_bytes: u64,
     /// Audio bytes written.
     pub audio_bytes: u64,
-    /// Peak level of the mix, dBFS (before the safety clamp).
-    pub audio_peak_dbfs: f64,
-    /// Mix samples beyond full scale that were clamped.
-    pub audio_clamped_samples: u64,
+    /// Loudness of the delivered audio.
+    pub loudness: LoudnessReport,
 }
 
 /// An open MP4 being written.
@@ -203,7 +201,7 @@ impl Encoder {
         &mut self,
         pic: &YuvFrame,
         repeat: u64,
-        mixer: &mut Mixer,
+        master: &mut Master,
         mut on_frame: impl FnMut(u64),
     ) -> Result<(), EncodeError> {
         let mut f = frame::Video::new(format::Pixel::YUV420P, pic.width, pic.height);
@@ -232,7 +230,7 @@ impl Encoder {
                 .map_err(EncodeError::ff("send video frame"))?;
             self.drain_video()?;
             self.stats.frames += 1;
-            self.push_audio(mixer, self.fps.sample_at_frame(self.stats.frames))?;
+            self.push_audio(master, self.fps.sample_at_frame(self.stats.frames))?;
             on_frame(self.stats.frames);
         }
         Ok(())
@@ -240,15 +238,20 @@ impl Encoder {
 
     /// Encodes audio from where it stopped up to sample `until` (exclusive), in whole encoder
     /// frames; a final partial frame is sent only by [`Encoder::finish`].
-    fn push_audio(&mut self, mixer: &mut Mixer, until: u64) -> Result<(), EncodeError> {
+    fn push_audio(&mut self, master: &mut Master, until: u64) -> Result<(), EncodeError> {
         let n = self.audio_frame_size as u64;
         while self.stats.samples + n <= until {
-            self.send_audio(mixer, self.stats.samples, n as usize)?;
+            self.send_audio(master, self.stats.samples, n as usize)?;
         }
         Ok(())
     }
 
-    fn send_audio(&mut self, mixer: &mut Mixer, start: u64, len: usize) -> Result<(), EncodeError> {
+    fn send_audio(
+        &mut self,
+        master: &mut Master,
+        start: u64,
+        len: usize,
+    ) -> Result<(), EncodeError> {
         let mut af = frame::Audio::new(
             format::Sample::F32(format::sample::Type::Planar),
             len,
@@ -257,7 +260,8 @@ impl Encoder {
         af.set_rate(SAMPLE_RATE);
         af.set_pts(Some(start as i64));
         self.scratch.resize(len * 2, 0.0);
-        mixer.fill(start, &mut self.scratch);
+        let at = master.fill_next(&mut self.scratch);
+        debug_assert_eq!(at, start, "audio is delivered in order");
         for ch in 0..2 {
             let plane = af.plane_mut::<f32>(ch);
             for (i, s) in plane.iter_mut().enumerate().take(len) {
@@ -304,13 +308,13 @@ impl Encoder {
     /// [`EncodeError`] naming the libav operation that failed.
     pub fn finish(
         mut self,
-        mixer: &mut Mixer,
+        master: &mut Master,
         total_samples: u64,
     ) -> Result<EncodeStats, EncodeError> {
-        self.push_audio(mixer, total_samples)?;
+        self.push_audio(master, total_samples)?;
         let rest = total_samples.saturating_sub(self.stats.samples);
         if rest > 0 {
-            self.send_audio(mixer, self.stats.samples, rest as usize)?;
+            self.send_audio(master, self.stats.samples, rest as usize)?;
         }
         self.video
             .send_eof()
@@ -320,8 +324,7 @@ impl Encoder {
             .send_eof()
             .map_err(EncodeError::ff("flush audio"))?;
         self.drain_audio()?;
-        self.stats.audio_peak_dbfs = mixer.peak_dbfs();
-        self.stats.audio_clamped_samples = mixer.clamped_samples();
+        self.stats.loudness = master.report();
         self.octx
             .write_trailer()
             .map_err(EncodeError::ff("write_trailer"))?;

@@ -28,6 +28,7 @@ pub mod audio;
 pub mod compose;
 pub mod encode;
 pub mod error;
+pub mod master;
 pub mod pipeline;
 pub mod probe;
 pub mod raster;

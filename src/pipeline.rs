@@ -14,6 +14,7 @@ use crate::audio::Mixer;
 use crate::compose::{self, ComposedSpan};
 use crate::encode::{EncodeStats, Encoder, EncoderConfig};
 use crate::error::{Error, SpecError};
+use crate::master::Master;
 use crate::report::{peak_rss_bytes, RenderReport, StageId, StageReport};
 use crate::spec::{Composition, Quality};
 use crate::text;
@@ -254,11 +255,14 @@ pub fn render_with_progress(
     progress.stage(StageId::Mix);
     let t = Instant::now();
     let mixer = pool.install(|| Mixer::load(&plan))?;
+    let source_bytes = mixer.source_bytes();
+    // Measures the whole mix (EBU R128) to set the normalisation gain.
+    let master = Master::new(mixer, &plan.loudness);
     stages.push(StageReport::new(
         StageId::Mix,
         t,
         plan.total_samples,
-        mixer.source_bytes(),
+        source_bytes,
     ));
 
     progress.stage(StageId::Compose);
@@ -285,7 +289,7 @@ pub fn render_with_progress(
             _ => None,
         },
     };
-    let (compose_stats, encode_stats) = run.run(&partial, &cfg, mixer, progress)?;
+    let (compose_stats, encode_stats) = run.run(&partial, &cfg, master, progress)?;
     stages.push(StageReport {
         stage: StageId::Compose,
         wall_s: compose_stats.busy.as_secs_f64(),
@@ -327,8 +331,7 @@ pub fn render_with_progress(
         },
         output_bytes,
         peak_rss_bytes: peak_rss_bytes(),
-        audio_peak_dbfs: encode_stats.audio_peak_dbfs,
-        audio_clamped_samples: encode_stats.audio_clamped_samples,
+        audio: encode_stats.loudness,
         threads,
         stages,
     })
@@ -374,7 +377,7 @@ impl ComposeEncode<'_> {
         &self,
         out: &Path,
         cfg: &EncoderConfig,
-        mut mixer: Mixer,
+        mut master: Master,
         progress: &mut dyn Progress,
     ) -> Result<(ComposeStats, EncodeStats), Error> {
         let total = self.plan.total_frames;
@@ -382,7 +385,7 @@ impl ComposeEncode<'_> {
         let encoded = AtomicU64::new(0);
         let (tx, rx) = sync_channel::<ComposedSpan>(8);
         std::thread::scope(|s| {
-            // References, so the `move` closure below takes them and only the mixer by value.
+            // References, so the `move` closure below takes them and only the master by value.
             let (cancel, encoded) = (&cancel, &encoded);
             let stop = CancelOnPanic(cancel);
             let producer = std::thread::Builder::new()
@@ -433,7 +436,7 @@ impl ComposeEncode<'_> {
                             return Err(Error::Cancelled);
                         }
                         let t = Instant::now();
-                        enc.push(&pic.frame, pic.span.len, &mut mixer, |n| {
+                        enc.push(&pic.frame, pic.span.len, &mut master, |n| {
                             encoded.store(n, Ordering::Relaxed)
                         })?;
                         busy += t.elapsed();
@@ -443,7 +446,7 @@ impl ComposeEncode<'_> {
                         return Err(Error::Cancelled);
                     }
                     let t = Instant::now();
-                    let stats = enc.finish(&mut mixer, self.plan.total_samples)?;
+                    let stats = enc.finish(&mut master, self.plan.total_samples)?;
                     busy += t.elapsed();
                     Ok((stats, busy))
                 })

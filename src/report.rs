@@ -90,10 +90,8 @@ pub struct RenderReport {
     pub output_bytes: u64,
     /// Peak resident memory of the process (Linux), bytes.
     pub peak_rss_bytes: Option<u64>,
-    /// Peak level of the audio mix, dBFS.
-    pub audio_peak_dbfs: f64,
-    /// Samples beyond full scale that were clamped.
-    pub audio_clamped_samples: u64,
+    /// Loudness of the delivered audio: measured before and after normalisation.
+    pub audio: crate::master::LoudnessReport,
     /// Worker threads used for compose.
     pub threads: usize,
     /// Per stage.
@@ -116,6 +114,20 @@ impl RenderReport {
                 st.bytes
             ));
         }
+        let a = &self.audio;
+        let lufs =
+            |v: Option<f64>| v.map_or_else(|| "silent".to_string(), |v| format!("{v:.1} LUFS"));
+        s.push_str(&format!(
+            "audio      {} -> {} ({:+.1} dB), range {}, true peak {}, {} samples limited\n",
+            lufs(a.input_lufs),
+            lufs(a.output_lufs),
+            a.gain_db,
+            a.range_lu
+                .map_or_else(|| "-".to_string(), |v| format!("{v:.1} LU")),
+            a.true_peak_dbtp
+                .map_or_else(|| "-".to_string(), |v| format!("{v:.1} dBTP")),
+            a.limited_samples
+        ));
         s.push_str(&format!(
             "total      {:>9.3}   {} frames ({} distinct), {:.1}x realtime, {:.1} MB out, peak RSS {}\n",
             self.wall_s,

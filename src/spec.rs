@@ -435,12 +435,44 @@ pub struct ImageLayer {
 }
 
 /// Audio mixed under the video.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Audio {
     /// Tracks, summed. The mix is 48 kHz stereo; mono sources play on both channels.
     #[serde(default)]
     pub tracks: Vec<AudioTrack>,
+    /// Normalise the final mix to `target_lufs` (EBU R128 integrated loudness). Default: true.
+    #[serde(default = "yes")]
+    pub normalize: bool,
+    /// Target integrated loudness, LUFS, -40..=-5. Default: -16 (web and mobile; broadcast
+    /// uses -23).
+    #[serde(default = "default_target_lufs")]
+    pub target_lufs: f64,
+    /// True-peak ceiling, dBTP, -9..=0: a look-ahead limiter keeps the audio under it (with
+    /// 1.5 dB of room for inter-sample peaks and the AAC encoder), whether or not it is normalised. Default: -1.
+    #[serde(default = "default_true_peak")]
+    pub true_peak_db: f64,
+}
+
+impl Default for Audio {
+    fn default() -> Self {
+        Audio {
+            tracks: Vec::new(),
+            normalize: true,
+            target_lufs: default_target_lufs(),
+            true_peak_db: default_true_peak(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_target_lufs() -> f64 {
+    -16.0
+}
+fn default_true_peak() -> f64 {
+    -1.0
 }
 
 /// What an audio track is, for the mix: narration drives the ducking of tracks that ask for it.

@@ -83,6 +83,19 @@ pub struct Plan {
     pub scenes: Vec<PlanScene>,
     /// Audio tracks.
     pub tracks: Vec<PlanTrack>,
+    /// Loudness normalisation and true-peak ceiling of the final mix.
+    pub loudness: PlanLoudness,
+}
+
+/// Mastering settings of the final mix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanLoudness {
+    /// Normalise to `target_lufs`.
+    pub normalize: bool,
+    /// Target integrated loudness, LUFS.
+    pub target_lufs: f64,
+    /// True-peak ceiling, dBTP.
+    pub ceiling_db: f64,
 }
 
 /// A resolved scene.
@@ -486,7 +499,31 @@ impl Resolver<'_, '_> {
             let offset = fps.seconds(plan_scene.start_frame);
             tracks.extend(self.track(n, &path, offset, Some(AudioRole::Narration)));
         }
+        let au = &comp.audio;
+        if !(au.target_lufs.is_finite() && (-40.0..=-5.0).contains(&au.target_lufs)) {
+            self.issue(
+                "audio.target_lufs",
+                format!(
+                    "target_lufs {} is out of range (expected -40..=-5 LUFS)",
+                    au.target_lufs
+                ),
+            );
+        }
+        if !(au.true_peak_db.is_finite() && (-9.0..=0.0).contains(&au.true_peak_db)) {
+            self.issue(
+                "audio.true_peak_db",
+                format!(
+                    "true_peak_db {} is out of range (expected -9..=0 dBTP)",
+                    au.true_peak_db
+                ),
+            );
+        }
         Plan {
+            loudness: PlanLoudness {
+                normalize: au.normalize,
+                target_lufs: au.target_lufs,
+                ceiling_db: au.true_peak_db,
+            },
             width: o.width,
             height: o.height,
             fps,

@@ -34,7 +34,7 @@ fn music_is_ducked_by_the_declared_amount_while_narration_plays() {
             // so the window measures the music alone.
             { "duration": 2, "narration": { "src": "voice.wav", "start": 0.5, "volume_db": -60 } }
         ],
-        "audio": { "tracks": [
+        "audio": { "normalize": false, "tracks": [
             { "src": "music.wav", "loop": true, "duck": { "by_db": 10, "attack": 0.2, "release": 0.3 } }
         ] }
     }));
@@ -98,7 +98,7 @@ fn pan_and_trim() {
     sb.render(json!({
         "output": out(),
         "scenes": [{ "duration": 1.5 }],
-        "audio": { "tracks": [{ "src": "late.wav", "trim": 0.5, "pan": -1 }] }
+        "audio": { "normalize": false, "tracks": [{ "src": "late.wav", "trim": 0.5, "pan": -1 }] }
     }));
     // Hard left, constant power: +3 dB on the left, silence on the right.
     let left = rms_dbfs(&window(&sb, 0.1, 0.9, Some(0)));
@@ -123,4 +123,71 @@ fn narration_start_past_its_scene_is_a_spec_error() {
         paths.contains(&"scenes[0].narration.src".to_string()),
         "{paths:?}"
     );
+}
+
+/// Integrated loudness and true peak of the decoded output, measured with EBU R128.
+fn measured(sb: &Sandbox) -> (f64, f64) {
+    let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    let mut m = ebur128::EbuR128::new(2, a.rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK)
+        .expect("meter");
+    m.add_frames_f32(&a.samples).expect("frames");
+    let tp = (0..2)
+        .map(|c| m.true_peak(c).expect("tp"))
+        .fold(0.0f64, f64::max);
+    (m.loudness_global().expect("lufs"), 20.0 * tp.log10())
+}
+
+#[test]
+fn quiet_mix_is_normalised_to_the_target() {
+    let sb = Sandbox::new();
+    sb.tone_wav("quiet.wav", 48_000, 4.0, 440.0, 0.05);
+    let r = sb.render(json!({
+        "output": out(),
+        "scenes": [{ "duration": 4 }],
+        "audio": { "tracks": [{ "src": "quiet.wav" }] }
+    }));
+    let (lufs, tp) = measured(&sb);
+    assert!((lufs + 16.0).abs() < 0.5, "output {lufs:.2} LUFS, want -16");
+    assert!(tp <= -1.0, "true peak {tp:.2} dBTP");
+    let a = r.audio;
+    assert!(a.input_lufs.expect("input") < -25.0, "{a:?}");
+    assert!((a.output_lufs.expect("output") + 16.0).abs() < 0.2, "{a:?}");
+    assert!(a.gain_db > 9.0, "{a:?}");
+}
+
+#[test]
+fn loud_peaks_are_limited_under_the_ceiling_without_missing_the_target() {
+    let sb = Sandbox::new();
+    // A tone with full-scale clicks every 0.25 s: reaching -12 LUFS needs gain the clicks
+    // cannot take, so the limiter must catch them.
+    let p = sb.path("clicks.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&p, spec).expect("wav");
+    for i in 0..(4 * 48_000u32) {
+        let t = f64::from(i) / 48_000.0;
+        let mut s = (t * 220.0 * std::f64::consts::TAU).sin() * 0.2;
+        if i % 12_000 < 48 {
+            s = 0.99;
+        }
+        w.write_sample((s * 32767.0) as i16).expect("sample");
+    }
+    w.finalize().expect("finalize");
+    let r = sb.render(json!({
+        "output": out(),
+        "scenes": [{ "duration": 4 }],
+        "audio": { "target_lufs": -12, "true_peak_db": -1, "tracks": [{ "src": "clicks.wav" }] }
+    }));
+    assert!(
+        r.audio.limited_samples > 0,
+        "the limiter had nothing to do: {:?}",
+        r.audio
+    );
+    let (lufs, tp) = measured(&sb);
+    assert!((lufs + 12.0).abs() < 0.5, "output {lufs:.2} LUFS, want -12");
+    assert!(tp <= -1.0, "true peak {tp:.2} dBTP over the -1 ceiling");
 }

@@ -159,7 +159,7 @@ fn audio_tone_level_and_timing_survive_mix_resample_and_aac() {
     sb.render(json!({
         "output": small_output(),
         "scenes": [{ "duration": 3 }],
-        "audio": { "tracks": [{ "src": "tone.wav", "start": 0.5, "volume_db": -6 }] }
+        "audio": { "normalize": false, "tracks": [{ "src": "tone.wav", "start": 0.5, "volume_db": -6 }] }
     }));
     let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode audio");
     assert_eq!((a.rate, a.channels), (48_000, 2));
@@ -206,7 +206,7 @@ fn looped_music_fills_the_video_and_fades_out() {
     sb.render(json!({
         "output": small_output(),
         "scenes": [{ "duration": 2 }],
-        "audio": { "tracks": [{ "src": "loop.wav", "loop": true, "fade_out": 0.5 }] }
+        "audio": { "normalize": false, "tracks": [{ "src": "loop.wav", "loop": true, "fade_out": 0.5 }] }
     }));
     let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode audio");
     let at = |s: f64| (s * 48_000.0) as usize * 2;
@@ -275,7 +275,7 @@ fn every_audio_format_decodes_at_the_right_level() {
         sb.render(json!({
             "output": { "width": 64, "height": 64, "fps": 25, "quality": "fast" },
             "scenes": [{ "duration": 1 }],
-            "audio": { "tracks": [{ "src": format!("{dir}/{file}") }] }
+            "audio": { "normalize": false, "tracks": [{ "src": format!("{dir}/{file}") }] }
         }));
         let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
         let at = |s: f64| (s * 48_000.0) as usize * 2;
