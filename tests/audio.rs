@@ -191,3 +191,85 @@ fn loud_peaks_are_limited_under_the_ceiling_without_missing_the_target() {
     assert!((lufs + 12.0).abs() < 0.5, "output {lufs:.2} LUFS, want -12");
     assert!(tp <= -1.0, "true peak {tp:.2} dBTP over the -1 ceiling");
 }
+
+#[test]
+fn a_click_at_five_seconds_lands_on_the_frame_that_shows_the_marker() {
+    let sb = Sandbox::new();
+    sb.png("marker.png", 8, 8, |_, _| [255, 255, 255, 255]);
+    // A 10 ms click at 5.000 s; a white full-frame marker from 5.000 s.
+    let p = sb.path("click.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&p, spec).expect("wav");
+    for i in 0..441 {
+        let s = (f64::from(i) / 44_100.0 * 1000.0 * std::f64::consts::TAU).sin() * 0.8;
+        w.write_sample((s * 32767.0) as i16).expect("sample");
+    }
+    w.finalize().expect("finalize");
+    sb.render(json!({
+        "output": { "width": 64, "height": 64, "fps": 30, "quality": "fast" },
+        "scenes": [{ "duration": 6, "layers": [
+            { "type": "image", "src": "marker.png", "width": "100%", "height": "100%",
+              "fit": "stretch", "start": 5.0 }
+        ] }],
+        "audio": { "normalize": false, "tracks": [{ "src": "click.wav", "start": 5.0, "role": "effect" }] }
+    }));
+    let mut first_white = None;
+    reelsmith::probe::decode_video(&sb.path("out.mp4"), |i, f| {
+        if f.get_pixel(32, 32).0[0] > 128 {
+            first_white = Some(i);
+            return false;
+        }
+        true
+    })
+    .expect("decode");
+    let video_s = first_white.expect("marker shown") as f64 / 30.0;
+    let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    let onset = a
+        .samples
+        .chunks(2)
+        .position(|s| s[0].abs() > 0.1)
+        .expect("click");
+    let audio_s = onset as f64 / 48_000.0;
+    assert!((video_s - 5.0).abs() < 1e-9, "marker at {video_s}");
+    assert!(
+        (audio_s - video_s).abs() <= 1.0 / 30.0,
+        "click at {audio_s:.4} s, marker at {video_s:.4} s"
+    );
+}
+
+#[test]
+fn audio_and_video_end_together_over_a_long_render() {
+    let sb = Sandbox::new();
+    sb.tone_wav("bed.wav", 44_100, 1.0, 220.0, 0.3);
+    // 10 minutes at 29.97 fps: frame and sample counts that never divide evenly.
+    let r = sb.render(json!({
+        "output": { "width": 16, "height": 16, "fps": 29.97, "quality": "fast" },
+        "scenes": [{ "duration": 600 }],
+        "audio": { "tracks": [{ "src": "bed.wav", "loop": true }] }
+    }));
+    let info = reelsmith::probe::probe(&sb.path("out.mp4")).expect("probe");
+    let (v, a) = (
+        info.stream("video").expect("v"),
+        info.stream("audio").expect("a"),
+    );
+    let frame = 1001.0 / 30000.0;
+    assert_eq!(v.packets, r.frames);
+    assert!(
+        (v.duration_s - r.duration_s).abs() <= frame,
+        "video {} vs {}",
+        v.duration_s,
+        r.duration_s
+    );
+    assert!(
+        (a.duration_s - v.duration_s).abs() <= frame,
+        "audio {} vs video {}",
+        a.duration_s,
+        v.duration_s
+    );
+    assert!(v.start_s.abs() < 1e-9 && a.start_s.abs() < frame);
+}
