@@ -121,6 +121,10 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
         &ResolveContext {
             base_dir: &opts.base_dir,
             font_families: &families,
+            audio_seconds: &|p: &Path| {
+                let (rate, stereo) = crate::audio::load_audio(p)?;
+                Ok(stereo.len() as f64 / 2.0 / f64::from(rate))
+            },
         },
     )?;
     if let Some(q) = opts.quality {

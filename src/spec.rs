@@ -141,9 +141,14 @@ pub struct Scene {
     /// Optional identifier, unique within the composition; used in reports and errors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Length in seconds, > 0. Scene boundaries are rounded to the nearest frame of the
-    /// cumulative timeline, so the total length never drifts.
-    pub duration: f64,
+    /// Length in seconds (> 0), or `"auto"`: the scene lasts until its narration ends, plus
+    /// `padding`. Scene boundaries are rounded to the nearest frame of the cumulative
+    /// timeline, so the total length never drifts.
+    pub duration: SceneDuration,
+    /// With `"duration": "auto"`: seconds the scene goes on after its narration ends, 0..=60.
+    /// Default: 1.
+    #[serde(default = "default_padding")]
+    pub padding: f64,
     /// What fills the frame behind the layers. Default: solid black.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub background: Option<Background>,
@@ -154,6 +159,28 @@ pub struct Scene {
     /// ducking of tracks with `duck`. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub narration: Option<AudioTrack>,
+}
+
+/// A scene's length: seconds, or `"auto"` (from its narration).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SceneDuration {
+    /// Seconds.
+    Seconds(f64),
+    /// `"auto"`: the narration's start and length plus `padding`.
+    Auto(AutoKeyword),
+}
+
+/// The keyword `"auto"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoKeyword {
+    /// Derived from the narration.
+    Auto,
+}
+
+fn default_padding() -> f64 {
+    1.0
 }
 
 /// A scene background.

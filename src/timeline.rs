@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{SpecError, SpecIssue};
 use crate::spec::{
     Anchor, AudioRole, Background, BackgroundFit, Composition, FontWeight, ImageFit, Layer, Length,
-    Quality, TextAlign,
+    Quality, SceneDuration, TextAlign,
 };
 
 /// Largest frame width accepted.
@@ -325,12 +325,14 @@ impl Plan {
 }
 
 /// What resolution needs besides the spec.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ResolveContext<'a> {
     /// Folder against which relative asset paths are resolved.
     pub base_dir: &'a Path,
     /// Font families that can be used (case-insensitive match).
     pub font_families: &'a [String],
+    /// Length in seconds of an audio file (for `"duration": "auto"`).
+    pub audio_seconds: &'a (dyn Fn(&Path) -> Result<f64, String> + Sync),
 }
 
 /// Validates `comp` and resolves it into a [`Plan`].
@@ -420,19 +422,23 @@ impl Resolver<'_, '_> {
                     );
                 }
             }
-            if !(s.duration.is_finite() && s.duration > 0.0) {
-                self.issue(
-                    format!("{path}.duration"),
-                    format!(
-                        "duration {} must be a positive number of seconds",
-                        s.duration
-                    ),
-                );
-            }
-            let dur = if s.duration.is_finite() {
-                s.duration.max(0.0)
-            } else {
-                0.0
+            let dur = match s.duration {
+                SceneDuration::Seconds(d) => {
+                    if !(d.is_finite() && d > 0.0) {
+                        self.issue(
+                            format!("{path}.duration"),
+                            format!(
+                                "duration {d} must be a positive number of seconds or \"auto\""
+                            ),
+                        );
+                    }
+                    if d.is_finite() {
+                        d.max(0.0)
+                    } else {
+                        0.0
+                    }
+                }
+                SceneDuration::Auto(_) => self.auto_duration(s, &path),
             };
             let start_frame = fps.frame_at(elapsed);
             elapsed += dur;
@@ -533,6 +539,45 @@ impl Resolver<'_, '_> {
             audio_bitrate_kbps: o.audio_bitrate,
             scenes,
             tracks,
+        }
+    }
+
+    /// `"duration": "auto"`: narration start + its length (after trim, or its `duration`)
+    /// + padding.
+    fn auto_duration(&mut self, s: &crate::spec::Scene, path: &str) -> f64 {
+        if !(s.padding.is_finite() && (0.0..=60.0).contains(&s.padding)) {
+            self.issue(
+                format!("{path}.padding"),
+                format!(
+                    "padding {} is out of range (expected 0..=60 seconds)",
+                    s.padding
+                ),
+            );
+            return 0.0;
+        }
+        let Some(n) = &s.narration else {
+            self.issue(
+                format!("{path}.duration"),
+                "duration \"auto\" needs a narration to measure (add scenes[i].narration or give seconds)",
+            );
+            return 0.0;
+        };
+        let length = match n.duration {
+            Some(d) => Ok(d),
+            None => {
+                let file = self.ctx.base_dir.join(&n.src);
+                if !file.is_file() {
+                    return 0.0; // reported as a missing asset by the narration's own check
+                }
+                (self.ctx.audio_seconds)(&file).map(|l| (l - n.trim.max(0.0)).max(0.0))
+            }
+        };
+        match length {
+            Ok(l) => n.start.max(0.0) + l + s.padding,
+            Err(e) => {
+                self.issue(format!("{path}.narration.src"), e);
+                0.0
+            }
         }
     }
 

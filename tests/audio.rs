@@ -273,3 +273,22 @@ fn audio_and_video_end_together_over_a_long_render() {
     );
     assert!(v.start_s.abs() < 1e-9 && a.start_s.abs() < frame);
 }
+
+#[test]
+fn auto_scene_duration_follows_the_narration() {
+    let sb = Sandbox::new();
+    sb.tone_wav("voice.wav", 22_050, 1.25, 300.0, 0.5);
+    let r = sb.render(json!({
+        "output": { "width": 64, "height": 64, "fps": 20, "quality": "fast" },
+        "scenes": [
+            // 0.5 s in, 1.25 s of voice, 0.75 s after: 2.5 s.
+            { "duration": "auto", "padding": 0.75, "narration": { "src": "voice.wav", "start": 0.5 } },
+            { "duration": 1 }
+        ]
+    }));
+    assert_eq!(r.frames, 70, "2.5 s + 1 s at 20 fps");
+    let comp = common::comp(json!({ "scenes": [{ "duration": "auto" }] }));
+    let err = reelsmith::pipeline::plan(&comp, &sb.options()).expect_err("no narration");
+    assert_eq!(err.issues()[0].path, "scenes[0].duration");
+    assert!(err.issues()[0].message.contains("needs a narration"));
+}
