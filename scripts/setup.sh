@@ -8,6 +8,7 @@ PACKAGES=(
   pkg-config clang libclang-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libavfilter-dev libavdevice-dev
+  espeak-ng   # narration from text (spec: "narration": {"text": ...})
 )
 if [ "${1:-}" = "--test" ]; then
   PACKAGES+=(chromium)

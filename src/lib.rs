@@ -37,6 +37,7 @@ pub mod spec;
 pub mod spec_doc;
 pub mod text;
 pub mod timeline;
+pub mod tts;
 pub mod workspace;
 
 pub use error::{Error, Result, SpecError, SpecIssue};

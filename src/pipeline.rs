@@ -65,6 +65,11 @@ impl RenderOptions {
     pub fn temp_root(&self) -> PathBuf {
         self.media_root.join("assets").join("temp")
     }
+
+    /// `<media_root>/assets/audio/tts`: spoken narrations, cached by content.
+    pub fn tts_cache(&self) -> PathBuf {
+        self.media_root.join("assets").join("audio").join("tts")
+    }
 }
 
 /// Failures injected on purpose by tests.
@@ -125,6 +130,7 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
                 let (rate, stereo) = crate::audio::load_audio(p)?;
                 Ok(stereo.len() as f64 / 2.0 / f64::from(rate))
             },
+            synthesize: &|speech| crate::tts::synthesize(&opts.tts_cache(), speech),
         },
     )?;
     if let Some(q) = opts.quality {

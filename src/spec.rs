@@ -549,8 +549,23 @@ fn default_release() -> f64 {
 pub struct AudioTrack {
     /// Audio file: WAV, MP3, AAC/M4A, FLAC, Ogg Vorbis/Opus or anything else libav decodes,
     /// any rate (resampled to 48 kHz) and channel count (mono plays in the centre; more than
-    /// two channels are downmixed to stereo).
-    pub src: String,
+    /// two channels are downmixed to stereo). Give either `src` or `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src: Option<String>,
+    /// Words to speak instead of a file (at most 5000 characters): synthesised locally with
+    /// espeak-ng and cached by content under `<media root>/assets/audio/tts/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// With `text`: the espeak-ng voice, e.g. `en-us`, `en-gb`, `de`, `en-us+f3`.
+    /// Default: `en-us`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<String>,
+    /// With `text`: speaking rate in words per minute, 80..=450. Default: 160.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<u32>,
+    /// With `text`: pitch, 0..=99. Default: 50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitch: Option<u32>,
     /// When the track starts, in seconds (from the start of the video, or of the scene for a
     /// scene's narration). Default: 0.
     #[serde(default)]

@@ -333,6 +333,8 @@ pub struct ResolveContext<'a> {
     pub font_families: &'a [String],
     /// Length in seconds of an audio file (for `"duration": "auto"`).
     pub audio_seconds: &'a (dyn Fn(&Path) -> Result<f64, String> + Sync),
+    /// Speaks a text narration to a (cached) audio file.
+    pub synthesize: &'a (dyn Fn(&crate::tts::Speech) -> Result<PathBuf, String> + Sync),
 }
 
 /// Validates `comp` and resolves it into a [`Plan`].
@@ -542,6 +544,87 @@ impl Resolver<'_, '_> {
         }
     }
 
+    /// The audio file of a track: its `src`, or its `text` spoken (and cached). Reports
+    /// problems only when `report` (so a second look does not report them twice).
+    fn audio_source(
+        &mut self,
+        t: &crate::spec::AudioTrack,
+        path: &str,
+        report: bool,
+    ) -> Option<PathBuf> {
+        let before = self.issues.len();
+        let found = match (&t.src, &t.text) {
+            (Some(src), None) => {
+                let p = self.asset(src, &format!("{path}.src"));
+                p.is_file().then_some(p)
+            }
+            (None, Some(text)) => self.speak(t, text, path),
+            (Some(_), Some(_)) => {
+                self.issue(format!("{path}.text"), "give either src or text, not both");
+                None
+            }
+            (None, None) => {
+                self.issue(
+                    path.to_string(),
+                    "an audio track needs src (a file) or text (to speak)",
+                );
+                None
+            }
+        };
+        if !report {
+            self.issues.truncate(before);
+        }
+        found
+    }
+
+    /// Checks a text narration's settings and speaks it (cached).
+    fn speak(&mut self, t: &crate::spec::AudioTrack, text: &str, path: &str) -> Option<PathBuf> {
+        let before = self.issues.len();
+        let voice = t.voice.clone().unwrap_or_else(|| "en-us".into());
+        let (rate, pitch) = (t.rate.unwrap_or(160), t.pitch.unwrap_or(50));
+        let chars = text.chars().count();
+        if text.trim().is_empty() || chars > 5000 {
+            self.issue(
+                format!("{path}.text"),
+                format!("text has {chars} characters (expected 1..=5000)"),
+            );
+        }
+        if !crate::tts::valid_voice(&voice) {
+            self.issue(
+                format!("{path}.voice"),
+                format!("invalid voice {voice:?} (expected a name like en-us)"),
+            );
+        }
+        if !(80..=450).contains(&rate) {
+            self.issue(
+                format!("{path}.rate"),
+                format!("rate {rate} is out of range (expected 80..=450 words per minute)"),
+            );
+        }
+        if pitch > 99 {
+            self.issue(
+                format!("{path}.pitch"),
+                format!("pitch {pitch} is out of range (expected 0..=99)"),
+            );
+        }
+        if self.issues.len() != before {
+            return None;
+        }
+        let speech = crate::tts::Speech {
+            text: text.to_string(),
+            voice,
+            rate,
+            pitch,
+        };
+        match (self.ctx.synthesize)(&speech) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.issue(format!("{path}.text"), e);
+                None
+            }
+        }
+    }
+
     /// `"duration": "auto"`: narration start + its length (after trim, or its `duration`)
     /// + padding.
     fn auto_duration(&mut self, s: &crate::spec::Scene, path: &str) -> f64 {
@@ -565,10 +648,10 @@ impl Resolver<'_, '_> {
         let length = match n.duration {
             Some(d) => Ok(d),
             None => {
-                let file = self.ctx.base_dir.join(&n.src);
-                if !file.is_file() {
-                    return 0.0; // reported as a missing asset by the narration's own check
-                }
+                // Problems with the source are reported by the narration's own check.
+                let Some(file) = self.audio_source(n, &format!("{path}.narration"), false) else {
+                    return 0.0;
+                };
                 (self.ctx.audio_seconds)(&file).map(|l| (l - n.trim.max(0.0)).max(0.0))
             }
         };
@@ -975,7 +1058,7 @@ impl Resolver<'_, '_> {
                 }
             }
         }
-        let src = self.asset(&t.src, &format!("{path}.src"));
+        let src = self.audio_source(t, path, true).unwrap_or_default();
         if !(t.start.is_finite() && t.start >= 0.0) {
             self.issue(
                 format!("{path}.start"),

@@ -292,3 +292,66 @@ fn auto_scene_duration_follows_the_narration() {
     assert_eq!(err.issues()[0].path, "scenes[0].duration");
     assert!(err.issues()[0].message.contains("needs a narration"));
 }
+
+#[test]
+fn narration_from_text_is_spoken_cached_and_timed() {
+    let sb = Sandbox::new();
+    let spec = json!({
+        "output": { "width": 64, "height": 64, "fps": 25, "quality": "fast" },
+        "scenes": [
+            { "duration": 1 },
+            { "duration": "auto", "padding": 0.5,
+              "narration": { "text": "Lift with your legs.", "voice": "en-us", "rate": 170, "start": 0.2 } }
+        ]
+    });
+    let r = sb.render(spec.clone());
+    let cache = sb.path("media/assets/audio/tts");
+    let cached: Vec<_> = std::fs::read_dir(&cache)
+        .expect("cache")
+        .flatten()
+        .collect();
+    assert_eq!(cached.len(), 1, "one cached utterance: {cached:?}");
+    let stamp = cached[0]
+        .metadata()
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    // The scene is as long as the voice (from 0.2 s) plus 0.5 s; speech sounds only there.
+    let voice_s = r.duration_s - 1.0 - 0.2 - 0.5;
+    assert!(voice_s > 0.6 && voice_s < 3.0, "spoken for {voice_s:.2} s");
+    assert!(
+        rms_dbfs(&window(&sb, 0.0, 1.15, None)) < -60.0,
+        "silent before the voice"
+    );
+    assert!(
+        rms_dbfs(&window(&sb, 1.25, 1.2 + voice_s, None)) > -30.0,
+        "speech present"
+    );
+    // A second render reuses the cached speech.
+    sb.render(spec);
+    let again = std::fs::read_dir(&cache).expect("cache").flatten().count();
+    let stamp2 = std::fs::metadata(cached[0].path())
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    assert_eq!((again, stamp2), (1, stamp), "the cache was not reused");
+}
+
+#[test]
+fn bad_speech_settings_are_spec_errors() {
+    let comp = common::comp(json!({
+        "scenes": [{ "duration": 2, "narration": { "text": "hi", "voice": "en us; rm -rf", "rate": 20 } }],
+        "audio": { "tracks": [{ "src": "a.wav", "text": "both" }, { "start": 1 }] }
+    }));
+    let err = reelsmith::pipeline::plan(&comp, &Sandbox::new().options()).expect_err("invalid");
+    let paths: Vec<String> = err.issues().into_iter().map(|i| i.path).collect();
+    for want in [
+        "scenes[0].narration.voice",
+        "scenes[0].narration.rate",
+        "audio.tracks[0].text",
+        "audio.tracks[1]",
+    ] {
+        assert!(
+            paths.contains(&want.to_string()),
+            "missing {want} in {paths:?}"
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! Narration from text: synthesised locally with espeak-ng (a system package the setup
+//! installs), cached by content so a text is spoken once and reused by every later render.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What to say and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Speech {
+    /// The words.
+    pub text: String,
+    /// espeak-ng voice (`en-us`, `en-gb`, `de`, ...).
+    pub voice: String,
+    /// Words per minute.
+    pub rate: u32,
+    /// Pitch, 0..=99.
+    pub pitch: u32,
+}
+
+/// FNV-1a, 64-bit: a stable content hash (unlike std's hasher, it never changes between
+/// Rust releases, so cache names stay valid).
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for p in parts {
+        for &b in *p {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 0xff; // separator, so ("ab","c") and ("a","bc") differ
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Whether `voice` is a plain espeak-ng voice name (letters, digits, `-`, `+`, `_`).
+pub fn valid_voice(voice: &str) -> bool {
+    !voice.is_empty()
+        && voice.len() <= 40
+        && voice
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-+_".contains(c))
+}
+
+/// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed. The file
+/// is written beside its final name and renamed into place, so a crash never leaves a
+/// truncated cache entry.
+///
+/// # Errors
+/// A message if espeak-ng is missing, rejects the voice, or fails.
+pub fn synthesize(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, String> {
+    let key = fnv1a(&[
+        b"espeak-ng v1",
+        speech.text.as_bytes(),
+        speech.voice.as_bytes(),
+        &speech.rate.to_le_bytes(),
+        &speech.pitch.to_le_bytes(),
+    ]);
+    let out = cache_dir.join(format!("tts-{key:016x}.wav"));
+    if out.is_file() {
+        return Ok(out);
+    }
+    std::fs::create_dir_all(cache_dir)
+        .map_err(|e| format!("cannot create {}: {e}", cache_dir.display()))?;
+    let tmp = cache_dir.join(format!(".tts-{key:016x}.{}.partial", std::process::id()));
+    let mut child = Command::new("espeak-ng")
+        .args([
+            "-v",
+            &speech.voice,
+            "-s",
+            &speech.rate.to_string(),
+            "-p",
+            &speech.pitch.to_string(),
+        ])
+        .arg("-w")
+        .arg(&tmp)
+        .arg("--stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                "espeak-ng is not installed (apt-get install espeak-ng), so text cannot be spoken"
+                    .to_string()
+            } else {
+                format!("cannot run espeak-ng: {e}")
+            }
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(speech.text.as_bytes());
+    }
+    let result = child
+        .wait_with_output()
+        .map_err(|e| format!("espeak-ng failed: {e}"));
+    let ok = matches!(&result, Ok(o) if o.status.success()) && tmp.is_file();
+    if !ok {
+        let _ = std::fs::remove_file(&tmp);
+        let why = match result {
+            Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_string(),
+            Err(e) => e,
+        };
+        return Err(format!(
+            "espeak-ng could not speak with voice {:?}: {why}",
+            speech.voice
+        ));
+    }
+    std::fs::rename(&tmp, &out).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot store {}: {e}", out.display())
+    })?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_keys_are_stable_and_distinct() {
+        assert_eq!(fnv1a(&[b"a"]), fnv1a(&[b"a"]));
+        assert_ne!(fnv1a(&[b"ab", b"c"]), fnv1a(&[b"a", b"bc"]));
+        assert!(valid_voice("en-us") && valid_voice("en+f3") && !valid_voice("en us; rm"));
+    }
+}
