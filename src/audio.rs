@@ -10,7 +10,7 @@ use rubato::{Fft, FixedSync, Resampler};
 
 use crate::assets::FileUses;
 use crate::error::AssetError;
-use crate::spec::AudioRole;
+use crate::spec::{AudioRole, FadeCurve};
 use crate::timeline::{Plan, PlanDuck, PlanTrack, SAMPLE_RATE};
 
 /// Decodes an audio file of any format libav reads as interleaved stereo f32 at its own rate
@@ -245,22 +245,38 @@ fn add_range(out: &mut [f32], start: u64, t: &MixTrack) {
     }
     let src_frames = (t.src.len() / 2) as u64;
     let (fade_in, fade_out) = (t.track.fade_in, t.track.fade_out);
+    let curve = t.track.fade_curve;
     let [pan_l, pan_r] = t.track.pan;
+    // Looping with a crossfade: each repeat adds `period` new samples; its first `xf` are
+    // blended with the `xf` samples that follow the previous repeat's end.
+    let xf = if t.track.looped {
+        t.track.loop_crossfade.min(src_frames / 2)
+    } else {
+        0
+    };
+    let period = src_frames - xf;
     let mut duck = 1f32;
     for pos in a..b {
         let rel = pos - t0;
-        let si = if t.track.looped {
-            (t.track.trim + rel) % src_frames
+        let r = t.track.trim + rel;
+        let (si, blend) = if !t.track.looped {
+            (r as usize, None)
         } else {
-            t.track.trim + rel
-        } as usize;
+            let i = r % period;
+            if r >= period && i < xf {
+                let w = (i as f32 + 0.5) / xf as f32;
+                (i as usize, Some(((period + i) as usize, w)))
+            } else {
+                (i as usize, None)
+            }
+        };
         let mut g = t.track.gain;
         if rel < fade_in {
-            g *= rel as f32 / fade_in as f32;
+            g *= curve.gain(rel as f32 / fade_in as f32);
         }
         let left = t.len - rel;
         if left <= fade_out {
-            g *= (left - 1) as f32 / fade_out as f32;
+            g *= curve.gain((left - 1) as f32 / fade_out as f32);
         }
         if let Some(d) = &t.duck {
             // The envelope moves over tenths of a second: evaluate it every 16 samples.
@@ -270,8 +286,19 @@ fn add_range(out: &mut [f32], start: u64, t: &MixTrack) {
             g *= duck;
         }
         let o = (pos - start) as usize * 2;
-        out[o] += t.src[si * 2] * g * pan_l;
-        out[o + 1] += t.src[si * 2 + 1] * g * pan_r;
+        let (l, r) = match blend {
+            None => (t.src[si * 2], t.src[si * 2 + 1]),
+            Some((tail, w)) => {
+                // Equal power: the head rises on a sine, the tail falls on a cosine.
+                let (a, b) = FadeCurve::EqualPower.crossfade(w);
+                (
+                    t.src[si * 2] * a + t.src[tail * 2] * b,
+                    t.src[si * 2 + 1] * a + t.src[tail * 2 + 1] * b,
+                )
+            }
+        };
+        out[o] += l * g * pan_l;
+        out[o + 1] += r * g * pan_r;
     }
 }
 
@@ -303,6 +330,8 @@ mod tests {
             fade_in: 0,
             fade_out,
             looped,
+            loop_crossfade: 0,
+            fade_curve: FadeCurve::Linear,
         }
     }
 

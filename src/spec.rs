@@ -502,6 +502,37 @@ fn default_true_peak() -> f64 {
     -1.0
 }
 
+/// Shape of an audio fade.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FadeCurve {
+    /// Gain proportional to time.
+    #[default]
+    Linear,
+    /// Equal power (sine): sounds even when fading one sound into another.
+    EqualPower,
+    /// Linear in decibels over 60 dB: sounds like a steady fade to the ear.
+    Exponential,
+}
+
+impl FadeCurve {
+    /// Gains (incoming, outgoing) at fraction `w` of a crossfade.
+    pub fn crossfade(self, w: f32) -> (f32, f32) {
+        (self.gain(w), self.gain(1.0 - w))
+    }
+
+    /// Gain at fraction `x` (0..=1) of the fade.
+    pub fn gain(self, x: f32) -> f32 {
+        let x = x.clamp(0.0, 1.0);
+        match self {
+            FadeCurve::Linear => x,
+            FadeCurve::EqualPower => (x * std::f32::consts::FRAC_PI_2).sin(),
+            FadeCurve::Exponential if x == 0.0 => 0.0,
+            FadeCurve::Exponential => 10f32.powf(3.0 * (x - 1.0)),
+        }
+    }
+}
+
 /// What an audio track is, for the mix: narration drives the ducking of tracks that ask for it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -599,6 +630,14 @@ pub struct AudioTrack {
     /// Repeat the file to fill `duration` (or the rest of the video). Default: false.
     #[serde(default, rename = "loop")]
     pub looped: bool,
+    /// With `loop`: seconds over which the end of the file crossfades (equal power) into
+    /// its start at each repeat, for files that do not loop seamlessly, 0..=10 (at most half
+    /// the file). Default: 0.
+    #[serde(default)]
+    pub loop_crossfade: f64,
+    /// Shape of `fade_in` and `fade_out`. Default: `linear`.
+    #[serde(default)]
+    pub fade_curve: FadeCurve,
 }
 
 impl Composition {

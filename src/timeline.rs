@@ -257,6 +257,10 @@ pub struct PlanTrack {
     pub fade_out: u64,
     /// Repeat the file.
     pub looped: bool,
+    /// Crossfade at each repeat, samples.
+    pub loop_crossfade: u64,
+    /// Shape of the fades.
+    pub fade_curve: crate::spec::FadeCurve,
 }
 
 impl PlanLayer {
@@ -1030,6 +1034,15 @@ impl Resolver<'_, '_> {
                 );
             }
         }
+        if !(t.loop_crossfade.is_finite() && (0.0..=10.0).contains(&t.loop_crossfade)) {
+            self.issue(
+                format!("{path}.loop_crossfade"),
+                format!(
+                    "loop_crossfade {} is out of range (expected 0..=10 seconds)",
+                    t.loop_crossfade
+                ),
+            );
+        }
         if !(t.trim.is_finite() && t.trim >= 0.0) {
             self.issue(
                 format!("{path}.trim"),
@@ -1117,6 +1130,8 @@ impl Resolver<'_, '_> {
             fade_in: samples(t.fade_in),
             fade_out: samples(t.fade_out),
             looped: t.looped,
+            loop_crossfade: samples(t.loop_crossfade),
+            fade_curve: t.fade_curve,
         })
     }
 }

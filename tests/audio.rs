@@ -355,3 +355,51 @@ fn bad_speech_settings_are_spec_errors() {
         );
     }
 }
+
+/// The largest jump between neighbouring samples of the left channel in a window.
+fn max_step(samples: &[f32]) -> f32 {
+    let left: Vec<f32> = samples.iter().step_by(2).copied().collect();
+    left.windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn a_loop_crossfade_removes_the_click_at_the_loop_point() {
+    // 0.25 s of 441 Hz is 110.25 cycles: played back to back, each repeat jumps.
+    let render = |xf: f64| {
+        let sb = Sandbox::new();
+        sb.tone_wav("bed.wav", 48_000, 0.25, 441.0, 0.5);
+        sb.render(json!({
+            "output": out(),
+            "scenes": [{ "duration": 1.2 }],
+            "audio": { "normalize": false, "tracks": [{ "src": "bed.wav", "loop": true, "loop_crossfade": xf }] }
+        }));
+        window(&sb, 0.05, 1.15, None)
+    };
+    // A 441 Hz sine at 0.5 moves at most 2*pi*441/48000*0.5 = 0.029 per sample.
+    let natural = 0.029f32;
+    let clicky = max_step(&render(0.0));
+    let smooth = max_step(&render(0.02));
+    assert!(
+        clicky > 4.0 * natural,
+        "expected a click without a crossfade: {clicky:.3}"
+    );
+    assert!(
+        smooth < 1.5 * natural,
+        "click left with a crossfade: {smooth:.3}"
+    );
+}
+
+#[test]
+fn fade_curves_shape_the_fade() {
+    use reelsmith::spec::FadeCurve;
+    assert_eq!(FadeCurve::Linear.gain(0.5), 0.5);
+    assert!((FadeCurve::EqualPower.gain(0.5) - std::f32::consts::FRAC_1_SQRT_2).abs() < 1e-6);
+    assert!((FadeCurve::Exponential.gain(0.5) - 10f32.powf(-1.5)).abs() < 1e-6);
+    let (a, b) = FadeCurve::EqualPower.crossfade(0.3);
+    assert!(
+        (a * a + b * b - 1.0).abs() < 1e-5,
+        "equal power keeps the sum of powers"
+    );
+}
