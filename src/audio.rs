@@ -10,7 +10,7 @@ use rubato::{Fft, FixedSync, Resampler};
 
 use crate::assets::FileUses;
 use crate::error::AssetError;
-use crate::spec::{AudioRole, FadeCurve};
+use crate::spec::{AudioRole, DuckSource, FadeCurve};
 use crate::timeline::{Plan, PlanDuck, PlanTrack, SAMPLE_RATE};
 
 /// Decodes an audio file of any format libav reads as interleaved stereo f32 at its own rate
@@ -193,9 +193,30 @@ impl Mixer {
             .filter(|t| t.track.role == AudioRole::Narration)
             .map(MixTrack::span)
             .collect();
+        let needs_levels = tracks
+            .iter()
+            .any(|t| t.track.duck.is_some_and(|d| d.source == DuckSource::Level));
+        let speaking = if needs_levels {
+            // The sidechain: every track that is neither music nor ducked itself.
+            let side = Mixer {
+                tracks: tracks
+                    .iter()
+                    .filter(|t| t.track.duck.is_none() && t.track.role != AudioRole::Music)
+                    .cloned()
+                    .collect(),
+                total,
+            };
+            Some(side)
+        } else {
+            None
+        };
         for t in &mut tracks {
             if let Some(d) = t.track.duck {
-                t.duck = Some(DuckEnvelope::new(narration.clone(), d));
+                let intervals = match (&speaking, d.source) {
+                    (Some(side), DuckSource::Level) => side.active_intervals(d.threshold),
+                    _ => narration.clone(),
+                };
+                t.duck = Some(DuckEnvelope::new(intervals, d));
             }
         }
         Ok(Mixer { tracks, total })
@@ -224,6 +245,35 @@ impl Mixer {
         for t in &self.tracks {
             add_range(out, start, t);
         }
+    }
+
+    /// Where the mix is louder than `threshold` (linear RMS over 10 ms blocks), as merged
+    /// sample intervals; gaps under 200 ms count as continuous speech.
+    fn active_intervals(&self, threshold: f32) -> Vec<(u64, u64)> {
+        const BLOCK: u64 = (SAMPLE_RATE / 100) as u64;
+        const HOLD: u64 = (SAMPLE_RATE / 5) as u64;
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        let mut buf = vec![0f32; BLOCK as usize * 2];
+        let limit = f64::from(threshold) * f64::from(threshold);
+        let mut pos = 0;
+        while pos < self.total {
+            let n = BLOCK.min(self.total - pos) as usize;
+            self.fill(pos, &mut buf[..n * 2]);
+            let power = buf[..n * 2]
+                .iter()
+                .map(|&s| f64::from(s) * f64::from(s))
+                .sum::<f64>()
+                / (n * 2) as f64;
+            if power > limit {
+                let end = pos + n as u64;
+                match out.last_mut() {
+                    Some(last) if pos <= last.1 + HOLD => last.1 = end,
+                    _ => out.push((pos, end)),
+                }
+            }
+            pos += n as u64;
+        }
+        out
     }
 
     /// The whole raw mix, interleaved (tests and analysis; renders stream through
@@ -365,6 +415,8 @@ mod tests {
             by_db: 20.0,
             attack: 100,
             release: 200,
+            source: DuckSource::Narration,
+            threshold: 0.01,
         };
         m.duck = Some(DuckEnvelope::new(vec![v.span()], duck));
         let out = mixer(total, vec![m, v]).mix_all();

@@ -560,6 +560,30 @@ pub struct Duck {
     /// Seconds over which it recovers after the narration ends. Default: 0.6.
     #[serde(default = "default_release")]
     pub release: f64,
+    /// What drives it: `narration` (the narration timeline) or `level` (the measured level
+    /// of the other tracks that are neither music nor ducked: for voices that are not marked
+    /// as narration). Default: `narration`.
+    #[serde(default)]
+    pub source: DuckSource,
+    /// With `"source": "level"`: the level (dBFS RMS over 10 ms) above which the other tracks
+    /// count as speaking, -80..=0. Default: -40.
+    #[serde(default = "default_threshold")]
+    pub threshold_db: f64,
+}
+
+/// What drives ducking.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DuckSource {
+    /// The declared narration timeline (scene narrations, narration tracks).
+    #[default]
+    Narration,
+    /// The measured level of the other non-music, non-ducked tracks (a sidechain).
+    Level,
+}
+
+fn default_threshold() -> f64 {
+    -40.0
 }
 
 fn default_duck_db() -> f64 {

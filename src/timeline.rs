@@ -228,6 +228,10 @@ pub struct PlanDuck {
     pub attack: u64,
     /// Ramp up, samples, starting at the narration's end.
     pub release: u64,
+    /// Driven by the narration timeline or by measured levels.
+    pub source: crate::spec::DuckSource,
+    /// Level threshold (linear RMS) for `source: level`.
+    pub threshold: f32,
 }
 
 /// A resolved audio track. Sample numbers are at [`SAMPLE_RATE`].
@@ -1062,6 +1066,15 @@ impl Resolver<'_, '_> {
                     format!("by_db {} is out of range (expected 0..=60)", d.by_db),
                 );
             }
+            if !(d.threshold_db.is_finite() && (-80.0..=0.0).contains(&d.threshold_db)) {
+                self.issue(
+                    format!("{path}.duck.threshold_db"),
+                    format!(
+                        "threshold_db {} is out of range (expected -80..=0)",
+                        d.threshold_db
+                    ),
+                );
+            }
             for (name, v) in [("attack", d.attack), ("release", d.release)] {
                 if !(v.is_finite() && (0.0..=10.0).contains(&v)) {
                     self.issue(
@@ -1123,6 +1136,8 @@ impl Resolver<'_, '_> {
                 by_db: d.by_db as f32,
                 attack: samples(d.attack),
                 release: samples(d.release),
+                source: d.source,
+                threshold: 10f64.powf(d.threshold_db / 20.0) as f32,
             }),
             pan,
             duration: t.duration.map(samples),

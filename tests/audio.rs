@@ -403,3 +403,30 @@ fn fade_curves_shape_the_fade() {
         "equal power keeps the sum of powers"
     );
 }
+
+#[test]
+fn level_driven_ducking_follows_an_unmarked_voice() {
+    let sb = Sandbox::new();
+    sb.tone_wav("music.wav", 48_000, 1.0, 440.0, 0.5);
+    sb.tone_wav("voice.wav", 48_000, 1.0, 1000.0, 0.01); // -43 dBFS: quiet, but above -50
+    sb.render(json!({
+        "output": out(),
+        "scenes": [{ "duration": 4 }],
+        "audio": { "normalize": false, "tracks": [
+            { "src": "music.wav", "loop": true,
+              "duck": { "by_db": 8, "attack": 0.1, "release": 0.2, "source": "level", "threshold_db": -50 } },
+            { "src": "voice.wav", "start": 2.0, "role": "effect" }
+        ] }
+    }));
+    let open = rms_dbfs(&window(&sb, 0.5, 1.8, None));
+    let ducked = rms_dbfs(&window(&sb, 2.2, 2.9, None));
+    assert!(
+        (open - ducked - 8.0).abs() < 0.5,
+        "ducked by {:.2} dB",
+        open - ducked
+    );
+    assert!(
+        rms_dbfs(&window(&sb, 3.4, 3.9, None)) > ducked + 5.0,
+        "released after the voice"
+    );
+}
