@@ -272,11 +272,19 @@ impl Limiter {
         self.delay.push_back((l, r));
         // The peak of sample m = newest - 2, now that m - 1 ..= m + 2 are known.
         let [a, b, c, d] = self.hist;
-        let peak =
+        let near = [a, b, c, d]
+            .iter()
+            .fold(0f32, |m, s| m.max(s.0.abs()).max(s.1.abs()));
+        // A Catmull-Rom curve never exceeds 1.25x its four points: far below the ceiling
+        // (nearly always) the interpolation cannot matter and is skipped.
+        let peak = if near * 1.25 <= self.ceiling {
+            b.0.abs().max(b.1.abs())
+        } else {
             b.0.abs()
                 .max(b.1.abs())
                 .max(inter_sample_peak(a.0, b.0, c.0, d.0))
-                .max(inter_sample_peak(a.1, b.1, c.1, d.1));
+                .max(inter_sample_peak(a.1, b.1, c.1, d.1))
+        };
         let need = if peak > self.ceiling {
             self.ceiling / peak
         } else {

@@ -1,0 +1,60 @@
+//! Audio stage costs on the example training module: decode + resample (Mixer::load),
+//! mastering analysis (Master::new: measure, rehearse, measure), and streaming the delivered
+//! audio the way the encoder pulls it (1024-sample chunks). Prints medians of 5 runs.
+//!
+//! cargo bench --bench audio
+
+use std::time::Instant;
+
+use reelsmith::audio::Mixer;
+use reelsmith::master::Master;
+use reelsmith::RenderOptions;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/training-module.json");
+    let (comp, base_dir) = reelsmith::load_spec(spec.as_ref()).expect("spec");
+    let opts = RenderOptions {
+        base_dir,
+        ..RenderOptions::default()
+    };
+    let plan = reelsmith::pipeline::plan(&comp, &opts).expect("plan");
+    let (mut load, mut analyse, mut stream) = (vec![], vec![], vec![]);
+    for _ in 0..5 {
+        let t = Instant::now();
+        let mixer = Mixer::load(&plan).expect("load");
+        load.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let mut master = Master::new(mixer, &plan.loudness);
+        analyse.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let mut buf = vec![0f32; 2048];
+        let total = master.total_samples();
+        let mut done = 0;
+        while done < total {
+            let n = 1024.min(total - done) as usize;
+            master.fill_next(&mut buf[..n * 2]);
+            done += n as u64;
+        }
+        stream.push(t.elapsed().as_secs_f64());
+    }
+    let secs = plan.duration_s();
+    println!(
+        "audio of {} ({secs:.0} s of timeline, {} tracks), median of 5:",
+        spec,
+        plan.tracks.len()
+    );
+    println!("{:<28} {:>9} {:>12}", "step", "seconds", "x realtime");
+    for (name, v) in [
+        ("decode + resample (load)", load),
+        ("master analysis (new)", analyse),
+        ("stream to encoder", stream),
+    ] {
+        let m = median(v);
+        println!("{name:<28} {m:>9.3} {:>12.0}", secs / m);
+    }
+}
