@@ -83,7 +83,7 @@ impl Master {
     ///
     /// Passes over the timeline (each mixes it once, in one-second chunks): one to measure
     /// the input, one or more rehearsals of the delivery while the limiter still moves the
-    /// loudness by 0.1 LU or more (at most four), and a final one that measures loudness
+    /// loudness by 0.25 LU or more (at most four), and a final one that measures loudness
     /// range and true peak of exactly what will be delivered. Encoding then needs no meter.
     pub fn new(mixer: Mixer, settings: &PlanLoudness) -> Master {
         let ceiling = 10f64.powf((settings.ceiling_db - MARGIN_DB) / 20.0) as f32;
@@ -123,7 +123,7 @@ impl Master {
                 let got = build(report.gain_db, report, Some(Mode::I)).rehearse();
                 let Some(out) = got.output_lufs else { break };
                 let miss = settings.target_lufs - out;
-                if got.limited_samples == 0 || miss.abs() < 0.1 {
+                if got.limited_samples == 0 || miss.abs() < 0.25 {
                     break;
                 }
                 report.gain_db += miss;
