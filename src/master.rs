@@ -17,7 +17,7 @@ use crate::timeline::{PlanLoudness, SAMPLE_RATE};
 const LOOKAHEAD: usize = (SAMPLE_RATE / 200) as usize;
 /// Sample-peak threshold below the true-peak ceiling: room for inter-sample peaks and for
 /// the overshoot of the AAC encoder.
-const MARGIN_DB: f64 = 1.5;
+const MARGIN_DB: f64 = 2.0;
 /// Limiter release time constant.
 const RELEASE_S: f64 = 0.05;
 

@@ -476,7 +476,7 @@ pub struct Audio {
     #[serde(default = "default_target_lufs")]
     pub target_lufs: f64,
     /// True-peak ceiling, dBTP, -9..=0: a look-ahead limiter keeps the audio under it (with
-    /// 1.5 dB of room for inter-sample peaks and the AAC encoder), whether or not it is normalised. Default: -1.
+    /// 2 dB of room for inter-sample peaks and the AAC encoder), whether or not it is normalised. Default: -1.
     #[serde(default = "default_true_peak")]
     pub true_peak_db: f64,
 }
