@@ -78,23 +78,17 @@ fn scene_narration_starts_relative_to_its_scene() {
 fn pan_and_trim() {
     let sb = Sandbox::new();
     // 0.5 s of silence, then the tone: trim 0.5 s must start the track on the tone.
-    let p = sb.path("late.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&p, spec).expect("wav");
-    for i in 0..96_000u32 {
-        let s = if i < 24_000 {
-            0.0
-        } else {
-            (f64::from(i) / 48_000.0 * 440.0 * std::f64::consts::TAU).sin() * 0.5
-        };
-        w.write_sample((s * 32767.0) as i16).expect("sample");
-    }
-    w.finalize().expect("finalize");
+    sb.wav(
+        "late.wav",
+        48_000,
+        (0..96_000u64).map(|i| {
+            if i < 24_000 {
+                0.0
+            } else {
+                common::sine(i, 48_000, 440.0) * 0.5
+            }
+        }),
+    );
     sb.render(json!({
         "output": out(),
         "scenes": [{ "duration": 1.5 }],
@@ -160,23 +154,17 @@ fn loud_peaks_are_limited_under_the_ceiling_without_missing_the_target() {
     let sb = Sandbox::new();
     // A tone with full-scale clicks every 0.25 s: reaching -12 LUFS needs gain the clicks
     // cannot take, so the limiter must catch them.
-    let p = sb.path("clicks.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&p, spec).expect("wav");
-    for i in 0..(4 * 48_000u32) {
-        let t = f64::from(i) / 48_000.0;
-        let mut s = (t * 220.0 * std::f64::consts::TAU).sin() * 0.2;
-        if i % 12_000 < 48 {
-            s = 0.99;
-        }
-        w.write_sample((s * 32767.0) as i16).expect("sample");
-    }
-    w.finalize().expect("finalize");
+    sb.wav(
+        "clicks.wav",
+        48_000,
+        (0..4 * 48_000u64).map(|i| {
+            if i % 12_000 < 48 {
+                0.99
+            } else {
+                common::sine(i, 48_000, 220.0) * 0.2
+            }
+        }),
+    );
     let r = sb.render(json!({
         "output": out(),
         "scenes": [{ "duration": 4 }],
@@ -197,19 +185,11 @@ fn a_click_at_five_seconds_lands_on_the_frame_that_shows_the_marker() {
     let sb = Sandbox::new();
     sb.png("marker.png", 8, 8, |_, _| [255, 255, 255, 255]);
     // A 10 ms click at 5.000 s; a white full-frame marker from 5.000 s.
-    let p = sb.path("click.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 44_100,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&p, spec).expect("wav");
-    for i in 0..441 {
-        let s = (f64::from(i) / 44_100.0 * 1000.0 * std::f64::consts::TAU).sin() * 0.8;
-        w.write_sample((s * 32767.0) as i16).expect("sample");
-    }
-    w.finalize().expect("finalize");
+    sb.wav(
+        "click.wav",
+        44_100,
+        (0..441u64).map(|i| common::sine(i, 44_100, 1000.0) * 0.8),
+    );
     sb.render(json!({
         "output": { "width": 64, "height": 64, "fps": 30, "quality": "fast" },
         "scenes": [{ "duration": 6, "layers": [

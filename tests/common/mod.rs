@@ -60,6 +60,24 @@ impl Sandbox {
         p
     }
 
+    /// Writes a 16-bit mono WAV of `samples` (f64, full scale = 1) at `rate`.
+    pub fn wav(&self, name: &str, rate: u32, samples: impl IntoIterator<Item = f64>) -> PathBuf {
+        let p = self.path(name);
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&p, spec).expect("wav");
+        for s in samples {
+            w.write_sample((s * 32767.0).round() as i16)
+                .expect("sample");
+        }
+        w.finalize().expect("finalize");
+        p
+    }
+
     /// Writes a 16-bit mono WAV sine tone.
     pub fn tone_wav(
         &self,
@@ -69,23 +87,14 @@ impl Sandbox {
         hz: f64,
         amplitude: f64,
     ) -> PathBuf {
-        let p = self.path(name);
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: rate,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(&p, spec).expect("wav");
         let n = (seconds * f64::from(rate)) as u64;
-        for i in 0..n {
-            let s = (i as f64 / f64::from(rate) * hz * std::f64::consts::TAU).sin() * amplitude;
-            w.write_sample((s * 32767.0).round() as i16)
-                .expect("sample");
-        }
-        w.finalize().expect("finalize");
-        p
+        self.wav(name, rate, (0..n).map(|i| sine(i, rate, hz) * amplitude))
     }
+}
+
+/// Sample `i` of a unit sine at `hz` and `rate`.
+pub fn sine(i: u64, rate: u32, hz: f64) -> f64 {
+    (i as f64 / f64::from(rate) * hz * std::f64::consts::TAU).sin()
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
