@@ -227,6 +227,13 @@ impl Mixer {
         self.total
     }
 
+    /// True when no track makes a sound anywhere on the timeline.
+    pub fn is_silent(&self) -> bool {
+        self.tracks
+            .iter()
+            .all(|t| t.len == 0 || t.track.gain == 0.0)
+    }
+
     /// Bytes of decoded source audio held.
     pub fn source_bytes(&self) -> u64 {
         let mut seen = std::collections::HashSet::new();

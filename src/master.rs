@@ -99,6 +99,12 @@ impl Master {
             measured: None,
         };
         let mut report = LoudnessReport::default();
+        if mixer.is_silent() {
+            // Nothing to measure or limit: skip the passes (hours of silence cost nothing).
+            let mut master = build(0.0, report, None);
+            master.measured = Some(report);
+            return master;
+        }
         if settings.normalize {
             if let Some(mut m) = meter(Mode::I) {
                 let chunk = SAMPLE_RATE as usize;
