@@ -103,6 +103,28 @@ enum Command {
     },
     /// List the bundled font families that specs may name.
     Fonts,
+    /// Render a spec several times and print each stage's time per run and the median, with
+    /// frames/s, realtime factor, peak memory and output size. The outputs are discarded.
+    #[command(after_help = "Quote medians, measured side by side in one run: machines are noisy.")]
+    Bench {
+        /// The composition spec (JSON).
+        spec: PathBuf,
+        /// Number of renders.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Override the spec's quality.
+        #[arg(long, value_enum)]
+        quality: Option<QualityArg>,
+        /// Worker threads for composition (0 = one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Storage root (temp files).
+        #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
+        media_root: PathBuf,
+        /// Print every report as JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -186,6 +208,81 @@ fn load(spec: &Path, media_root: PathBuf) -> Result<(Composition, RenderOptions)
             ..RenderOptions::default()
         },
     ))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Per-stage seconds for each run and the median, then the totals.
+fn bench_table(spec: &Path, reports: &[reelsmith::RenderReport]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let first = &reports[0];
+    let _ = writeln!(
+        s,
+        "{}: {}x{} {} fps, {} frames ({} distinct), quality {}, {} threads",
+        spec.display(),
+        first.width,
+        first.height,
+        first.fps,
+        first.frames,
+        first.unique_frames,
+        first.quality,
+        first.threads
+    );
+    let _ = write!(s, "{:<12}", "stage (s)");
+    for i in 0..reports.len() {
+        let _ = write!(s, " {:>8}", format!("run {}", i + 1));
+    }
+    let _ = writeln!(s, " {:>8}", "median");
+    let mut row = |name: &str, values: Vec<f64>, digits: usize| {
+        let _ = write!(s, "{name:<12}");
+        for v in &values {
+            let _ = write!(s, " {v:>8.digits$}");
+        }
+        let _ = writeln!(s, " {:>8.digits$}", median(values));
+    };
+    for (k, stage) in first.stages.iter().enumerate() {
+        let v = reports
+            .iter()
+            .map(|r| r.stages.get(k).map_or(0.0, |x| x.wall_s))
+            .collect();
+        row(stage.stage.as_str(), v, 2);
+    }
+    row("wall", reports.iter().map(|r| r.wall_s).collect(), 2);
+    row(
+        "frames/s",
+        reports.iter().map(|r| r.frames as f64 / r.wall_s).collect(),
+        1,
+    );
+    row(
+        "x realtime",
+        reports.iter().map(|r| r.realtime_factor).collect(),
+        2,
+    );
+    row(
+        "peak MB",
+        reports
+            .iter()
+            .map(|r| r.peak_rss_bytes.unwrap_or(0) as f64 / 1e6)
+            .collect(),
+        0,
+    );
+    row(
+        "output MB",
+        reports
+            .iter()
+            .map(|r| r.output_bytes as f64 / 1e6)
+            .collect(),
+        2,
+    );
+    let _ = writeln!(
+        s,
+        "(compose and encode overlap: their figures are busy time; peak MB is the process peak so far)"
+    );
+    s
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Error> {
@@ -377,6 +474,33 @@ fn run(cli: Cli) -> Result<(), Error> {
                     )),
                 }),
             }
+        }
+        Command::Bench {
+            spec,
+            runs,
+            quality,
+            threads,
+            media_root,
+            json,
+        } => {
+            let (comp, mut opts) = load(&spec, media_root)?;
+            opts.quality = quality.map(Into::into);
+            opts.threads = threads;
+            let out =
+                std::env::temp_dir().join(format!("reelsmith-bench-{}.mp4", std::process::id()));
+            opts.output = Some(out.clone());
+            let mut reports = Vec::new();
+            for i in 0..runs.max(1) {
+                eprintln!("run {}/{}...", i + 1, runs.max(1));
+                let r = reelsmith::render(&comp, &opts);
+                let _ = std::fs::remove_file(&out);
+                reports.push(r?);
+            }
+            if json {
+                return print_json(&reports);
+            }
+            print!("{}", bench_table(&spec, &reports));
+            Ok(())
         }
         Command::Fonts => {
             for f in reelsmith::text::font_families() {

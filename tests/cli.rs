@@ -115,3 +115,32 @@ fn missing_spec_file_exits_3() {
     assert_eq!(r.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&r.stderr).contains("/nonexistent/spec.json"));
 }
+
+#[test]
+fn bench_prints_per_stage_medians() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let spec = dir.path().join("b.json");
+    std::fs::write(&spec, r#"{"output":{"width":64,"height":64,"fps":10,"quality":"fast"},"scenes":[{"duration":1}]}"#)
+        .expect("write");
+    let r = bin()
+        .args(["bench", "--runs", "2", "--media-root"])
+        .arg(dir.path().join("media"))
+        .arg(&spec)
+        .output()
+        .expect("run");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = String::from_utf8_lossy(&r.stdout);
+    for word in [
+        "run 1",
+        "run 2",
+        "median",
+        "compose",
+        "encode",
+        "frames/s",
+        "x realtime",
+        "peak MB",
+    ] {
+        assert!(text.contains(word), "{word} missing in:\n{text}");
+    }
+    assert!(text.contains("10 frames"), "{text}");
+}
