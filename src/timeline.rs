@@ -516,24 +516,22 @@ impl Resolver<'_, '_> {
             tracks.extend(self.track(n, &path, offset, Some(AudioRole::Narration)));
         }
         let au = &comp.audio;
-        if !(au.target_lufs.is_finite() && (-40.0..=-5.0).contains(&au.target_lufs)) {
-            self.issue(
-                "audio.target_lufs",
-                format!(
-                    "target_lufs {} is out of range (expected -40..=-5 LUFS)",
-                    au.target_lufs
-                ),
-            );
-        }
-        if !(au.true_peak_db.is_finite() && (-9.0..=0.0).contains(&au.true_peak_db)) {
-            self.issue(
-                "audio.true_peak_db",
-                format!(
-                    "true_peak_db {} is out of range (expected -9..=0 dBTP)",
-                    au.true_peak_db
-                ),
-            );
-        }
+        self.in_range(
+            "audio.target_lufs",
+            "target_lufs",
+            au.target_lufs,
+            -40.0,
+            -5.0,
+            "LUFS",
+        );
+        self.in_range(
+            "audio.true_peak_db",
+            "true_peak_db",
+            au.true_peak_db,
+            -9.0,
+            0.0,
+            "dBTP",
+        );
         Plan {
             loudness: PlanLoudness {
                 normalize: au.normalize,
@@ -703,6 +701,25 @@ impl Resolver<'_, '_> {
         fallback
     }
 
+    /// Reports `name` at `path` unless `v` is finite and within `lo..=hi`; `unit` follows
+    /// the range in the message. Returns whether it was acceptable.
+    #[allow(clippy::too_many_arguments)]
+    fn in_range(&mut self, path: &str, name: &str, v: f64, lo: f64, hi: f64, unit: &str) -> bool {
+        let ok = v.is_finite() && (lo..=hi).contains(&v);
+        if !ok {
+            let unit = if unit.is_empty() {
+                String::new()
+            } else {
+                format!(" {unit}")
+            };
+            self.issue(
+                path,
+                format!("{name} {v} is out of range (expected {lo}..={hi}{unit})"),
+            );
+        }
+        ok
+    }
+
     fn color(&mut self, s: &str, path: &str) -> Rgba {
         parse_color(s).unwrap_or_else(|e| {
             self.issue(path, e);
@@ -813,12 +830,14 @@ impl Resolver<'_, '_> {
         scene_frames: u64,
     ) -> Option<(u64, u64, u64, u64)> {
         let before = self.issues.len();
-        if !(t.opacity.is_finite() && (0.0..=1.0).contains(&t.opacity)) {
-            self.issue(
-                format!("{path}.opacity"),
-                format!("opacity {} is out of range (expected 0..=1)", t.opacity),
-            );
-        }
+        self.in_range(
+            &format!("{path}.opacity"),
+            "opacity",
+            t.opacity,
+            0.0,
+            1.0,
+            "",
+        );
         let end = t.end.unwrap_or(scene_dur);
         if !(t.start.is_finite() && t.start >= 0.0) {
             self.issue(
@@ -910,12 +929,7 @@ impl Resolver<'_, '_> {
         let y = self.length(y, &format!("{path}.y"), h);
         let kind = match l {
             Layer::Text(t) => {
-                if !(t.size.is_finite() && (1.0..=1000.0).contains(&t.size)) {
-                    self.issue(
-                        format!("{path}.size"),
-                        format!("size {} is out of range (expected 1..=1000 px)", t.size),
-                    );
-                }
+                self.in_range(&format!("{path}.size"), "size", t.size, 1.0, 1000.0, "px");
                 let chars = t.text.chars().count();
                 if chars > MAX_TEXT_CHARS {
                     self.issue(
@@ -923,15 +937,14 @@ impl Resolver<'_, '_> {
                         format!("text has {chars} characters (at most {MAX_TEXT_CHARS})"),
                     );
                 }
-                if !(t.line_height.is_finite() && (0.5..=4.0).contains(&t.line_height)) {
-                    self.issue(
-                        format!("{path}.line_height"),
-                        format!(
-                            "line_height {} is out of range (expected 0.5..=4)",
-                            t.line_height
-                        ),
-                    );
-                }
+                self.in_range(
+                    &format!("{path}.line_height"),
+                    "line_height",
+                    t.line_height,
+                    0.5,
+                    4.0,
+                    "",
+                );
                 if !self
                     .ctx
                     .font_families
@@ -1038,43 +1051,38 @@ impl Resolver<'_, '_> {
                 );
             }
         }
-        if !(t.loop_crossfade.is_finite() && (0.0..=10.0).contains(&t.loop_crossfade)) {
-            self.issue(
-                format!("{path}.loop_crossfade"),
-                format!(
-                    "loop_crossfade {} is out of range (expected 0..=10 seconds)",
-                    t.loop_crossfade
-                ),
-            );
-        }
+        self.in_range(
+            &format!("{path}.loop_crossfade"),
+            "loop_crossfade",
+            t.loop_crossfade,
+            0.0,
+            10.0,
+            "seconds",
+        );
         if !(t.trim.is_finite() && t.trim >= 0.0) {
             self.issue(
                 format!("{path}.trim"),
                 format!("trim {} must be >= 0 seconds", t.trim),
             );
         }
-        if !(t.pan.is_finite() && (-1.0..=1.0).contains(&t.pan)) {
-            self.issue(
-                format!("{path}.pan"),
-                format!("pan {} is out of range (expected -1..=1)", t.pan),
-            );
-        }
+        self.in_range(&format!("{path}.pan"), "pan", t.pan, -1.0, 1.0, "");
         if let Some(d) = &t.duck {
-            if !(d.by_db.is_finite() && (0.0..=60.0).contains(&d.by_db)) {
-                self.issue(
-                    format!("{path}.duck.by_db"),
-                    format!("by_db {} is out of range (expected 0..=60)", d.by_db),
-                );
-            }
-            if !(d.threshold_db.is_finite() && (-80.0..=0.0).contains(&d.threshold_db)) {
-                self.issue(
-                    format!("{path}.duck.threshold_db"),
-                    format!(
-                        "threshold_db {} is out of range (expected -80..=0)",
-                        d.threshold_db
-                    ),
-                );
-            }
+            self.in_range(
+                &format!("{path}.duck.by_db"),
+                "by_db",
+                d.by_db,
+                0.0,
+                60.0,
+                "",
+            );
+            self.in_range(
+                &format!("{path}.duck.threshold_db"),
+                "threshold_db",
+                d.threshold_db,
+                -80.0,
+                0.0,
+                "",
+            );
             for (name, v) in [("attack", d.attack), ("release", d.release)] {
                 if !(v.is_finite() && (0.0..=10.0).contains(&v)) {
                     self.issue(
@@ -1099,15 +1107,14 @@ impl Resolver<'_, '_> {
                 );
             }
         }
-        if !(t.volume_db.is_finite() && (-60.0..=24.0).contains(&t.volume_db)) {
-            self.issue(
-                format!("{path}.volume_db"),
-                format!(
-                    "volume_db {} is out of range (expected -60..=24 dB)",
-                    t.volume_db
-                ),
-            );
-        }
+        self.in_range(
+            &format!("{path}.volume_db"),
+            "volume_db",
+            t.volume_db,
+            -60.0,
+            24.0,
+            "dB",
+        );
         for (name, v) in [("fade_in", t.fade_in), ("fade_out", t.fade_out)] {
             if !(v.is_finite() && v >= 0.0) {
                 self.issue(
