@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::error::{AssetError, SpecIssue};
 use crate::raster::Raster;
 use crate::spec::{BackgroundFit, ImageFit};
-use crate::text::TextEngine;
+use crate::text::{TextDrawing, TextEngine};
 use crate::timeline::{Plan, PlanBackground, PlanLayerKind, Rgba};
 
 /// Largest picture accepted, in pixels per side.
@@ -79,12 +79,16 @@ impl PreparedBackground {
 /// A layer's pixels and where its top-left corner goes.
 #[derive(Debug, Clone)]
 pub struct PreparedLayer {
-    /// Premultiplied pixels.
+    /// Premultiplied pixels, at rest (fully revealed, unscaled, not offset).
     pub raster: Arc<Raster>,
     /// Left edge in frame pixels.
     pub x: i64,
     /// Top edge in frame pixels.
     pub y: i64,
+    /// The point a scale animation scales around, frame pixels.
+    pub pivot: (f64, f64),
+    /// A typewriter text's glyphs, drawn partly revealed while it types.
+    pub drawing: Option<Arc<TextDrawing>>,
 }
 
 /// Decodes, scales and rasterizes everything in `plan`.
@@ -152,6 +156,21 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
                             x: (l.x - ax * f64::from(raster.width)).round() as i64,
                             y: (l.y - ay * f64::from(raster.height)).round() as i64,
                             raster: Arc::new(raster),
+                            pivot: l.pivot,
+                            drawing: None,
+                        }
+                    }
+                    PlanLayerKind::Shape(sh) => {
+                        let raster = Raster::rounded_rect(
+                            sh.width, sh.height, sh.radius, sh.fill, sh.border,
+                        );
+                        let (ax, ay) = l.anchor.fractions();
+                        PreparedLayer {
+                            x: (l.x - ax * sh.width).round() as i64,
+                            y: (l.y - ay * sh.height).round() as i64,
+                            raster: Arc::new(raster),
+                            pivot: l.pivot,
+                            drawing: None,
                         }
                     }
                     // Filled in below, on one thread (the text engine is not Sync).
@@ -159,6 +178,8 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
                         raster: Arc::new(Raster::new(0, 0)),
                         x: 0,
                         y: 0,
+                        pivot: l.pivot,
+                        drawing: None,
                     },
                 })
                 .collect();
@@ -166,23 +187,23 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
         })
         .collect();
 
-    // 4. Text, rasterized once per distinct layer content.
+    // 4. Text, laid out and rasterized once per distinct layer content.
     let mut engine = TextEngine::new();
     let mut texts_rasterized = 0;
     let mut text_issues = Vec::new();
     // Identical text (same words, font, size, colour...) shares one raster.
-    type Cached = (Arc<Raster>, f64, f64, (i64, i64));
+    type Cached = (Arc<Raster>, Arc<TextDrawing>);
     let mut cache: Vec<(crate::timeline::PlanText, Cached)> = Vec::new();
     for (s, ps) in plan.scenes.iter().zip(scenes.iter_mut()) {
         for (l, pl) in s.layers.iter().zip(ps.layers.iter_mut()) {
             let PlanLayerKind::Text(t) = &l.kind else {
                 continue;
             };
-            let (raster, bw, bh, pad) = match cache.iter().find(|(k, _)| k == t) {
+            let (raster, drawing) = match cache.iter().find(|(k, _)| k == t) {
                 Some((_, c)) => c.clone(),
                 None => {
-                    let tr = match engine.rasterize(t) {
-                        Ok(tr) => tr,
+                    let d = match engine.layout(t) {
+                        Ok(d) => d,
                         Err(message) => {
                             text_issues.push(SpecIssue {
                                 path: format!("{}.text", l.path),
@@ -192,7 +213,7 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
                         }
                     };
                     texts_rasterized += 1;
-                    let c = (Arc::new(tr.raster), tr.box_width, tr.box_height, tr.pad);
+                    let c = (Arc::new(d.render(None)), Arc::new(d));
                     cache.push((t.clone(), c.clone()));
                     c
                 }
@@ -200,8 +221,10 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
             let (ax, ay) = l.anchor.fractions();
             *pl = PreparedLayer {
                 raster,
-                x: (l.x - ax * bw).round() as i64 - pad.0,
-                y: (l.y - ay * bh).round() as i64 - pad.1,
+                x: (l.x - ax * drawing.box_width).round() as i64 - drawing.pad.0,
+                y: (l.y - ay * drawing.box_height).round() as i64 - drawing.pad.1,
+                pivot: l.pivot,
+                drawing: t.reveal.is_some().then_some(drawing),
             };
         }
     }

@@ -93,10 +93,33 @@ pub fn draw(
         (_, None) => canvas.fill([0, 0, 0, 255]),
     }
     for (l, pl) in plan.scenes[scene].layers.iter().zip(&ps.layers) {
-        let a = l.alpha(frame);
-        if a > 0.0 {
-            canvas.blend(&pl.raster, pl.x, pl.y, a);
+        let st = l.state(frame);
+        if st.alpha <= 0.0 {
+            continue;
         }
+        let typed;
+        let mut raster: &Raster = &pl.raster;
+        if let (Some(k), Some(d)) = (st.reveal, &pl.drawing) {
+            typed = d.render(Some(k));
+            raster = &typed;
+        }
+        let (mut x, mut y) = (pl.x as f64, pl.y as f64);
+        let scaled;
+        if (st.scale - 1.0).abs() > 1e-6 {
+            if st.scale <= 0.0 {
+                continue;
+            }
+            scaled = raster.scaled(st.scale);
+            raster = &scaled;
+            x = pl.pivot.0 + (x - pl.pivot.0) * st.scale;
+            y = pl.pivot.1 + (y - pl.pivot.1) * st.scale;
+        }
+        canvas.blend(
+            raster,
+            (x + st.dx).round() as i64,
+            (y + st.dy).round() as i64,
+            st.alpha,
+        );
     }
 }
 

@@ -121,6 +121,11 @@ pub fn load_spec(path: &Path) -> Result<(Composition, PathBuf), SpecError> {
 /// [`SpecError::Invalid`].
 pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError> {
     let families = text::font_families();
+    let engine = std::cell::RefCell::new(None::<text::TextEngine>);
+    let measure = |t: &timeline::PlanText| {
+        let mut e = engine.borrow_mut();
+        e.get_or_insert_with(text::TextEngine::new).measure(t)
+    };
     let mut plan = timeline::resolve(
         comp,
         &ResolveContext {
@@ -131,6 +136,7 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
                 Ok(stereo.len() as f64 / 2.0 / f64::from(rate))
             },
             synthesize: &|speech| crate::tts::synthesize(&opts.tts_cache(), speech),
+            measure: &measure,
         },
     )?;
     if let Some(q) = opts.quality {
@@ -158,6 +164,8 @@ pub struct ValidationSummary {
     pub tracks: usize,
     /// Distinct pictures (frames that must be composed; the rest repeat them).
     pub unique_frames: usize,
+    /// Text layers that were shrunk or cut to fit their box.
+    pub text_fits: Vec<crate::timeline::TextFit>,
 }
 
 /// Checks everything a render would, without drawing or encoding: the spec, then every asset
@@ -178,6 +186,7 @@ pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSu
         fps: plan.fps.as_f64(),
         tracks: plan.tracks.len(),
         unique_frames: plan.spans().len(),
+        text_fits: plan.text_fits.clone(),
     })
 }
 
@@ -344,6 +353,7 @@ pub fn render_with_progress(
         audio: encode_stats.loudness,
         threads,
         stages,
+        text_fits: plan.text_fits.clone(),
     })
 }
 

@@ -97,6 +97,77 @@ impl Raster {
     }
 }
 
+impl Raster {
+    /// An anti-aliased rectangle `w`x`h` (fractional sizes cover partial pixels) with
+    /// corners of `radius`, filled with `fill` and with an optional `border` (colour, width)
+    /// along the inside of its edge. Colours are straight alpha.
+    pub fn rounded_rect(
+        w: f64,
+        h: f64,
+        radius: f64,
+        fill: [u8; 4],
+        border: Option<([u8; 4], f64)>,
+    ) -> Raster {
+        let (pw, ph) = (w.ceil().max(1.0) as u32, h.ceil().max(1.0) as u32);
+        let mut out = Raster::new(pw, ph);
+        let r = radius.clamp(0.0, w.min(h) / 2.0);
+        let fill = premultiply(fill).map(f64::from);
+        let (bcol, bw) = border
+            .map(|(c, bw)| (premultiply(c).map(f64::from), bw.clamp(0.0, w.min(h) / 2.0)))
+            .unwrap_or(([0.0; 4], 0.0));
+        // Coverage of a pixel centre by a rounded rectangle inset by `inset`.
+        let coverage = |px: f64, py: f64, inset: f64| -> f64 {
+            let (hw, hh) = (w / 2.0 - inset, h / 2.0 - inset);
+            if hw <= 0.0 || hh <= 0.0 {
+                return 0.0;
+            }
+            let rr = (r - inset).max(0.0).min(hw.min(hh));
+            let qx = (px - w / 2.0).abs() - (hw - rr);
+            let qy = (py - h / 2.0).abs() - (hh - rr);
+            let outside = (qx.max(0.0).powi(2) + qy.max(0.0).powi(2)).sqrt();
+            let d = outside + qx.max(qy).min(0.0) - rr;
+            (0.5 - d).clamp(0.0, 1.0)
+        };
+        for y in 0..ph {
+            for x in 0..pw {
+                let (px, py) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+                let outer = coverage(px, py, 0.0);
+                if outer <= 0.0 {
+                    continue;
+                }
+                let inner = if bw > 0.0 {
+                    coverage(px, py, bw).min(outer)
+                } else {
+                    outer
+                };
+                let o = ((y * pw + x) * 4) as usize;
+                for c in 0..4 {
+                    let v = fill[c] * inner + bcol[c] * (outer - inner);
+                    out.data[o + c] = v.round().clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+        out
+    }
+
+    /// This raster resampled by `scale` (bilinear, on premultiplied pixels so edges stay
+    /// clean). Used while a layer scales in or out.
+    pub fn scaled(&self, scale: f64) -> Raster {
+        let w = ((f64::from(self.width) * scale).round().max(1.0)) as u32;
+        let h = ((f64::from(self.height) * scale).round().max(1.0)) as u32;
+        let Some(buf) = image::RgbaImage::from_raw(self.width, self.height, self.data.clone())
+        else {
+            return Raster::new(w, h);
+        };
+        let out = image::imageops::resize(&buf, w, h, image::imageops::FilterType::Triangle);
+        Raster {
+            width: w,
+            height: h,
+            data: out.into_raw(),
+        }
+    }
+}
+
 /// Blends one row of premultiplied `src` over `dst` with extra opacity `a` in 0..=256.
 #[inline]
 fn blend_row(dst: &mut [u8], src: &[u8], a: u32) {
@@ -161,6 +232,25 @@ mod tests {
         // 200*128/255 + 10*(127/255) = 100 + 5
         assert_eq!(p[0], 105);
         assert_eq!(dst.pixel(3, 2), [10, 20, 30, 255]);
+    }
+
+    #[test]
+    fn rounded_rect_has_soft_corners_and_a_border() {
+        let r = Raster::rounded_rect(
+            40.0,
+            20.0,
+            8.0,
+            [255, 0, 0, 255],
+            Some(([0, 0, 255, 255], 2.0)),
+        );
+        assert_eq!((r.width, r.height), (40, 20));
+        // The corner pixel is outside the rounded corner, the centre is the fill, the edge
+        // is the border.
+        assert_eq!(r.pixel(0, 0)[3], 0);
+        assert_eq!(r.pixel(20, 10), [255, 0, 0, 255]);
+        assert_eq!(r.pixel(20, 0), [0, 0, 255, 255]);
+        let scaled = r.scaled(0.5);
+        assert_eq!((scaled.width, scaled.height), (20, 10));
     }
 
     #[test]

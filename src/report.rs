@@ -96,6 +96,8 @@ pub struct RenderReport {
     pub threads: usize,
     /// Per stage.
     pub stages: Vec<StageReport>,
+    /// Text layers shrunk or cut to fit their box.
+    pub text_fits: Vec<crate::timeline::TextFit>,
 }
 
 impl RenderReport {
@@ -128,6 +130,18 @@ impl RenderReport {
                 .map_or_else(|| "-".to_string(), |v| format!("{v:.1} dBTP")),
             a.limited_samples
         ));
+        for f in &self.text_fits {
+            s.push_str(&format!(
+                "text fit   {}: {:.1} -> {:.1} px{}\n",
+                f.path,
+                f.size,
+                f.fitted_size,
+                f.kept_chars.map_or_else(String::new, |k| format!(
+                    ", cut to {k} of {} characters",
+                    f.chars
+                ))
+            ));
+        }
         s.push_str(&format!(
             "total      {:>9.3}   {} frames ({} distinct), {:.1}x realtime, {:.1} MB out, peak RSS {}\n",
             self.wall_s,

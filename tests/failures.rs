@@ -215,7 +215,8 @@ fn oversized_text_is_refused_with_its_path_not_an_out_of_memory() {
     let layer =
         json!({ "type": "text", "text": "lift ".repeat(3000), "size": 200, "max_width": 300 });
     let err = fails(&sb, spec_with_layer(layer), sb.options());
-    let Error::Asset(AssetError::Load(issues)) = &err else {
+    // Text is laid out while the spec is resolved, so validation already catches it.
+    let Error::Spec(SpecError::Invalid(issues)) = &err else {
         panic!("wrong error: {err:?}")
     };
     assert_eq!(issues[0].path, "scenes[0].layers[0].text");

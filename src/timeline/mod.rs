@@ -8,10 +8,13 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+mod layers;
+pub use layers::{reveal_bounds, TextMeasure};
+
 use crate::error::{SpecError, SpecIssue};
 use crate::spec::{
-    Anchor, AudioRole, Background, BackgroundFit, Composition, FontWeight, ImageFit, Layer, Length,
-    Quality, SceneDuration, TextAlign,
+    Anchor, AudioRole, Background, BackgroundFit, Composition, Easing, Effect, FontWeight,
+    ImageFit, Length, Quality, RevealUnit, SceneDuration, TextAlign,
 };
 
 /// Largest frame width accepted.
@@ -85,6 +88,23 @@ pub struct Plan {
     pub tracks: Vec<PlanTrack>,
     /// Loudness normalisation and true-peak ceiling of the final mix.
     pub loudness: PlanLoudness,
+    /// Text layers that were shrunk or cut to fit their box.
+    pub text_fits: Vec<TextFit>,
+}
+
+/// A text layer whose size or text was changed to make it fit its box.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TextFit {
+    /// Spec path of the layer.
+    pub path: String,
+    /// Size asked for, pixels.
+    pub size: f64,
+    /// Size used, pixels.
+    pub fitted_size: f64,
+    /// Characters kept of the text, when it was cut (`None`: not cut).
+    pub kept_chars: Option<usize>,
+    /// Characters in the text asked for.
+    pub chars: usize,
 }
 
 /// Mastering settings of the final mix.
@@ -172,6 +192,85 @@ pub struct PlanLayer {
     pub anchor: Anchor,
     /// What to draw.
     pub kind: PlanLayerKind,
+    /// The point a `scale` animation scales around (the block's anchor point for the
+    /// parts of a slide block), pixels.
+    pub pivot: (f64, f64),
+    /// Entrance animation.
+    pub anim_in: Option<PlanAnim>,
+    /// Exit animation.
+    pub anim_out: Option<PlanAnim>,
+}
+
+/// A resolved animation. Progress `e` (0..=1, eased) goes from 0 at the first frame of an
+/// entrance to 1 at its end; an exit runs the same from its end backwards.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanAnim {
+    /// The effect.
+    pub effect: Effect,
+    /// Length in frames (≥ 1).
+    pub frames: u64,
+    /// Easing, applied to time as it runs (for exits: from the start of the exit).
+    pub easing: Easing,
+    /// `slide`: offset in pixels at progress 0.
+    pub offset: (f64, f64),
+    /// `scale`: scale at progress 0.
+    pub scale: f64,
+    /// `slide`/`scale`: fade too. Always true for `fade`.
+    pub fade: bool,
+    /// `typewriter`: units in the text (characters or words).
+    pub units: u32,
+}
+
+impl PlanAnim {
+    fn apply(&self, e: f64, st: &mut LayerState) {
+        let e = e.clamp(0.0, 1.0);
+        match self.effect {
+            Effect::Fade => st.alpha *= e as f32,
+            Effect::Slide => {
+                st.dx += (1.0 - e) * self.offset.0;
+                st.dy += (1.0 - e) * self.offset.1;
+                if self.fade {
+                    st.alpha *= e as f32;
+                }
+            }
+            Effect::Scale => {
+                st.scale *= self.scale + (1.0 - self.scale) * e;
+                if self.fade {
+                    st.alpha *= e as f32;
+                }
+            }
+            Effect::Typewriter => {
+                let shown = (e * f64::from(self.units)).round() as u32;
+                st.reveal = Some(st.reveal.map_or(shown, |r| r.min(shown)));
+            }
+        }
+    }
+}
+
+/// How a layer looks at one frame, relative to its resting state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LayerState {
+    /// Opacity (0 = not drawn).
+    pub alpha: f32,
+    /// Offset, pixels (whole pixels once returned by [`PlanLayer::state`]).
+    pub dx: f64,
+    /// Offset, pixels.
+    pub dy: f64,
+    /// Scale around the anchor point.
+    pub scale: f64,
+    /// Typewriter: units shown (`None`: all).
+    pub reveal: Option<u32>,
+}
+
+impl LayerState {
+    /// Not drawn.
+    pub const HIDDEN: LayerState = LayerState {
+        alpha: 0.0,
+        dx: 0.0,
+        dy: 0.0,
+        scale: 1.0,
+        reveal: None,
+    };
 }
 
 /// What a layer draws.
@@ -181,6 +280,45 @@ pub enum PlanLayerKind {
     Text(PlanText),
     /// A picture.
     Image(PlanImage),
+    /// A rectangle.
+    Shape(PlanShape),
+}
+
+/// A resolved rectangle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanShape {
+    /// Width, pixels.
+    pub width: f64,
+    /// Height, pixels.
+    pub height: f64,
+    /// Fill.
+    pub fill: Rgba,
+    /// Corner radius, pixels.
+    pub radius: f64,
+    /// Border colour and width.
+    pub border: Option<(Rgba, f64)>,
+}
+
+/// A resolved line (outline or border).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanStroke {
+    /// Colour.
+    pub color: Rgba,
+    /// Width, pixels.
+    pub width: f32,
+}
+
+/// A resolved drop shadow.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanShadow {
+    /// Colour.
+    pub color: Rgba,
+    /// Offset, pixels.
+    pub x: f32,
+    /// Offset, pixels.
+    pub y: f32,
+    /// Blur radius, pixels.
+    pub blur: f32,
 }
 
 /// A resolved text layer.
@@ -204,6 +342,51 @@ pub struct PlanText {
     pub max_width: f32,
     /// Baseline distance in pixels.
     pub line_height: f32,
+    /// Break words longer than a line (true) or let them overflow (false, so that fitting
+    /// can notice and shrink them).
+    pub break_words: bool,
+    /// Box fill behind the text.
+    pub background: Option<Rgba>,
+    /// Padding `[vertical, horizontal]`, pixels.
+    pub padding: [f32; 2],
+    /// Corner radius of the box.
+    pub radius: f32,
+    /// Box border.
+    pub border: Option<PlanStroke>,
+    /// Glyph outline.
+    pub outline: Option<PlanStroke>,
+    /// Drop shadow.
+    pub shadow: Option<PlanShadow>,
+    /// Smallest box width (text is placed per `align` inside it), pixels.
+    pub min_box_width: f32,
+    /// Typewriter unit, when the layer types itself in or out.
+    pub reveal: Option<RevealUnit>,
+}
+
+impl PlanText {
+    /// Plain text with default styling (no box, no effects).
+    pub fn plain(text: &str, family: &str, size: f32, color: Rgba, max_width: f32) -> PlanText {
+        PlanText {
+            text: text.into(),
+            family: family.into(),
+            size,
+            weight: FontWeight::Normal,
+            italic: false,
+            color,
+            align: TextAlign::Left,
+            max_width,
+            line_height: size * 1.25,
+            break_words: true,
+            background: None,
+            padding: [0.0, 0.0],
+            radius: 0.0,
+            border: None,
+            outline: None,
+            shadow: None,
+            min_box_width: 0.0,
+            reveal: None,
+        }
+    }
 }
 
 /// A resolved image layer.
@@ -269,10 +452,17 @@ pub struct PlanTrack {
 
 impl PlanLayer {
     /// The layer's opacity at scene-relative `frame`: 0 outside [start, end), ramps during the
-    /// fades (never exactly 0 on a visible frame, never above `opacity`).
+    /// fades and fading animations (never exactly 0 on a visible frame unless an animation
+    /// makes it so, never above `opacity`).
     pub fn alpha(&self, frame: u64) -> f32 {
+        self.state(frame).alpha
+    }
+
+    /// How the layer looks at scene-relative `frame`: opacity, offset (whole pixels), scale
+    /// and how much of a typewriter text shows.
+    pub fn state(&self, frame: u64) -> LayerState {
         if frame < self.start || frame >= self.end {
-            return 0.0;
+            return LayerState::HIDDEN;
         }
         let mut a = 1.0f32;
         let since = frame - self.start;
@@ -283,7 +473,39 @@ impl PlanLayer {
         if until <= self.fade_out {
             a = a.min(until as f32 / (self.fade_out + 1) as f32);
         }
-        a * self.opacity
+        let mut st = LayerState {
+            alpha: a * self.opacity,
+            ..LayerState::HIDDEN
+        };
+        if let Some(an) = &self.anim_in {
+            if since < an.frames {
+                let t = (since + 1) as f64 / (an.frames + 1) as f64;
+                an.apply(an.easing.apply(t), &mut st);
+            }
+        }
+        if let Some(an) = &self.anim_out {
+            if until <= an.frames {
+                // Time since the exit began, as a fraction.
+                let t = 1.0 - until as f64 / (an.frames + 1) as f64;
+                an.apply(1.0 - an.easing.apply(t), &mut st);
+            }
+        }
+        if st.alpha <= 0.0 {
+            return LayerState::HIDDEN;
+        }
+        st.dx = st.dx.round();
+        st.dy = st.dy.round();
+        // Quantise the scale so that frames that would look the same compare equal.
+        st.scale = (st.scale * 4096.0).round() / 4096.0;
+        let units = self
+            .anim_in
+            .iter()
+            .chain(&self.anim_out)
+            .find_map(|a| (a.effect == Effect::Typewriter).then_some(a.units));
+        if st.reveal.is_some() && st.reveal >= units {
+            st.reveal = None;
+        }
+        st
     }
 }
 
@@ -312,7 +534,7 @@ impl Plan {
         for (si, scene) in self.scenes.iter().enumerate() {
             let mut run_start = 0u64;
             for f in 1..scene.frames {
-                let changed = scene.layers.iter().any(|l| l.alpha(f) != l.alpha(f - 1));
+                let changed = scene.layers.iter().any(|l| l.state(f) != l.state(f - 1));
                 if changed {
                     spans.push(Span {
                         scene: si,
@@ -343,6 +565,8 @@ pub struct ResolveContext<'a> {
     pub audio_seconds: &'a (dyn Fn(&Path) -> Result<f64, String> + Sync),
     /// Speaks a text narration to a (cached) audio file.
     pub synthesize: &'a (dyn Fn(&crate::tts::Speech) -> Result<PathBuf, String> + Sync),
+    /// Lays out a text (shaping, wrapping) and says how big it is, for placement and fitting.
+    pub measure: &'a dyn Fn(&PlanText) -> Result<TextMeasure, String>,
 }
 
 /// Validates `comp` and resolves it into a [`Plan`].
@@ -353,8 +577,10 @@ pub fn resolve(comp: &Composition, ctx: &ResolveContext<'_>) -> Result<Plan, Spe
     let mut r = Resolver {
         issues: Vec::new(),
         ctx,
+        fits: Vec::new(),
     };
-    let plan = r.plan(comp);
+    let mut plan = r.plan(comp);
+    plan.text_fits = std::mem::take(&mut r.fits);
     if r.issues.is_empty() {
         Ok(plan)
     } else {
@@ -365,6 +591,7 @@ pub fn resolve(comp: &Composition, ctx: &ResolveContext<'_>) -> Result<Plan, Spe
 struct Resolver<'a, 'b> {
     issues: Vec<SpecIssue>,
     ctx: &'a ResolveContext<'b>,
+    fits: Vec<TextFit>,
 }
 
 impl Resolver<'_, '_> {
@@ -467,14 +694,17 @@ impl Resolver<'_, '_> {
                 None => PlanBackground::Solid([0, 0, 0, 255]),
                 Some(b) => self.background(b, &format!("{path}.background"), w, h),
             };
-            let layers = s
-                .layers
-                .iter()
-                .enumerate()
-                .filter_map(|(li, l)| {
-                    self.layer(l, &format!("{path}.layers[{li}]"), dur, fps, frames, w, h)
-                })
-                .collect();
+            let sc = layers::SceneCtx {
+                dur,
+                fps,
+                frames,
+                w,
+                h,
+            };
+            let mut layers = Vec::new();
+            for (li, l) in s.layers.iter().enumerate() {
+                self.layer(l, &format!("{path}.layers[{li}]"), &sc, &mut layers);
+            }
             scenes.push(PlanScene {
                 id,
                 path,
@@ -547,6 +777,7 @@ impl Resolver<'_, '_> {
             audio_bitrate_kbps: o.audio_bitrate,
             scenes,
             tracks,
+            text_fits: Vec::new(),
         }
     }
 
@@ -819,220 +1050,6 @@ impl Resolver<'_, '_> {
         }
     }
 
-    /// Checks the timing fields shared by all layers and converts them to frames.
-    #[allow(clippy::too_many_arguments)]
-    fn timing(
-        &mut self,
-        path: &str,
-        t: Timing,
-        scene_dur: f64,
-        fps: Fps,
-        scene_frames: u64,
-    ) -> Option<(u64, u64, u64, u64)> {
-        let before = self.issues.len();
-        self.in_range(
-            &format!("{path}.opacity"),
-            "opacity",
-            t.opacity,
-            0.0,
-            1.0,
-            "",
-        );
-        let end = t.end.unwrap_or(scene_dur);
-        if !(t.start.is_finite() && t.start >= 0.0) {
-            self.issue(
-                format!("{path}.start"),
-                format!("start {} must be >= 0 seconds", t.start),
-            );
-        } else if t.start >= scene_dur && scene_dur > 0.0 {
-            self.issue(
-                format!("{path}.start"),
-                format!(
-                    "start {} s is at or after the scene's end ({scene_dur} s)",
-                    t.start
-                ),
-            );
-        }
-        if let Some(e) = t.end {
-            if !(e.is_finite() && e > t.start) {
-                self.issue(
-                    format!("{path}.end"),
-                    format!("end {e} must be after start ({})", t.start),
-                );
-            } else if e > scene_dur + 1e-9 {
-                self.issue(
-                    format!("{path}.end"),
-                    format!("end {e} s is after the scene's end ({scene_dur} s)"),
-                );
-            }
-        }
-        for (name, v) in [("fade_in", t.fade_in), ("fade_out", t.fade_out)] {
-            if !(v.is_finite() && v >= 0.0) {
-                self.issue(
-                    format!("{path}.{name}"),
-                    format!("{name} {v} must be >= 0 seconds"),
-                );
-            }
-        }
-        if t.fade_in + t.fade_out > (end - t.start) + 1e-9 {
-            self.issue(
-                format!("{path}.fade_in"),
-                format!(
-                    "fade_in {} s + fade_out {} s exceed the layer's visible time ({} s)",
-                    t.fade_in,
-                    t.fade_out,
-                    end - t.start
-                ),
-            );
-        }
-        if self.issues.len() != before {
-            return None;
-        }
-        let start = fps.frame_at(t.start).min(scene_frames);
-        let end = fps.frame_at(end).min(scene_frames);
-        Some((
-            start,
-            end,
-            fps.frame_at(t.fade_in),
-            fps.frame_at(t.fade_out),
-        ))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn layer(
-        &mut self,
-        l: &Layer,
-        path: &str,
-        scene_dur: f64,
-        fps: Fps,
-        scene_frames: u64,
-        w: f64,
-        h: f64,
-    ) -> Option<PlanLayer> {
-        let (timing, x, y, anchor) = match l {
-            Layer::Text(t) => (
-                Timing::of(t.opacity, t.start, t.end, t.fade_in, t.fade_out),
-                &t.x,
-                &t.y,
-                t.anchor,
-            ),
-            Layer::Image(i) => (
-                Timing::of(i.opacity, i.start, i.end, i.fade_in, i.fade_out),
-                &i.x,
-                &i.y,
-                i.anchor,
-            ),
-        };
-        let opacity = timing.opacity as f32;
-        let times = self.timing(path, timing, scene_dur, fps, scene_frames);
-        let x = self.length(x, &format!("{path}.x"), w);
-        let y = self.length(y, &format!("{path}.y"), h);
-        let kind = match l {
-            Layer::Text(t) => {
-                self.in_range(&format!("{path}.size"), "size", t.size, 1.0, 1000.0, "px");
-                let chars = t.text.chars().count();
-                if chars > MAX_TEXT_CHARS {
-                    self.issue(
-                        format!("{path}.text"),
-                        format!("text has {chars} characters (at most {MAX_TEXT_CHARS})"),
-                    );
-                }
-                self.in_range(
-                    &format!("{path}.line_height"),
-                    "line_height",
-                    t.line_height,
-                    0.5,
-                    4.0,
-                    "",
-                );
-                if !self
-                    .ctx
-                    .font_families
-                    .iter()
-                    .any(|f| f.eq_ignore_ascii_case(&t.font))
-                {
-                    self.issue(
-                        format!("{path}.font"),
-                        format!(
-                            "unknown font {:?} (available: {})",
-                            t.font,
-                            self.ctx.font_families.join(", ")
-                        ),
-                    );
-                }
-                let max_width = match &t.max_width {
-                    Some(m) => self.length(m, &format!("{path}.max_width"), w),
-                    None => w * 0.9,
-                };
-                if max_width < 1.0 {
-                    self.issue(
-                        format!("{path}.max_width"),
-                        format!("max_width {max_width} px must be at least 1"),
-                    );
-                }
-                let family = self
-                    .ctx
-                    .font_families
-                    .iter()
-                    .find(|f| f.eq_ignore_ascii_case(&t.font))
-                    .cloned()
-                    .unwrap_or_else(|| t.font.clone());
-                PlanLayerKind::Text(PlanText {
-                    text: t.text.clone(),
-                    family,
-                    size: t.size as f32,
-                    weight: t.weight,
-                    italic: t.italic,
-                    color: self.color(&t.color, &format!("{path}.color")),
-                    align: t.align,
-                    max_width: max_width.max(1.0) as f32,
-                    line_height: (t.line_height * t.size) as f32,
-                })
-            }
-            Layer::Image(i) => {
-                let src = self.asset(&i.src, &format!("{path}.src"));
-                let width = i
-                    .width
-                    .as_ref()
-                    .map(|v| self.length(v, &format!("{path}.width"), w));
-                let height = i
-                    .height
-                    .as_ref()
-                    .map(|v| self.length(v, &format!("{path}.height"), h));
-                for (name, v, side) in [("width", width, w), ("height", height, h)] {
-                    if let Some(v) = v {
-                        let max = (4.0 * side).min(16384.0);
-                        if !(1.0..=max).contains(&v) {
-                            self.issue(
-                                format!("{path}.{name}"),
-                                format!("{name} {v} px is out of range (expected 1..={max}: four frames)"),
-                            );
-                        }
-                    }
-                }
-                PlanLayerKind::Image(PlanImage {
-                    src,
-                    width,
-                    height,
-                    fit: i.fit,
-                })
-            }
-        };
-        let (start, end, fade_in, fade_out) = times?;
-        Some(PlanLayer {
-            path: path.to_string(),
-            start,
-            end,
-            fade_in,
-            fade_out,
-            opacity,
-            x,
-            y,
-            anchor,
-            kind,
-        })
-    }
-
     /// `offset`: seconds added to `start` (a scene's start for its narration). `role`: forced
     /// role (narration) or `None` for the track's own.
     fn track(
@@ -1159,7 +1176,7 @@ impl Resolver<'_, '_> {
 }
 
 #[derive(Clone, Copy)]
-struct Timing {
+pub(crate) struct Timing {
     opacity: f64,
     start: f64,
     end: Option<f64>,
@@ -1298,6 +1315,9 @@ mod tests {
                 height: None,
                 fit: ImageFit::Contain,
             }),
+            pivot: (0.0, 0.0),
+            anim_in: None,
+            anim_out: None,
         };
         assert_eq!(l.alpha(9), 0.0);
         assert!(l.alpha(10) > 0.0 && l.alpha(10) < l.alpha(11));
@@ -1305,5 +1325,70 @@ mod tests {
         assert_eq!(l.alpha(15), 1.0);
         assert!(l.alpha(19) > 0.0 && l.alpha(19) < l.alpha(18));
         assert_eq!(l.alpha(20), 0.0);
+    }
+
+    fn anim(effect: Effect, easing: Easing) -> PlanAnim {
+        PlanAnim {
+            effect,
+            frames: 9,
+            easing,
+            offset: (-100.0, 0.0),
+            scale: 0.5,
+            fade: false,
+            units: 20,
+        }
+    }
+
+    fn animated(anim_in: Option<PlanAnim>, anim_out: Option<PlanAnim>) -> PlanLayer {
+        PlanLayer {
+            path: String::new(),
+            start: 0,
+            end: 30,
+            fade_in: 0,
+            fade_out: 0,
+            opacity: 1.0,
+            x: 0.0,
+            y: 0.0,
+            anchor: Anchor::Center,
+            kind: PlanLayerKind::Text(PlanText::plain("x", "Noto Sans", 10.0, [0; 4], 100.0)),
+            pivot: (0.0, 0.0),
+            anim_in,
+            anim_out,
+        }
+    }
+
+    #[test]
+    fn entrances_reach_rest_and_exits_leave_it_monotonically() {
+        for easing in [Easing::Linear, Easing::EaseOut, Easing::CubicInOut] {
+            let l = animated(
+                Some(anim(Effect::Slide, easing)),
+                Some(PlanAnim {
+                    offset: (100.0, 0.0),
+                    ..anim(Effect::Slide, easing)
+                }),
+            );
+            let dx: Vec<f64> = (0..30).map(|f| l.state(f).dx).collect();
+            assert!(dx[0] < -50.0, "{dx:?}");
+            assert!(dx.windows(2).take(9).all(|w| w[1] >= w[0]), "{dx:?}");
+            assert!(dx[9..21].iter().all(|&d| d == 0.0), "{dx:?}");
+            assert!(dx[29] > 50.0, "{dx:?}");
+            assert!(dx.windows(2).skip(20).all(|w| w[1] >= w[0]), "{dx:?}");
+        }
+        // Midpoint of a linear entrance: half way (frame 4 of 9 is t = 5/10).
+        let l = animated(Some(anim(Effect::Scale, Easing::Linear)), None);
+        assert!((l.state(4).scale - 0.75).abs() < 1e-3, "{:?}", l.state(4));
+        assert_eq!(l.state(9).scale, 1.0);
+    }
+
+    #[test]
+    fn typewriter_reveals_units_then_settles() {
+        let l = animated(Some(anim(Effect::Typewriter, Easing::Linear)), None);
+        let shown: Vec<Option<u32>> = (0..12).map(|f| l.state(f).reveal).collect();
+        assert_eq!(shown[0], Some(2));
+        assert_eq!(shown[4], Some(10));
+        assert_eq!(shown[9], None);
+        assert!(shown[..9].windows(2).all(|w| w[1] >= w[0]));
+        // Identical frames after the reveal form one span.
+        assert_eq!(l.state(10), l.state(20));
     }
 }
