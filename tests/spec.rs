@@ -169,3 +169,212 @@ fn docs_spec_md_is_up_to_date() {
         "docs/spec.md is stale: run `reelsmith schema --markdown > docs/spec.md`"
     );
 }
+
+fn plan_of(spec: serde_json::Value) -> reelsmith::timeline::Plan {
+    let comp = Composition::from_json(&spec.to_string()).unwrap_or_else(|e| panic!("parse: {e}"));
+    reelsmith::pipeline::plan(&comp, &RenderOptions::default())
+        .unwrap_or_else(|e| panic!("plan: {e}"))
+}
+
+fn one_layer(layer: serde_json::Value) -> serde_json::Value {
+    json!({ "output": { "width": 640, "height": 360 },
+            "scenes": [{ "duration": 2, "layers": [layer] }] })
+}
+
+#[test]
+fn text_that_cannot_fit_fails_validation_naming_the_layer_and_the_overflow() {
+    let found = issues(one_layer(json!({
+        "type": "text", "size": 40, "max_width": 300, "max_height": 50, "min_size": 30,
+        "text": "Always keep both hands on the ladder while you climb it"
+    })));
+    let (path, msg) = &found[0];
+    assert_eq!(path, "scenes[0].layers[0].text");
+    assert!(msg.contains("does not fit its box at 30 px"), "{msg}");
+    assert!(msg.contains("more than max_height (50 px)"), "{msg}");
+    // A single word wider than the box is named as such.
+    let found = issues(one_layer(json!({
+        "type": "text", "size": 60, "max_width": 120, "text": "Pneumonoultramicroscopic",
+        "min_size": 50
+    })));
+    assert!(found[0].1.contains("a word is"), "{found:?}");
+}
+
+#[test]
+fn fitting_shrinks_or_cuts_and_the_plan_says_so() {
+    let plan = plan_of(one_layer(json!({
+        "type": "text", "size": 40, "max_width": 300, "max_height": 50, "min_size": 10,
+        "text": "Always keep both hands on the ladder while you climb it"
+    })));
+    let fit = &plan.text_fits[0];
+    assert_eq!(fit.path, "scenes[0].layers[0]");
+    assert!(fit.fitted_size < 40.0 && fit.fitted_size >= 10.0, "{fit:?}");
+    assert_eq!(fit.kept_chars, None);
+
+    let plan = plan_of(one_layer(json!({
+        "type": "text", "size": 30, "max_width": 300, "max_height": 40, "overflow": "ellipsis",
+        "text": "Always keep both hands on the ladder while you climb it, and never carry tools"
+    })));
+    let fit = &plan.text_fits[0];
+    let kept = fit.kept_chars.expect("cut");
+    assert!(kept > 5 && kept < fit.chars, "{fit:?}");
+    let reelsmith::timeline::PlanLayerKind::Text(t) = &plan.scenes[0].layers[0].kind else {
+        panic!("text layer")
+    };
+    assert!(t.text.ends_with('…'), "{}", t.text);
+    // Cut at a word boundary: the next character of the original is a space.
+    let original = "Always keep both hands on the ladder while you climb it, and never carry tools";
+    assert!(
+        original.chars().nth(kept).is_some_and(char::is_whitespace),
+        "{}",
+        t.text
+    );
+}
+
+#[test]
+fn slide_blocks_expand_into_placed_parts() {
+    let plan = plan_of(json!({
+        "scenes": [{ "duration": 6, "layers": [
+            { "type": "bullets", "reveal": 1, "items": ["One", "Two", { "text": "Two-a", "level": 1 }] },
+            { "type": "lower_third", "title": "Dana Okafor", "subtitle": "Safety lead" },
+            { "type": "title", "title": "Ladders", "subtitle": "Module 2" }
+        ] }]
+    }));
+    let layers = &plan.scenes[0].layers;
+    let paths: Vec<&str> = layers.iter().map(|l| l.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "scenes[0].layers[0].items[0].marker",
+            "scenes[0].layers[0].items[0]",
+            "scenes[0].layers[0].items[1].marker",
+            "scenes[0].layers[0].items[1]",
+            "scenes[0].layers[0].items[2].marker",
+            "scenes[0].layers[0].items[2]",
+            "scenes[0].layers[1].bar",
+            "scenes[0].layers[1].accent",
+            "scenes[0].layers[1].title",
+            "scenes[0].layers[1].subtitle",
+            "scenes[0].layers[2].title",
+            "scenes[0].layers[2].subtitle",
+        ]
+    );
+    // Items are revealed a second apart, stacked downwards, the nested one indented.
+    let items: Vec<_> = [1, 3, 5].iter().map(|&i| &layers[i]).collect();
+    assert_eq!(
+        items.iter().map(|l| l.start).collect::<Vec<_>>(),
+        [0, 30, 60]
+    );
+    assert!(items[0].y < items[1].y && items[1].y < items[2].y);
+    assert!(items[2].x > items[1].x);
+    // The lower third slides in from beyond the left edge: fully off screen at its start.
+    let bar = &layers[6];
+    let reelsmith::timeline::PlanLayerKind::Shape(shape) = &bar.kind else {
+        panic!("bar is a shape")
+    };
+    let st = bar.state(bar.start);
+    assert!(
+        bar.x + st.dx + shape.width <= 0.2 * shape.width,
+        "{} {} {}",
+        bar.x,
+        st.dx,
+        shape.width
+    );
+}
+
+#[test]
+fn animation_and_block_mistakes_are_reported_with_paths() {
+    let found = issues(json!({
+        "scenes": [{ "duration": 2, "layers": [
+            { "type": "text", "text": "x",
+              "animate_in": { "effect": "scale", "scale": 9, "duration": 1.5 },
+              "animate_out": { "effect": "slide", "duration": 1 } },
+            { "type": "image", "src": "x.png", "animate_in": "typewriter" },
+            { "type": "bullets", "items": [{ "text": "a", "level": 7, "at": 5 }] },
+            { "type": "caption", "text": "x", "max_lines": 9 }
+        ] }]
+    }));
+    let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+    for want in [
+        "scenes[0].layers[0].animate_in.scale",
+        "scenes[0].layers[1].src",
+        "scenes[0].layers[2].items[0].level",
+        "scenes[0].layers[2].items[0].at",
+        "scenes[0].layers[3].max_lines",
+    ] {
+        assert!(paths.contains(&want), "missing {want} in {found:#?}");
+    }
+}
+
+/// Property: for many texts, sizes, widths and alignments, every drawn pixel lies inside the
+/// laid-out box (plus a glyph-overhang allowance of a quarter of the size) and no line is
+/// wider than the wrap width when words may break.
+#[test]
+fn text_is_never_drawn_outside_its_box() {
+    use reelsmith::text::TextEngine;
+    use reelsmith::timeline::PlanText;
+    let words = [
+        "lift",
+        "ladder",
+        "harness",
+        "السلامة",
+        "सुरक्षा",
+        "安全第一",
+        "Ünïcödé",
+        "👍",
+        "WAVE",
+        "affine",
+        "ffi",
+        "—",
+        "3.5 m",
+    ];
+    let mut seed = 0x2545_f491_u64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut engine = TextEngine::new();
+    for case in 0..60 {
+        let n = 1 + next(12);
+        let text: Vec<&str> = (0..n).map(|_| words[next(words.len())]).collect();
+        let size = 12.0 + next(60) as f32;
+        // At least two ems, so that one glyph always fits a line.
+        let max_width = 2.0 * size + next(500) as f32;
+        let mut t = PlanText::plain(&text.join(" "), "Noto Sans", size, [255; 4], max_width);
+        t.align = [
+            reelsmith::spec::TextAlign::Left,
+            reelsmith::spec::TextAlign::Center,
+            reelsmith::spec::TextAlign::Right,
+        ][next(3)];
+        let d = engine.layout(&t).expect("lays out");
+        // cosmic-text can leave a mixed-direction line a few pixels over the wrap width
+        // (the box grows to hold it, so nothing is drawn outside the box).
+        assert!(
+            d.box_width <= f64::from(max_width) * 1.05 + 0.5,
+            "case {case}: {:?} is {} px wide, wrap width {max_width}",
+            t.text,
+            d.box_width
+        );
+        let r = d.render(None);
+        let slack = f64::from(size) * 0.25;
+        let (x0, y0) = (d.pad.0 as f64 - slack, d.pad.1 as f64 - slack);
+        let (x1, y1) = (
+            x0 + d.box_width + 2.0 * slack,
+            y0 + d.box_height + 2.0 * slack,
+        );
+        for y in 0..r.height {
+            for x in 0..r.width {
+                if r.pixel(x, y)[3] > 8 {
+                    let (fx, fy) = (f64::from(x), f64::from(y));
+                    assert!(
+                        fx >= x0 && fx < x1 && fy >= y0 && fy < y1,
+                        "case {case}: {:?} at {size} px (wrap {max_width}) draws at ({x},{y}) \
+                         outside {x0:.0}..{x1:.0} x {y0:.0}..{y1:.0}",
+                        t.text
+                    );
+                }
+            }
+        }
+    }
+}

@@ -569,8 +569,12 @@ impl Resolver<'_, '_> {
         min_size: f64,
         overflow: Overflow,
     ) -> Option<TextMeasure> {
-        let fits =
-            |m: &TextMeasure| m.overflow_x <= 0.5 && max_height.is_none_or(|h| m.height <= h + 0.5);
+        // When words may break, a line can still end a few pixels past the wrap width (mixed
+        // directions); that is layout slack, not a word that does not fit.
+        let breaks = t.break_words;
+        let fits = |m: &TextMeasure| {
+            (breaks || m.overflow_x <= 0.5) && max_height.is_none_or(|h| m.height <= h + 0.5)
+        };
         let m = self.measure(t, path)?;
         if fits(&m) {
             return Some(m);
