@@ -52,6 +52,53 @@ pub const BUNDLED_FONTS: &[(&str, &[u8])] = &[
     font!("DejaVuSansMono.ttf"),
 ];
 
+/// The colour emoji family.
+const EMOJI_FAMILY: &str = "Noto Color Emoji";
+
+/// Whether `c` is drawn as an emoji by default (Unicode `Emoji_Presentation`), for the
+/// ranges the bundled emoji font covers.
+fn emoji_by_default(c: char) -> bool {
+    let u = c as u32;
+    matches!(u,
+        0x231A..=0x231B | 0x23E9..=0x23EC | 0x23F0 | 0x23F3 | 0x25FD..=0x25FE | 0x2614..=0x2615
+        | 0x2648..=0x2653 | 0x267F | 0x2693 | 0x26A1 | 0x26AA..=0x26AB | 0x26BD..=0x26BE
+        | 0x26C4..=0x26C5 | 0x26CE | 0x26D4 | 0x26EA | 0x26F2..=0x26F3 | 0x26F5 | 0x26FA
+        | 0x26FD | 0x2705 | 0x270A..=0x270B | 0x2728 | 0x274C | 0x274E | 0x2753..=0x2755
+        | 0x2757 | 0x2795..=0x2797 | 0x27B0 | 0x27BF | 0x2B1B..=0x2B1C | 0x2B50 | 0x2B55
+        | 0x1F000..=0x1FAFF)
+}
+
+/// Splits `text` into runs that are emoji (emoji-presentation characters, anything followed
+/// by U+FE0F, with their modifiers, joiners and keycaps) and runs that are not. The runs are
+/// contiguous byte ranges covering the whole text.
+fn emoji_spans(text: &str) -> Vec<(std::ops::Range<usize>, bool)> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut is = vec![false; chars.len()];
+    for i in 0..chars.len() {
+        let c = chars[i].1;
+        let next = chars.get(i + 1).map(|p| p.1);
+        let joined = matches!(c, '\u{FE0F}' | '\u{200D}' | '\u{20E3}')
+            || ('\u{1F3FB}'..='\u{1F3FF}').contains(&c);
+        if joined {
+            // Part of the emoji before it (a lone joiner stays with its text).
+            is[i] = i > 0 && is[i - 1];
+        } else if next == Some('\u{FE0F}') || emoji_by_default(c) {
+            is[i] = true;
+        } else if i > 0 && chars[i - 1].1 == '\u{200D}' && is[i - 1] {
+            is[i] = true;
+        }
+    }
+    let mut spans: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
+    for (k, &(at, c)) in chars.iter().enumerate() {
+        let end = at + c.len_utf8();
+        match spans.last_mut() {
+            Some((r, e)) if *e == is[k] => r.end = end,
+            _ => spans.push((at..end, is[k])),
+        }
+    }
+    spans
+}
+
 /// Largest text block, in pixels per side.
 pub const MAX_TEXT_SIDE: f32 = 16384.0;
 
@@ -185,7 +232,25 @@ impl TextEngine {
             } else {
                 Style::Normal
             });
-        buffer.set_text(&t.text, &attrs, Shaping::Advanced, None);
+        // Emoji go to the colour emoji font explicitly: by fallback alone, symbols such as
+        // ⚠️ or ⚖️ would be drawn in monochrome from a text font that also has them.
+        // The emoji font has one face: ask for it, whatever the text's weight and style.
+        let emoji = attrs
+            .clone()
+            .family(Family::Name(EMOJI_FAMILY))
+            .weight(Weight::NORMAL)
+            .style(Style::Normal);
+        let spans = emoji_spans(&t.text).into_iter().map(|(range, is_emoji)| {
+            (
+                &t.text[range],
+                if is_emoji {
+                    emoji.clone()
+                } else {
+                    attrs.clone()
+                },
+            )
+        });
+        buffer.set_rich_text(spans, &attrs, Shaping::Advanced, None);
         for line in buffer.lines.iter_mut() {
             line.set_align(Some(cosmic_text::Align::Left));
         }
@@ -618,6 +683,29 @@ mod tests {
         let all = ink(&d.render(None));
         assert_eq!(none, 0);
         assert!(three > 0 && three < all, "{three} {all}");
+    }
+
+    #[test]
+    fn emoji_runs_include_their_selectors_and_joiners() {
+        let t = "Warning \u{26A0}\u{FE0F} ok \u{1F469}\u{200D}\u{1F4BB}!";
+        let spans: Vec<(&str, bool)> = emoji_spans(t)
+            .into_iter()
+            .map(|(r, e)| (&t[r], e))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                ("Warning ", false),
+                ("\u{26A0}\u{FE0F}", true),
+                (" ok ", false),
+                ("\u{1F469}\u{200D}\u{1F4BB}", true),
+                ("!", false),
+            ]
+        );
+        // A symbol without the selector stays text (bullet markers, arrows, ticks).
+        assert!(emoji_spans("\u{2713} \u{25AA} \u{2192}")
+            .iter()
+            .all(|(_, e)| !e));
     }
 
     #[test]

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes examples/training-module.json from media/stock/narration.json.
 
-The module: 12 scenes x 15 s = 3:00 at 1080p30. Title card, bullet slides with one-by-one
-reveals, photo slides with a caption band, a closing card; narration per scene and a looped
+The module: 12 scenes x 15 s = 3:00 at 1080p30. A title card, bullet slides whose items slide
+in one by one, photo slides with a lower third and captions, a closing card; narration per scene and a looped
 music bed under everything, ducked by 10 dB while the narration speaks. Also writes
 media/stock/images/scrim.png (a small translucent black PNG that image layers stretch into
 caption bands and photo darkening overlays) and accent.png (a solid accent colour for the
@@ -57,13 +57,13 @@ def bullet_slide(n, item, grad):
     layers = [
         text(item["title"], size=72, weight="bold", x="8%", y="12%", anchor="top-left",
              align="left", fade_in=0.5, fade_out=0.4),
-        image("accent.png", width=160, height=6, fit="stretch", x="8%", y="25%", anchor="top-left",
-              fade_in=0.5, fade_out=0.4),
+        {"type": "shape", "width": 160, "height": 6, "fill": "#FFC83D", "x": "8%", "y": "25%",
+         "anchor": "top-left", "fade_in": 0.5, "fade_out": 0.4,
+         "animate_in": {"effect": "scale", "scale": 0.2, "duration": 0.6, "fade": False}},
+        # Items revealed one by one, each sliding in from the left as the narration reaches it.
+        {"type": "bullets", "items": item["bullets"], "style": {"size": 48}, "x": "8%", "y": "34%",
+         "max_width": "84%", "spacing": 0.7, "start": 1.0, "reveal": 2.5, "fade_out": 0.4},
     ]
-    for i, b in enumerate(item["bullets"]):
-        t0 = 1.0 + i * 2.5
-        layers.append(text("\u2022  " + b, size=48, x="8%", y=f"{34 + i * 12}%", anchor="top-left",
-                           align="left", max_width="84%", start=t0, fade_in=0.5, fade_out=0.4))
     layers += [brand(), footer(n)]
     return {"id": f"s{n:02}-{slug(item['title'])}", "duration": SCENE_S,
             "background": {"type": "linear_gradient", "angle": 135, "colors": grad},
@@ -72,16 +72,16 @@ def bullet_slide(n, item, grad):
 
 def photo_slide(n, item, photo):
     b = item["bullets"]
+    # A lower third names the topic; the points follow one after another as captions.
     layers = [
-        image("scrim.png", width="100%", height="34%", fit="stretch", x=0, y="100%",
-              anchor="bottom-left", fade_in=0.6, fade_out=0.4),
-        text(item["title"], size=64, weight="bold", x="6%", y="69%", anchor="top-left", align="left",
-             start=0.3, fade_in=0.5, fade_out=0.4),
+        {"type": "lower_third", "title": item["title"], "subtitle": "SafeWorks  ·  Safe Lifting",
+         "title_style": {"size": 56}, "subtitle_style": {"size": 34}, "y": "80%",
+         "start": 0.3, "end": 14.6},
     ]
+    slot = 13.0 / max(len(b), 1)
     for i, line in enumerate(b):
-        layers.append(text(line, size=40, x="6%", y=f"{78 + i * 5.2}%", anchor="top-left",
-                           align="left", max_width="88%", start=1.5 + i * 3.0, fade_in=0.5,
-                           fade_out=0.4))
+        layers.append({"type": "caption", "text": line, "start": 1.5 + i * slot,
+                       "end": min(1.5 + (i + 1) * slot - 0.2, 14.8), "fade_in": 0.3, "fade_out": 0.3})
     layers.append(footer(n))
     return {"id": f"s{n:02}-{slug(item['title'])}", "duration": SCENE_S,
             "background": {"type": "image", "src": STOCK + "images/" + photo},
@@ -106,10 +106,13 @@ def main():
                                image("scrim.png", width="100%", height="100%", fit="stretch",
                                      x=0, y=0, anchor="top-left", opacity=0.6),
                                image("logo.png", height=220, y="27%", fade_in=0.8, fade_out=0.5),
-                               text(item["title"], size=88, weight="bold", y="52%", start=0.6,
-                                    fade_in=0.8, fade_out=0.5),
-                               text("SafeWorks safety training  \u00b7  about three minutes", size=40,
-                                    color="#FFE08A", y="63%", start=1.4, fade_in=0.8, fade_out=0.5),
+                               {"type": "title", "title": item["title"],
+                                "subtitle": "SafeWorks safety training  \u00b7  about three minutes",
+                                "title_style": {"size": 88},
+                                "subtitle_style": {"size": 40, "color": "#FFE08A"},
+                                "y": "58%", "start": 0.6, "subtitle_delay": 0.8, "fade_out": 0.5,
+                                "animate_in": {"effect": "slide", "from": "bottom",
+                                               "distance": 40, "duration": 0.8}},
                            ]})
         elif n == 12:
             scenes.append({"id": "s12-thank-you", "duration": SCENE_S,
