@@ -82,10 +82,9 @@ fn emoji_spans(text: &str) -> Vec<(std::ops::Range<usize>, bool)> {
         if joined {
             // Part of the emoji before it (a lone joiner stays with its text).
             is[i] = i > 0 && is[i - 1];
-        } else if next == Some('\u{FE0F}') || emoji_by_default(c) {
-            is[i] = true;
-        } else if i > 0 && chars[i - 1].1 == '\u{200D}' && is[i - 1] {
-            is[i] = true;
+        } else {
+            let after_joiner = i > 0 && chars[i - 1].1 == '\u{200D}' && is[i - 1];
+            is[i] = next == Some('\u{FE0F}') || emoji_by_default(c) || after_joiner;
         }
     }
     let mut spans: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
