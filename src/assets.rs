@@ -188,7 +188,7 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
         .collect();
 
     // 4. Text, laid out and rasterized once per distinct layer content.
-    let mut engine = TextEngine::new();
+    let mut engine = TextEngine::with_fonts(&plan.fonts);
     let mut texts_rasterized = 0;
     let mut text_issues = Vec::new();
     // Identical text (same words, font, size, colour...) shares one raster.

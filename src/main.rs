@@ -101,8 +101,13 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// List the bundled font families that specs may name.
-    Fonts,
+    /// List the font families that specs may name: the bundled ones, plus those a spec's
+    /// `fonts` entries bring with --spec.
+    Fonts {
+        /// Also list the fonts this spec brings.
+        #[arg(long)]
+        spec: Option<PathBuf>,
+    },
     /// Render a spec several times and print each stage's time per run and the median, with
     /// frames/s, realtime factor, peak memory and output size. The outputs are discarded.
     #[command(after_help = "Quote medians, measured side by side in one run: machines are noisy.")]
@@ -502,8 +507,19 @@ fn run(cli: Cli) -> Result<(), Error> {
             print!("{}", bench_table(&spec, &reports));
             Ok(())
         }
-        Command::Fonts => {
-            for f in reelsmith::text::font_families() {
+        Command::Fonts { spec } => {
+            let families = match spec {
+                None => reelsmith::text::font_families(),
+                Some(spec) => {
+                    let (comp, base_dir) = reelsmith::load_spec(&spec).map_err(Error::Spec)?;
+                    let (fonts, issues) = reelsmith::text::UserFonts::load(&comp.fonts, &base_dir);
+                    if !issues.is_empty() {
+                        return Err(Error::Spec(reelsmith::SpecError::Invalid(issues)));
+                    }
+                    reelsmith::text::font_families_with(&fonts)
+                }
+            };
+            for f in families {
                 println!("{f}");
             }
             Ok(())

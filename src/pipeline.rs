@@ -120,13 +120,15 @@ pub fn load_spec(path: &Path) -> Result<(Composition, PathBuf), SpecError> {
 /// # Errors
 /// [`SpecError::Invalid`].
 pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError> {
-    let families = text::font_families();
+    let (fonts, font_issues) = text::UserFonts::load(&comp.fonts, &opts.base_dir);
+    let families = text::font_families_with(&fonts);
     let engine = std::cell::RefCell::new(None::<text::TextEngine>);
     let measure = |t: &timeline::PlanText| {
         let mut e = engine.borrow_mut();
-        e.get_or_insert_with(text::TextEngine::new).measure(t)
+        e.get_or_insert_with(|| text::TextEngine::with_fonts(&fonts))
+            .measure(t)
     };
-    let mut plan = timeline::resolve(
+    let resolved = timeline::resolve(
         comp,
         &ResolveContext {
             base_dir: &opts.base_dir,
@@ -138,7 +140,18 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
             synthesize: &|speech| crate::tts::synthesize(&opts.tts_cache(), speech),
             measure: &measure,
         },
-    )?;
+    );
+    let mut plan = match (resolved, font_issues.is_empty()) {
+        (Ok(p), true) => p,
+        (Ok(_), false) => return Err(SpecError::Invalid(font_issues)),
+        (Err(SpecError::Invalid(issues)), _) => {
+            let mut all = font_issues;
+            all.extend(issues);
+            return Err(SpecError::Invalid(all));
+        }
+        (Err(e), _) => return Err(e),
+    };
+    plan.fonts = fonts.clone();
     if let Some(q) = opts.quality {
         plan.quality = q;
     }

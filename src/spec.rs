@@ -32,6 +32,11 @@ pub struct Composition {
     /// written, so players behave the same for every output).
     #[serde(default)]
     pub audio: Audio,
+    /// Extra fonts: font files (`.ttf`, `.otf`, `.ttc`) or folders of them, relative to the
+    /// spec. Their family names can then be used in `font` (see `reelsmith fonts --spec`);
+    /// the bundled fonts stay available for fallback. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fonts: Vec<String>,
 }
 
 fn default_version() -> u32 {

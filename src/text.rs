@@ -119,11 +119,100 @@ impl std::fmt::Debug for TextEngine {
     }
 }
 
-fn bundled_db() -> fontdb::Database {
+/// Fonts a spec brings (its `fonts` entries), loaded once and shared by every text engine.
+#[derive(Clone, Default)]
+pub struct UserFonts {
+    /// (file, bytes).
+    pub files: Vec<(std::path::PathBuf, std::sync::Arc<Vec<u8>>)>,
+}
+
+impl std::fmt::Debug for UserFonts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.files.iter().map(|(p, _)| p))
+            .finish()
+    }
+}
+
+impl UserFonts {
+    /// Loads the spec's `fonts` entries (files or folders of `.ttf`/`.otf`/`.ttc`, relative to
+    /// `base_dir`). Problems are returned with the entry's spec path, `fonts[i]`.
+    pub fn load(
+        entries: &[String],
+        base_dir: &std::path::Path,
+    ) -> (UserFonts, Vec<crate::error::SpecIssue>) {
+        let mut fonts = UserFonts::default();
+        let mut issues = Vec::new();
+        let is_font = |p: &std::path::Path| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "ttf" | "otf" | "ttc"))
+        };
+        for (i, entry) in entries.iter().enumerate() {
+            let path = format!("fonts[{i}]");
+            let p = base_dir.join(entry);
+            let files: Vec<std::path::PathBuf> = if p.is_dir() {
+                let mut v: Vec<_> = std::fs::read_dir(&p)
+                    .map(|rd| {
+                        rd.flatten()
+                            .map(|e| e.path())
+                            .filter(|f| is_font(f))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                v.sort();
+                if v.is_empty() {
+                    issues.push(crate::error::SpecIssue {
+                        path: path.clone(),
+                        message: format!("{} has no .ttf, .otf or .ttc files", p.display()),
+                    });
+                }
+                v
+            } else if p.is_file() {
+                vec![p.clone()]
+            } else {
+                issues.push(crate::error::SpecIssue {
+                    path: path.clone(),
+                    message: format!("{} does not exist", p.display()),
+                });
+                vec![]
+            };
+            for f in files {
+                match std::fs::read(&f) {
+                    Ok(bytes) => {
+                        let mut probe = fontdb::Database::new();
+                        probe.load_font_data(bytes.clone());
+                        if probe.is_empty() {
+                            issues.push(crate::error::SpecIssue {
+                                path: path.clone(),
+                                message: format!(
+                                    "{} is not a font (TrueType, OpenType or a collection of them)",
+                                    f.display()
+                                ),
+                            });
+                        } else {
+                            fonts.files.push((f, std::sync::Arc::new(bytes)));
+                        }
+                    }
+                    Err(e) => issues.push(crate::error::SpecIssue {
+                        path: path.clone(),
+                        message: format!("cannot read {}: {e}", f.display()),
+                    }),
+                }
+            }
+        }
+        (fonts, issues)
+    }
+}
+
+fn font_db(user: &UserFonts) -> fontdb::Database {
     let mut db = fontdb::Database::new();
     for (_, bytes) in BUNDLED_FONTS {
         // Static bytes: the database parses them in place, nothing is copied.
         db.load_font_source(fontdb::Source::Binary(std::sync::Arc::new(*bytes)));
+    }
+    for (_, bytes) in &user.files {
+        db.load_font_source(fontdb::Source::Binary(bytes.clone()));
     }
     db.set_sans_serif_family("Noto Sans");
     db.set_serif_family("DejaVu Serif");
@@ -133,7 +222,12 @@ fn bundled_db() -> fontdb::Database {
 
 /// The font family names that specs may use, sorted.
 pub fn font_families() -> Vec<String> {
-    let db = bundled_db();
+    font_families_with(&UserFonts::default())
+}
+
+/// The bundled font families and those of `user`, sorted.
+pub fn font_families_with(user: &UserFonts) -> Vec<String> {
+    let db = font_db(user);
     let mut names: Vec<String> = db
         .faces()
         .filter_map(|f| f.families.first().map(|(n, _)| n.clone()))
@@ -205,8 +299,13 @@ fn line_starts(text: &str) -> Vec<usize> {
 impl TextEngine {
     /// Loads the bundled fonts.
     pub fn new() -> TextEngine {
+        TextEngine::with_fonts(&UserFonts::default())
+    }
+
+    /// Loads the bundled fonts and `user`'s.
+    pub fn with_fonts(user: &UserFonts) -> TextEngine {
         TextEngine {
-            fonts: FontSystem::new_with_locale_and_db("en-US".into(), bundled_db()),
+            fonts: FontSystem::new_with_locale_and_db("en-US".into(), font_db(user)),
             cache: SwashCache::new(),
         }
     }

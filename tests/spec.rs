@@ -378,3 +378,48 @@ fn text_is_never_drawn_outside_its_box() {
         }
     }
 }
+
+#[test]
+fn a_spec_can_bring_its_own_fonts() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let opts = RenderOptions {
+        base_dir: fixtures.clone(),
+        ..RenderOptions::default()
+    };
+    let spec = |fonts: serde_json::Value, font: &str| {
+        Composition::from_json(
+            &json!({ "fonts": fonts, "scenes": [{ "duration": 1, "layers": [
+                { "type": "text", "text": "Hello", "font": font }
+            ] }] })
+            .to_string(),
+        )
+        .expect("parses")
+    };
+    // The folder's family becomes usable by name, and the plan carries the font.
+    let plan = reelsmith::pipeline::plan(&spec(json!(["fonts"]), "Fixture Serif"), &opts)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.fonts.files.len(), 1);
+    let prepared = reelsmith::assets::prepare(&plan).expect("prepares");
+    assert!(prepared.scenes[0].layers[0]
+        .raster
+        .data
+        .chunks(4)
+        .any(|p| p[3] > 200));
+    // Without it, the family is unknown.
+    let found = reelsmith::pipeline::plan(&spec(json!([]), "Fixture Serif"), &opts)
+        .expect_err("unknown font");
+    assert!(
+        found.issues()[0].message.contains("unknown font"),
+        "{found}"
+    );
+    // Bad entries are reported with their paths, together with the other problems.
+    let found =
+        reelsmith::pipeline::plan(&spec(json!(["fonts-bad", "missing-folder"]), "Nope"), &opts)
+            .expect_err("bad fonts");
+    let paths: Vec<String> = found.issues().into_iter().map(|i| i.path).collect();
+    assert_eq!(
+        paths,
+        ["fonts[0]", "fonts[1]", "scenes[0].layers[0].font"],
+        "{found}"
+    );
+}

@@ -90,6 +90,8 @@ pub struct Plan {
     pub loudness: PlanLoudness,
     /// Text layers that were shrunk or cut to fit their box.
     pub text_fits: Vec<TextFit>,
+    /// Fonts the spec brought besides the bundled ones.
+    pub fonts: crate::text::UserFonts,
 }
 
 /// A text layer whose size or text was changed to make it fit its box.
@@ -778,6 +780,7 @@ impl Resolver<'_, '_> {
             scenes,
             tracks,
             text_fits: Vec::new(),
+            fonts: crate::text::UserFonts::default(),
         }
     }
 
