@@ -154,3 +154,23 @@ fn every_case_folder_is_tested() {
         }
     }
 }
+
+/// The same spec renders to the same pixels every time (text, boxes, shadows, animation).
+#[test]
+fn renders_are_pixel_identical_run_to_run() {
+    let dir = golden_root().join("animations");
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("spec.json")).expect("spec.json"))
+            .expect("parses");
+    let comp = common::comp(spec);
+    let render = || {
+        let sb = Sandbox::new();
+        reelsmith::render(&comp, &sb.options()).expect("renders");
+        frames(&sb.path("out.mp4"))
+    };
+    let (a, b) = (render(), render());
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert!(x == y, "frame {i} differs between two renders");
+    }
+}
