@@ -52,6 +52,8 @@ pub enum PreparedBackground {
     /// composed and dropped after: holding one full frame per scene would make memory grow
     /// with the length of the video.
     Gradient(PlanBackground),
+    /// A Ken Burns picture, drawn per frame.
+    Motion(Arc<crate::motion::MotionSource>),
 }
 
 impl PreparedBackground {
@@ -71,7 +73,7 @@ impl PreparedBackground {
             }) => Some(Arc::new(radial_gradient(
                 width, height, *cx, *cy, *radius, colors,
             ))),
-            PreparedBackground::Gradient(_) => None,
+            PreparedBackground::Gradient(_) | PreparedBackground::Motion(_) => None,
         }
     }
 }
@@ -87,8 +89,27 @@ pub struct PreparedLayer {
     pub y: i64,
     /// The point a scale animation scales around, frame pixels.
     pub pivot: (f64, f64),
+    /// What changes from frame to frame, if anything.
+    pub dynamic: Dynamic,
+}
+
+/// The part of a layer that is redrawn per frame.
+#[derive(Debug, Clone, Default)]
+pub enum Dynamic {
+    /// Nothing: the raster is the layer.
+    #[default]
+    None,
     /// A typewriter text's glyphs, drawn partly revealed while it types.
-    pub drawing: Option<Arc<TextDrawing>>,
+    Typewriter(Arc<TextDrawing>),
+    /// A Ken Burns picture: the raster is drawn fresh from the source each frame.
+    Motion(Arc<crate::motion::MotionSource>),
+    /// A progress bar: the raster is the track; the fill is drawn over it.
+    Progress {
+        /// Fill colour.
+        fill: Rgba,
+        /// Corner radius.
+        radius: f64,
+    },
 }
 
 /// Decodes, scales and rasterizes everything in `plan`.
@@ -115,7 +136,13 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
     let (w, h) = (plan.width, plan.height);
     let mut bg_keys: Vec<(&PathBuf, BackgroundFit, Rgba)> = Vec::new();
     for s in &plan.scenes {
-        if let PlanBackground::Image { src, fit, color } = &s.background {
+        if let PlanBackground::Image {
+            src,
+            fit,
+            color,
+            motion: None,
+        } = &s.background
+        {
             if !bg_keys.contains(&(src, *fit, *color)) {
                 bg_keys.push((src, *fit, *color));
             }
@@ -127,65 +154,103 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
         .collect();
 
     // 3. Image layers, in parallel per scene.
-    let mut scenes: Vec<PreparedScene> = plan
-        .scenes
-        .par_iter()
-        .map(|s| {
-            let background = match &s.background {
-                PlanBackground::Solid(c) => PreparedBackground::Solid(*c),
-                g @ (PlanBackground::Linear { .. } | PlanBackground::Radial { .. }) => {
-                    PreparedBackground::Gradient(g.clone())
-                }
-                PlanBackground::Image { src, fit, color } => {
-                    let i = bg_keys
-                        .iter()
-                        .position(|k| *k == (src, *fit, *color))
-                        .unwrap_or(0);
-                    PreparedBackground::Raster(bg_rasters[i].clone())
-                }
-            };
-            let layers = s
-                .layers
-                .iter()
-                .map(|l| match &l.kind {
-                    PlanLayerKind::Image(i) => {
-                        let img = &images[&i.src];
-                        let raster = fit_image(img, i.width, i.height, i.fit);
-                        let (ax, ay) = l.anchor.fractions();
-                        PreparedLayer {
-                            x: (l.x - ax * f64::from(raster.width)).round() as i64,
-                            y: (l.y - ay * f64::from(raster.height)).round() as i64,
-                            raster: Arc::new(raster),
-                            pivot: l.pivot,
-                            drawing: None,
+    let mut scenes: Vec<PreparedScene> =
+        plan.scenes
+            .par_iter()
+            .map(|s| {
+                let background =
+                    match &s.background {
+                        PlanBackground::Solid(c) => PreparedBackground::Solid(*c),
+                        g @ (PlanBackground::Linear { .. } | PlanBackground::Radial { .. }) => {
+                            PreparedBackground::Gradient(g.clone())
                         }
-                    }
-                    PlanLayerKind::Shape(sh) => {
-                        let raster = Raster::rounded_rect(
-                            sh.width, sh.height, sh.radius, sh.fill, sh.border,
-                        );
-                        let (ax, ay) = l.anchor.fractions();
-                        PreparedLayer {
-                            x: (l.x - ax * sh.width).round() as i64,
-                            y: (l.y - ay * sh.height).round() as i64,
-                            raster: Arc::new(raster),
-                            pivot: l.pivot,
-                            drawing: None,
+                        PlanBackground::Image {
+                            src,
+                            motion: Some(m),
+                            ..
+                        } => PreparedBackground::Motion(Arc::new(
+                            crate::motion::MotionSource::new(&images[src], w, h, *m),
+                        )),
+                        PlanBackground::Image {
+                            src, fit, color, ..
+                        } => {
+                            let i = bg_keys
+                                .iter()
+                                .position(|k| *k == (src, *fit, *color))
+                                .unwrap_or(0);
+                            PreparedBackground::Raster(bg_rasters[i].clone())
                         }
-                    }
-                    // Filled in below, on one thread (the text engine is not Sync).
-                    PlanLayerKind::Text(_) => PreparedLayer {
-                        raster: Arc::new(Raster::new(0, 0)),
-                        x: 0,
-                        y: 0,
-                        pivot: l.pivot,
-                        drawing: None,
-                    },
-                })
-                .collect();
-            PreparedScene { background, layers }
-        })
-        .collect();
+                    };
+                let layers = s
+                    .layers
+                    .iter()
+                    .map(|l| match &l.kind {
+                        PlanLayerKind::Image(i) => {
+                            let img = &images[&i.src];
+                            let (raster, dynamic) = match (i.motion, i.width, i.height) {
+                                (Some(m), Some(bw), Some(bh)) => {
+                                    let src = crate::motion::MotionSource::new(
+                                        img,
+                                        bw.round().max(1.0) as u32,
+                                        bh.round().max(1.0) as u32,
+                                        m,
+                                    );
+                                    let mut first = Raster::new(src.width, src.height);
+                                    src.render_into(m.start, &mut first);
+                                    (first, Dynamic::Motion(Arc::new(src)))
+                                }
+                                _ => (fit_image(img, i.width, i.height, i.fit), Dynamic::None),
+                            };
+                            let (ax, ay) = l.anchor.fractions();
+                            PreparedLayer {
+                                x: (l.x - ax * f64::from(raster.width)).round() as i64,
+                                y: (l.y - ay * f64::from(raster.height)).round() as i64,
+                                raster: Arc::new(raster),
+                                pivot: l.pivot,
+                                dynamic,
+                            }
+                        }
+                        PlanLayerKind::Progress(p) => {
+                            let raster =
+                                Raster::rounded_rect(p.width, p.height, p.radius, p.track, None);
+                            let (ax, ay) = l.anchor.fractions();
+                            PreparedLayer {
+                                x: (l.x - ax * p.width).round() as i64,
+                                y: (l.y - ay * p.height).round() as i64,
+                                raster: Arc::new(raster),
+                                pivot: l.pivot,
+                                dynamic: Dynamic::Progress {
+                                    fill: p.fill,
+                                    radius: p.radius,
+                                },
+                            }
+                        }
+                        PlanLayerKind::Shape(sh) => {
+                            let raster = Raster::rounded_rect(
+                                sh.width, sh.height, sh.radius, sh.fill, sh.border,
+                            );
+                            let (ax, ay) = l.anchor.fractions();
+                            PreparedLayer {
+                                x: (l.x - ax * sh.width).round() as i64,
+                                y: (l.y - ay * sh.height).round() as i64,
+                                raster: Arc::new(raster),
+                                pivot: l.pivot,
+                                dynamic: Dynamic::None,
+                            }
+                        }
+                        // Filled in below, on one thread (the text engine is not Sync).
+                        PlanLayerKind::Text(_) => PreparedLayer {
+                            raster: Arc::new(Raster::new(0, 0)),
+                            x: 0,
+                            y: 0,
+                            pivot: l.pivot,
+                            dynamic: Dynamic::None,
+                        },
+                    })
+                    .collect();
+                PreparedScene { background, layers }
+            })
+            .collect();
 
     // 4. Text, laid out and rasterized once per distinct layer content.
     let mut engine = TextEngine::with_fonts(&plan.fonts);
@@ -224,7 +289,11 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
                 x: (l.x - ax * drawing.box_width).round() as i64 - drawing.pad.0,
                 y: (l.y - ay * drawing.box_height).round() as i64 - drawing.pad.1,
                 pivot: l.pivot,
-                drawing: t.reveal.is_some().then_some(drawing),
+                dynamic: if t.reveal.is_some() {
+                    Dynamic::Typewriter(drawing)
+                } else {
+                    Dynamic::None
+                },
             };
         }
     }
@@ -240,9 +309,13 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
             bytes += r.data.len() as u64;
         }
     };
+    let mut motion_bytes = 0u64;
     for s in &scenes {
         if let PreparedBackground::Raster(r) = &s.background {
             count(r);
+        }
+        if let PreparedBackground::Motion(m) = &s.background {
+            motion_bytes += m.bytes();
         }
         for l in &s.layers {
             count(&l.raster);
@@ -250,7 +323,7 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
     }
     Ok(Prepared {
         scenes,
-        bytes,
+        bytes: bytes + motion_bytes,
         images_decoded,
         texts_rasterized,
     })
@@ -372,20 +445,32 @@ fn fit_background(img: &Raster, w: u32, h: u32, fit: BackgroundFit, color: Rgba)
     let mut frame = Raster::filled(w, h, color);
     match fit {
         BackgroundFit::Cover => frame.blend(&cover(img, w, h), 0, 0, 1.0),
-        BackgroundFit::Contain => {
-            let s = (f64::from(w) / f64::from(img.width)).min(f64::from(h) / f64::from(img.height));
-            let sw = (f64::from(img.width) * s).round() as u32;
-            let sh = (f64::from(img.height) * s).round() as u32;
-            let scaled = resize(img, sw, sh);
+        BackgroundFit::Stretch => frame.blend(&resize(img, w, h), 0, 0, 1.0),
+        BackgroundFit::Contain | BackgroundFit::ContainBlur => {
+            if fit == BackgroundFit::ContainBlur {
+                frame = crate::motion::blurred_cover(img, w, h);
+            }
+            let scaled = contain(img, f64::from(w), f64::from(h));
             frame.blend(
                 &scaled,
-                i64::from((w - sw.min(w)) / 2),
-                i64::from((h - sh.min(h)) / 2),
+                i64::from((w - scaled.width.min(w)) / 2),
+                i64::from((h - scaled.height.min(h)) / 2),
                 1.0,
             );
         }
     }
     frame
+}
+
+/// Scales to fit inside `w`x`h`, keeping the aspect ratio.
+fn contain(img: &Raster, w: f64, h: f64) -> Raster {
+    let (iw, ih) = (f64::from(img.width), f64::from(img.height));
+    let s = (w / iw).min(h / ih);
+    resize(
+        img,
+        (iw * s).round().max(1.0) as u32,
+        (ih * s).round().max(1.0) as u32,
+    )
 }
 
 /// Scales an image layer's picture to its box. See `spec::ImageLayer`.
@@ -399,9 +484,18 @@ fn fit_image(img: &Raster, width: Option<f64>, height: Option<f64>, fit: ImageFi
         (Some(bw), Some(bh)) => match fit {
             ImageFit::Stretch => resize(img, px(bw), px(bh)),
             ImageFit::Cover => cover(img, px(bw), px(bh)),
-            ImageFit::Contain => {
-                let s = (bw / iw).min(bh / ih);
-                resize(img, px(iw * s), px(ih * s))
+            ImageFit::Contain => contain(img, bw, bh),
+            ImageFit::ContainBlur => {
+                let (w, h) = (px(bw), px(bh));
+                let mut out = crate::motion::blurred_cover(img, w, h);
+                let c = contain(img, bw, bh);
+                out.blend(
+                    &c,
+                    i64::from((w - c.width.min(w)) / 2),
+                    i64::from((h - c.height.min(h)) / 2),
+                    1.0,
+                );
+                out
             }
         },
     }

@@ -85,7 +85,15 @@ impl MixTrack {
         let len = if src_frames == 0 {
             0
         } else {
-            track.duration.unwrap_or(natural).min(natural).min(room)
+            let cut = track
+                .cut
+                .map_or(u64::MAX, |(end, _)| end.saturating_sub(track.start));
+            track
+                .duration
+                .unwrap_or(natural)
+                .min(natural)
+                .min(room)
+                .min(cut)
         };
         MixTrack {
             track,
@@ -335,6 +343,12 @@ fn add_range(out: &mut [f32], start: u64, t: &MixTrack) {
         if left <= fade_out {
             g *= curve.gain((left - 1) as f32 / fade_out as f32);
         }
+        if let Some((end, fade)) = t.track.cut {
+            let until = end.saturating_sub(pos);
+            if until <= fade && fade > 0 {
+                g *= FadeCurve::EqualPower.gain((until.max(1) - 1) as f32 / fade as f32);
+            }
+        }
         if let Some(d) = &t.duck {
             // The envelope moves over tenths of a second: evaluate it every 16 samples.
             if pos == a || pos % 16 == 0 {
@@ -386,6 +400,7 @@ mod tests {
             gain: 0.5,
             fade_in: 0,
             fade_out,
+            cut: None,
             looped,
             loop_crossfade: 0,
             fade_curve: FadeCurve::Linear,

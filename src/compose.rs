@@ -13,7 +13,7 @@ use yuvutils_rs::{
     YuvStandardMatrix,
 };
 
-use crate::assets::{Prepared, PreparedBackground};
+use crate::assets::{Dynamic, Prepared, PreparedBackground};
 use crate::error::EncodeError;
 use crate::raster::Raster;
 use crate::timeline::{Plan, Span};
@@ -52,7 +52,14 @@ impl Backgrounds {
     /// Makes sure the backgrounds of every scene in `spans` are ready (gradients rendered
     /// now) and forgets those of other scenes.
     pub fn keep_only(&mut self, plan: &Plan, prepared: &Prepared, spans: &[Span]) {
-        let wanted: Vec<usize> = spans.iter().map(|s| s.scene).collect();
+        // A transition frame also shows the scene before.
+        let wanted: Vec<usize> = spans
+            .iter()
+            .flat_map(|s| {
+                let prev = (s.transition && s.scene > 0).then(|| s.scene - 1);
+                std::iter::once(s.scene).chain(prev)
+            })
+            .collect();
         self.rasters.retain(|k, _| wanted.contains(k));
         for &scene in &wanted {
             if self.rasters.contains_key(&scene) {
@@ -90,6 +97,7 @@ pub fn draw(
     match (&ps.background, background) {
         (_, Some(r)) => canvas.data.copy_from_slice(&r.data),
         (PreparedBackground::Solid(c), None) => canvas.fill(*c),
+        (PreparedBackground::Motion(m), None) => m.render_into(frame, canvas),
         (_, None) => canvas.fill([0, 0, 0, 255]),
     }
     for (l, pl) in plan.scenes[scene].layers.iter().zip(&ps.layers) {
@@ -97,11 +105,33 @@ pub fn draw(
         if st.alpha <= 0.0 {
             continue;
         }
-        let typed;
+        let fresh;
         let mut raster: &Raster = &pl.raster;
-        if let (Some(k), Some(d)) = (st.reveal, &pl.drawing) {
-            typed = d.render(Some(k));
-            raster = &typed;
+        match (&pl.dynamic, st.reveal, st.motion, st.progress) {
+            (Dynamic::Typewriter(d), Some(k), _, _) => {
+                fresh = d.render(Some(k));
+                raster = &fresh;
+            }
+            (Dynamic::Motion(m), _, Some(_), _) => {
+                let mut r = Raster::new(m.width, m.height);
+                m.render_into(frame, &mut r);
+                fresh = r;
+                raster = &fresh;
+            }
+            (Dynamic::Progress { fill, radius }, _, _, Some(px)) if px > 0 => {
+                let mut r = (*pl.raster).clone();
+                let bar = Raster::rounded_rect(
+                    f64::from(px),
+                    f64::from(r.height),
+                    radius.min(f64::from(px) / 2.0),
+                    *fill,
+                    None,
+                );
+                r.blend(&bar, 0, 0, 1.0);
+                fresh = r;
+                raster = &fresh;
+            }
+            _ => {}
         }
         let (mut x, mut y) = (pl.x as f64, pl.y as f64);
         let scaled;
@@ -177,17 +207,14 @@ pub fn compose_batch(
     spans
         .par_iter()
         .map_init(
-            || Raster::new(plan.width, plan.height),
-            |canvas, span| {
-                let scene = &plan.scenes[span.scene];
-                draw(
-                    plan,
-                    prepared,
-                    span.scene,
-                    span.start - scene.start_frame,
-                    backgrounds.get(span.scene),
-                    canvas,
-                );
+            || {
+                (
+                    Raster::new(plan.width, plan.height),
+                    Raster::new(plan.width, plan.height),
+                )
+            },
+            |(canvas, previous), span| {
+                compose_span(plan, prepared, backgrounds, span, canvas, previous)?;
                 Ok(ComposedSpan {
                     span: *span,
                     frame: Arc::new(to_yuv(canvas)?),
@@ -195,4 +222,42 @@ pub fn compose_batch(
             },
         )
         .collect()
+}
+
+/// Draws the picture of `span` into `canvas` (`previous` is scratch for transitions).
+///
+/// # Errors
+/// None today; the signature leaves room for sources that can fail per frame.
+pub fn compose_span(
+    plan: &Plan,
+    prepared: &Prepared,
+    backgrounds: &Backgrounds,
+    span: &Span,
+    canvas: &mut Raster,
+    previous: &mut Raster,
+) -> Result<(), EncodeError> {
+    let scene = &plan.scenes[span.scene];
+    let local = span.start - scene.start_frame;
+    draw(
+        plan,
+        prepared,
+        span.scene,
+        local,
+        backgrounds.get(span.scene),
+        canvas,
+    );
+    if let (true, Some(t)) = (span.transition && span.scene > 0, scene.transition) {
+        let ps = span.scene - 1;
+        let prev = &plan.scenes[ps];
+        draw(
+            plan,
+            prepared,
+            ps,
+            span.start - prev.start_frame,
+            backgrounds.get(ps),
+            previous,
+        );
+        crate::motion::transition(t.kind, t.progress(local), t.color, previous, canvas);
+    }
+    Ok(())
 }

@@ -29,6 +29,7 @@ pub mod compose;
 pub mod encode;
 pub mod error;
 pub mod master;
+pub mod motion;
 pub mod pipeline;
 pub mod probe;
 pub mod raster;

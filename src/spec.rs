@@ -164,6 +164,143 @@ pub struct Scene {
     /// ducking of tracks with `duck`. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub narration: Option<AudioTrack>,
+    /// How this scene replaces the previous one. The two overlap for the transition's
+    /// duration: this scene starts that much before the previous one ends, so the video is
+    /// shorter than the sum of the scene durations by the sum of the transitions. Not allowed
+    /// on the first scene. Default: a cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<TransitionSpec>,
+}
+
+/// A transition: its kind, or an object with the details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TransitionSpec {
+    /// Just the kind (0.5 s, `ease_in_out`).
+    Kind(TransitionKind),
+    /// The kind with its settings.
+    Full(Transition),
+}
+
+/// A transition with its settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    /// The kind.
+    #[serde(rename = "type")]
+    pub kind: TransitionKind,
+    /// Seconds, > 0, at most the shorter of the two scenes. Default: 0.5.
+    #[serde(default = "half_second")]
+    pub duration: f64,
+    /// Easing of the transition's progress. Default: `ease_in_out`.
+    #[serde(default = "ease_in_out")]
+    pub easing: Easing,
+    /// `fade`: the colour faded through. Default: black.
+    #[serde(default = "black")]
+    pub color: String,
+}
+
+fn half_second() -> f64 {
+    0.5
+}
+fn ease_in_out() -> Easing {
+    Easing::EaseInOut
+}
+
+/// How one scene gives way to the next. Directions name where the motion goes: `wipe_left`
+/// sweeps an edge from right to left, `slide_left` moves the new scene in leftwards over the
+/// old one, `push_left` moves both leftwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum TransitionKind {
+    /// The new scene fades in over the old one.
+    Crossfade,
+    /// Out to a colour, then in from it.
+    Fade,
+    WipeLeft,
+    WipeRight,
+    WipeUp,
+    WipeDown,
+    SlideLeft,
+    SlideRight,
+    SlideUp,
+    SlideDown,
+    PushLeft,
+    PushRight,
+    PushUp,
+    PushDown,
+    /// The new scene grows from the centre while fading in.
+    Zoom,
+    /// The new scene shows through a growing circle.
+    Circle,
+    /// The new scene appears pixel by pixel in a fixed random order.
+    Dissolve,
+}
+
+/// Ken Burns motion: a named move, or a start and end viewport.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum MotionSpec {
+    /// A named move over the layer's (or scene's) whole time.
+    Preset(MotionPreset),
+    /// From one viewport to another.
+    Full(Motion),
+}
+
+/// A named Ken Burns move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MotionPreset {
+    /// Zoom from 1.0 to 1.2 on the centre.
+    ZoomIn,
+    /// Zoom from 1.2 to 1.0 on the centre.
+    ZoomOut,
+    /// At zoom 1.15, the view moves left (x 0.65 → 0.35).
+    PanLeft,
+    /// At zoom 1.15, the view moves right.
+    PanRight,
+    /// At zoom 1.15, the view moves up.
+    PanUp,
+    /// At zoom 1.15, the view moves down.
+    PanDown,
+}
+
+/// A Ken Burns move between two viewports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Motion {
+    /// The viewport at the start.
+    pub from: Viewport,
+    /// The viewport at the end.
+    pub to: Viewport,
+    /// Easing. Default: `linear` (a steady drift; easing in and out suits short moves).
+    #[serde(default = "linear")]
+    pub easing: Easing,
+}
+
+fn linear() -> Easing {
+    Easing::Linear
+}
+
+/// What part of a picture fills the box: a zoom on a point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Viewport {
+    /// Magnification over `cover`, 1..=8. Default: 1.
+    #[serde(default = "one")]
+    pub zoom: f64,
+    /// Point of the picture at the centre of the view, 0 (left) ..= 1 (right); the view is
+    /// kept inside the picture. Default: 0.5.
+    #[serde(default = "half_f")]
+    pub x: f64,
+    /// Point at the centre, 0 (top) ..= 1 (bottom). Default: 0.5.
+    #[serde(default = "half_f")]
+    pub y: f64,
+}
+
+fn half_f() -> f64 {
+    0.5
 }
 
 /// A scene's length: seconds, or `"auto"` (from its narration).
@@ -225,13 +362,18 @@ pub enum Background {
     Image {
         /// Image file.
         src: String,
-        /// `cover` fills the frame and crops; `contain` shows the whole picture over `color`.
+        /// `cover` fills the frame and crops; `contain` shows the whole picture over `color`;
+        /// `contain_blur` over a blurred, darkened cover of itself; `stretch` distorts.
         /// Default: `cover`.
         #[serde(default)]
         fit: BackgroundFit,
         /// Colour behind a `contain`ed picture. Default: black.
         #[serde(default = "black")]
         color: String,
+        /// Ken Burns motion over the scene (zoom and pan with sub-pixel precision; implies
+        /// `cover`). Default: none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        motion: Option<MotionSpec>,
     },
 }
 
@@ -254,6 +396,10 @@ pub enum BackgroundFit {
     Cover,
     /// Scale to fit inside the frame, letterboxed.
     Contain,
+    /// Fit inside the frame over a blurred, darkened `cover` of the same picture.
+    ContainBlur,
+    /// Fill the frame exactly, distorting the aspect ratio.
+    Stretch,
 }
 
 /// A length: pixels (`120`, `"120px"`) or a percentage of the frame (`"50%"`: of the width for
@@ -333,6 +479,8 @@ pub enum ImageFit {
     Cover,
     /// Fill the box exactly, distorting the aspect ratio.
     Stretch,
+    /// Keep the aspect ratio inside the box, over a blurred, darkened `cover` of the picture.
+    ContainBlur,
 }
 
 /// A layer drawn over the background.
@@ -356,6 +504,8 @@ pub enum Layer {
     Quote(QuoteLayer),
     /// A caption / subtitle line in a translucent box at the bottom of the frame.
     Caption(CaptionLayer),
+    /// A bar that fills as the video (or the scene) plays: how far the learner is.
+    ProgressBar(ProgressBarLayer),
 }
 
 /// A text layer. Its box is as wide as its longest line (at most `max_width`) and as tall as
@@ -694,6 +844,10 @@ pub struct ImageLayer {
     /// How the picture fills a box given with both `width` and `height`. Default: `contain`.
     #[serde(default)]
     pub fit: ImageFit,
+    /// Ken Burns motion inside the box over the layer's time (zoom and pan with sub-pixel
+    /// precision; implies `cover` and needs `width` and `height`). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub motion: Option<MotionSpec>,
     /// Horizontal position of the anchor point. Default: `"50%"`.
     #[serde(default = "half")]
     pub x: Length,
@@ -1169,6 +1323,72 @@ pub struct CaptionLayer {
     /// Exit animation (see the text layer). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub animate_out: Option<AnimationSpec>,
+}
+
+/// A progress bar: a track and a fill that grows with the time elapsed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressBarLayer {
+    /// Width. Default: `"100%"`.
+    #[serde(default = "pct_100")]
+    pub width: Length,
+    /// Height. Default: 8 px at 1080 lines (scaled with the frame).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<Length>,
+    /// Fill colour. Default: `"#F2A900"`.
+    #[serde(default = "default_accent")]
+    pub color: String,
+    /// Track colour (the unfilled part). Default: `"#FFFFFF33"`.
+    #[serde(default = "default_track")]
+    pub track_color: String,
+    /// Corner radius, pixels. Default: 0.
+    #[serde(default)]
+    pub corner_radius: f64,
+    /// Progress through the whole `video` or through this `scene`. Default: `video`.
+    #[serde(default)]
+    pub scope: ProgressScope,
+    /// Horizontal position of the anchor point. Default: `"0%"`.
+    #[serde(default = "pct_0")]
+    pub x: Length,
+    /// Vertical position of the anchor point. Default: `"100%"`.
+    #[serde(default = "pct_100")]
+    pub y: Length,
+    /// Which point of the bar sits at (`x`, `y`). Default: `bottom-left`.
+    #[serde(default = "anchor_bottom_left")]
+    pub anchor: Anchor,
+    /// Opacity 0..=1. Default: 1.
+    #[serde(default = "one")]
+    pub opacity: f64,
+    /// Appears this many seconds after the scene starts. Default: 0.
+    #[serde(default)]
+    pub start: f64,
+    /// Disappears this many seconds after the scene starts. Default: the scene's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<f64>,
+    /// Fade-in length in seconds from `start`. Default: 0.
+    #[serde(default)]
+    pub fade_in: f64,
+    /// Fade-out length in seconds before `end`. Default: 0.
+    #[serde(default)]
+    pub fade_out: f64,
+}
+
+/// What a progress bar measures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressScope {
+    /// The whole video.
+    #[default]
+    Video,
+    /// The scene the bar is in.
+    Scene,
+}
+
+fn pct_100() -> Length {
+    Length::Str("100%".into())
+}
+fn default_track() -> String {
+    "#FFFFFF33".into()
 }
 
 fn default_caption_box() -> String {

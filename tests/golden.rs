@@ -130,6 +130,8 @@ golden!(
     animations,
     bullets,
     slide_blocks,
+    transitions,
+    ken_burns,
 );
 
 /// Every case folder has a test (a new folder without one would silently never run).
@@ -142,6 +144,8 @@ fn every_case_folder_is_tested() {
         "animations",
         "bullets",
         "slide_blocks",
+        "transitions",
+        "ken_burns",
     ];
     for e in std::fs::read_dir(golden_root()).expect("tests/golden") {
         let e = e.expect("entry");

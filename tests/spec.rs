@@ -423,3 +423,46 @@ fn a_spec_can_bring_its_own_fonts() {
         "{found}"
     );
 }
+
+#[test]
+fn transitions_overlap_scenes_and_the_total_is_exact() {
+    let plan = plan_of(json!({
+        "scenes": [
+            { "duration": 4 },
+            { "duration": 4, "transition": "crossfade" },
+            { "duration": 4, "transition": { "type": "wipe_left", "duration": 1 } }
+        ]
+    }));
+    // 12 s of scenes less 0.5 s and 1 s of overlap.
+    assert_eq!(plan.total_frames, 315);
+    let starts: Vec<u64> = plan.scenes.iter().map(|s| s.start_frame).collect();
+    assert_eq!(starts, [0, 105, 195]);
+    let t: Vec<u64> = plan
+        .scenes
+        .iter()
+        .map(|s| s.transition.map_or(0, |t| t.frames))
+        .collect();
+    assert_eq!(t, [0, 15, 30]);
+    let spans = plan.spans();
+    assert_eq!(spans.iter().filter(|s| s.transition).count(), 45);
+    // Every frame is covered exactly once, in order.
+    let mut next = 0;
+    for s in &spans {
+        assert_eq!(s.start, next);
+        next += s.len;
+    }
+    assert_eq!(next, plan.total_frames);
+
+    let found = issues(json!({
+        "scenes": [
+            { "duration": 2, "transition": "fade" },
+            { "duration": 1, "transition": { "type": "circle", "duration": 1.5 } }
+        ]
+    }));
+    let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+    assert!(paths.contains(&"scenes[0].transition"), "{found:?}");
+    assert!(
+        paths.contains(&"scenes[1].transition.duration"),
+        "{found:?}"
+    );
+}

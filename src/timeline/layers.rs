@@ -249,6 +249,7 @@ impl Resolver<'_, '_> {
             Layer::LowerThird(b) => self.lower_third(b, path, sc, out),
             Layer::Quote(q) => self.quote_block(q, path, sc, out),
             Layer::Caption(c) => out.extend(self.caption(c, path, sc)),
+            Layer::ProgressBar(b) => out.extend(self.progress_bar(b, path, sc)),
         }
     }
 
@@ -893,6 +894,18 @@ impl Resolver<'_, '_> {
         }
         let common = common?;
         self.no_typewriter(path, &common);
+        let motion = match &i.motion {
+            Some(m) if width.is_none() || height.is_none() => {
+                let _ = m;
+                self.issue(
+                    format!("{path}.motion"),
+                    "a moving picture needs both width and height (the box it moves in)",
+                );
+                None
+            }
+            Some(m) => self.motion(m, &format!("{path}.motion"), common.start, common.visible()),
+            None => None,
+        };
         Some(common.layer(
             path.to_string(),
             (x, y),
@@ -903,6 +916,63 @@ impl Resolver<'_, '_> {
                 width,
                 height,
                 fit: i.fit,
+                motion,
+            }),
+            sc.fps,
+        ))
+    }
+
+    fn progress_bar(
+        &mut self,
+        b: &crate::spec::ProgressBarLayer,
+        path: &str,
+        sc: &SceneCtx,
+    ) -> Option<PlanLayer> {
+        let common = self.common(
+            path,
+            Timing::of(b.opacity, b.start, b.end, b.fade_in, b.fade_out),
+            None,
+            None,
+            None,
+            None,
+            sc,
+        );
+        let x = self.length(&b.x, &format!("{path}.x"), sc.w);
+        let y = self.length(&b.y, &format!("{path}.y"), sc.h);
+        let height = b
+            .height
+            .clone()
+            .unwrap_or(crate::spec::Length::Px((8.0 * sc.unit()).round().max(2.0)));
+        let (width, height) = self.rect_size(&b.width, &height, path, sc);
+        let fill = self.color(&b.color, &format!("{path}.color"));
+        let track = self.color(&b.track_color, &format!("{path}.track_color"));
+        self.in_range(
+            &format!("{path}.corner_radius"),
+            "corner_radius",
+            b.corner_radius,
+            0.0,
+            8192.0,
+            "px",
+        );
+        let common = common?;
+        let (offset, total) = match b.scope {
+            // Filled in once every scene is placed.
+            crate::spec::ProgressScope::Video => (0, 0),
+            crate::spec::ProgressScope::Scene => (0, sc.frames),
+        };
+        Some(common.layer(
+            path.to_string(),
+            (x, y),
+            b.anchor,
+            (x, y),
+            PlanLayerKind::Progress(super::PlanProgress {
+                width,
+                height,
+                fill,
+                track,
+                radius: b.corner_radius,
+                offset,
+                total,
             }),
             sc.fps,
         ))

@@ -14,7 +14,8 @@ pub use layers::{reveal_bounds, TextMeasure};
 use crate::error::{SpecError, SpecIssue};
 use crate::spec::{
     Anchor, AudioRole, Background, BackgroundFit, Composition, Easing, Effect, FontWeight,
-    ImageFit, Length, Quality, RevealUnit, SceneDuration, TextAlign,
+    ImageFit, Length, MotionPreset, MotionSpec, Quality, RevealUnit, SceneDuration, TextAlign,
+    TransitionKind, TransitionSpec, Viewport,
 };
 
 /// Largest frame width accepted.
@@ -135,6 +136,68 @@ pub struct PlanScene {
     pub background: PlanBackground,
     /// Layers, bottom to top.
     pub layers: Vec<PlanLayer>,
+    /// The transition from the previous scene, over this scene's first frames (which overlap
+    /// the previous scene's last ones).
+    pub transition: Option<PlanTransition>,
+}
+
+/// A resolved transition.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanTransition {
+    /// Kind.
+    pub kind: TransitionKind,
+    /// Overlap in frames (≥ 1).
+    pub frames: u64,
+    /// Easing of the progress.
+    pub easing: Easing,
+    /// `fade`: the colour.
+    pub color: Rgba,
+}
+
+impl PlanTransition {
+    /// Eased progress at transition frame `i` (0-based), strictly between 0 and 1.
+    pub fn progress(&self, i: u64) -> f64 {
+        self.easing.apply((i + 1) as f64 / (self.frames + 1) as f64)
+    }
+}
+
+/// A resolved Ken Burns move. Frames are relative to the scene.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanMotion {
+    /// Viewport at `start`.
+    pub from: Viewport,
+    /// Viewport at `start + frames`.
+    pub to: Viewport,
+    /// Easing.
+    pub easing: Easing,
+    /// First frame of the move.
+    pub start: u64,
+    /// Length of the move in frames (≥ 1).
+    pub frames: u64,
+}
+
+impl PlanMotion {
+    /// The viewport at scene-relative `frame` (held before and after the move).
+    pub fn viewport(&self, frame: u64) -> Viewport {
+        let t = (frame.saturating_sub(self.start) as f64 / self.frames as f64).clamp(0.0, 1.0);
+        let e = self.easing.apply(t);
+        let lerp = |a: f64, b: f64| a + (b - a) * e;
+        Viewport {
+            zoom: lerp(self.from.zoom, self.to.zoom),
+            x: lerp(self.from.x, self.to.x),
+            y: lerp(self.from.y, self.to.y),
+        }
+    }
+
+    /// The largest zoom of the move.
+    pub fn max_zoom(&self) -> f64 {
+        self.from.zoom.max(self.to.zoom)
+    }
+
+    /// The frame index within the move that `frame` shows (for change detection).
+    pub fn step(&self, frame: u64) -> u64 {
+        frame.saturating_sub(self.start).min(self.frames)
+    }
 }
 
 /// A resolved background.
@@ -168,6 +231,8 @@ pub enum PlanBackground {
         fit: BackgroundFit,
         /// Colour behind `contain`.
         color: Rgba,
+        /// Ken Burns move over the scene.
+        motion: Option<PlanMotion>,
     },
 }
 
@@ -262,6 +327,10 @@ pub struct LayerState {
     pub scale: f64,
     /// Typewriter: units shown (`None`: all).
     pub reveal: Option<u32>,
+    /// Ken Burns: the step of the move shown.
+    pub motion: Option<u64>,
+    /// Progress bar: filled pixels.
+    pub progress: Option<u32>,
 }
 
 impl LayerState {
@@ -272,6 +341,8 @@ impl LayerState {
         dy: 0.0,
         scale: 1.0,
         reveal: None,
+        motion: None,
+        progress: None,
     };
 }
 
@@ -284,6 +355,36 @@ pub enum PlanLayerKind {
     Image(PlanImage),
     /// A rectangle.
     Shape(PlanShape),
+    /// A progress bar.
+    Progress(PlanProgress),
+}
+
+/// A resolved progress bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanProgress {
+    /// Width, pixels.
+    pub width: f64,
+    /// Height, pixels.
+    pub height: f64,
+    /// Fill colour.
+    pub fill: Rgba,
+    /// Track colour.
+    pub track: Rgba,
+    /// Corner radius.
+    pub radius: f64,
+    /// Frames elapsed before the scene's first frame (0 for scene scope).
+    pub offset: u64,
+    /// Frames the bar spans (the video's or the scene's).
+    pub total: u64,
+}
+
+impl PlanProgress {
+    /// Filled width in whole pixels at scene-relative `frame`: 0 on the first frame of its
+    /// scope, the full width on the last.
+    pub fn filled(&self, frame: u64) -> u32 {
+        let done = (self.offset + frame) as f64 / (self.total.max(2) - 1) as f64;
+        (done.clamp(0.0, 1.0) * self.width).round() as u32
+    }
 }
 
 /// A resolved rectangle.
@@ -402,6 +503,8 @@ pub struct PlanImage {
     pub height: Option<f64>,
     /// Fit mode.
     pub fit: ImageFit,
+    /// Ken Burns move inside the box.
+    pub motion: Option<PlanMotion>,
 }
 
 /// Resolved ducking: sample counts at [`SAMPLE_RATE`].
@@ -450,6 +553,10 @@ pub struct PlanTrack {
     pub loop_crossfade: u64,
     /// Shape of the fades.
     pub fade_curve: crate::spec::FadeCurve,
+    /// A hard end on the timeline (sample) with a fade of this many samples before it, if the
+    /// track is still sounding then: a scene's narration ends with its scene, crossfading
+    /// over the transition into the next.
+    pub cut: Option<(u64, u64)>,
 }
 
 impl PlanLayer {
@@ -507,6 +614,13 @@ impl PlanLayer {
         if st.reveal.is_some() && st.reveal >= units {
             st.reveal = None;
         }
+        match &self.kind {
+            PlanLayerKind::Image(PlanImage {
+                motion: Some(m), ..
+            }) => st.motion = Some(m.step(frame)),
+            PlanLayerKind::Progress(p) => st.progress = Some(p.filled(frame)),
+            _ => {}
+        }
         st
     }
 }
@@ -520,6 +634,8 @@ pub struct Span {
     pub start: u64,
     /// Number of frames (≥ 1).
     pub len: u64,
+    /// A transition frame: the previous scene is drawn too and the two are mixed.
+    pub transition: bool,
 }
 
 impl Plan {
@@ -534,14 +650,41 @@ impl Plan {
     pub fn spans(&self) -> Vec<Span> {
         let mut spans = Vec::new();
         for (si, scene) in self.scenes.iter().enumerate() {
-            let mut run_start = 0u64;
-            for f in 1..scene.frames {
-                let changed = scene.layers.iter().any(|l| l.state(f) != l.state(f - 1));
+            // Transition frames: each is a mix of two scenes, so each is its own picture.
+            let tf = scene.transition.map_or(0, |t| t.frames).min(scene.frames);
+            for f in 0..tf {
+                spans.push(Span {
+                    scene: si,
+                    start: scene.start_frame + f,
+                    len: 1,
+                    transition: true,
+                });
+            }
+            // The scene's own frames end where the next scene (or its transition) begins.
+            let own_end = self
+                .scenes
+                .get(si + 1)
+                .map_or(scene.frames, |n| n.start_frame - scene.start_frame)
+                .min(scene.frames);
+            if tf >= own_end {
+                continue;
+            }
+            let bg_motion = match &scene.background {
+                PlanBackground::Image {
+                    motion: Some(m), ..
+                } => Some(*m),
+                _ => None,
+            };
+            let mut run_start = tf;
+            for f in tf + 1..own_end {
+                let changed = bg_motion.is_some_and(|m| m.step(f) != m.step(f - 1))
+                    || scene.layers.iter().any(|l| l.state(f) != l.state(f - 1));
                 if changed {
                     spans.push(Span {
                         scene: si,
                         start: scene.start_frame + run_start,
                         len: f - run_start,
+                        transition: false,
                     });
                     run_start = f;
                 }
@@ -549,7 +692,8 @@ impl Plan {
             spans.push(Span {
                 scene: si,
                 start: scene.start_frame + run_start,
-                len: scene.frames - run_start,
+                len: own_end - run_start,
+                transition: false,
             });
         }
         spans
@@ -650,6 +794,7 @@ impl Resolver<'_, '_> {
         let mut ids = HashSet::new();
         let mut scenes = Vec::with_capacity(comp.scenes.len());
         let mut elapsed = 0.0f64;
+        let mut prev_dur = 0.0f64;
         for (si, s) in comp.scenes.iter().enumerate() {
             let path = format!("scenes[{si}]");
             let id = s.id.clone().unwrap_or_else(|| format!("{si}"));
@@ -679,10 +824,36 @@ impl Resolver<'_, '_> {
                 }
                 SceneDuration::Auto(_) => self.auto_duration(s, &path),
             };
-            let start_frame = fps.frame_at(elapsed);
-            elapsed += dur;
+            // A transition makes this scene start before the previous one ends.
+            let prev = scenes
+                .last()
+                .map(|p: &PlanScene| (p.frames, p.transition.map_or(0, |t| t.frames)));
+            let transition = s.transition.as_ref().and_then(|t| {
+                self.transition(t, &format!("{path}.transition"), si, dur, prev_dur, fps)
+            });
+            let overlap = transition.map_or(0.0, |t| t.1);
+            let start_frame = fps.frame_at(elapsed - overlap);
+            elapsed += dur - overlap;
             let end_frame = fps.frame_at(elapsed);
             let frames = end_frame.saturating_sub(start_frame);
+            let transition = transition.map(|(t, _)| PlanTransition {
+                frames: (scenes
+                    .last()
+                    .map_or(start_frame, |p: &PlanScene| p.start_frame + p.frames)
+                    .saturating_sub(start_frame))
+                .max(1),
+                ..t
+            });
+            if let (Some(t), Some((pf, ptf))) = (&transition, prev) {
+                if t.frames + ptf > pf {
+                    self.issue(
+                        format!("{path}.transition.duration"),
+                        "this transition overlaps the previous scene's own transition: \
+                         shorten one of them or lengthen the previous scene",
+                    );
+                }
+            }
+            prev_dur = dur;
             if frames == 0 && dur > 0.0 {
                 self.issue(
                     format!("{path}.duration"),
@@ -694,7 +865,7 @@ impl Resolver<'_, '_> {
             }
             let background = match &s.background {
                 None => PlanBackground::Solid([0, 0, 0, 255]),
-                Some(b) => self.background(b, &format!("{path}.background"), w, h),
+                Some(b) => self.background(b, &format!("{path}.background"), w, h, frames, fps),
             };
             let sc = layers::SceneCtx {
                 dur,
@@ -714,7 +885,21 @@ impl Resolver<'_, '_> {
                 frames,
                 background,
                 layers,
+                transition,
             });
+        }
+        // Progress bars measure against the final length.
+        let total = scenes.last().map_or(0, |s| s.start_frame + s.frames);
+        for sc in &mut scenes {
+            let start = sc.start_frame;
+            for l in &mut sc.layers {
+                if let PlanLayerKind::Progress(p) = &mut l.kind {
+                    if p.total == 0 {
+                        p.offset = start;
+                        p.total = total;
+                    }
+                }
+            }
         }
         if elapsed > MAX_DURATION_S {
             self.issue(
@@ -745,7 +930,18 @@ impl Resolver<'_, '_> {
                 );
             }
             let offset = fps.seconds(plan_scene.start_frame);
-            tracks.extend(self.track(n, &path, offset, Some(AudioRole::Narration)));
+            let mut track = self.track(n, &path, offset, Some(AudioRole::Narration));
+            // Followed by a transition: the voice ends with its scene, fading over it.
+            if let (Some(t), Some(next)) = (&mut track, scenes.get(i + 1)) {
+                if let Some(tr) = next.transition {
+                    let end = plan_scene.start_frame + plan_scene.frames;
+                    t.cut = Some((
+                        fps.sample_at_frame(end),
+                        fps.sample_at_frame(end) - fps.sample_at_frame(end - tr.frames),
+                    ));
+                }
+            }
+            tracks.extend(track);
         }
         let au = &comp.audio;
         self.in_range(
@@ -999,7 +1195,15 @@ impl Resolver<'_, '_> {
         p
     }
 
-    fn background(&mut self, b: &Background, path: &str, w: f64, h: f64) -> PlanBackground {
+    fn background(
+        &mut self,
+        b: &Background,
+        path: &str,
+        w: f64,
+        h: f64,
+        frames: u64,
+        fps: Fps,
+    ) -> PlanBackground {
         match b {
             Background::Solid { color } => {
                 let mut c = self.color(color, &format!("{path}.color"));
@@ -1041,16 +1245,131 @@ impl Resolver<'_, '_> {
                     colors: self.colors(colors, &format!("{path}.colors")),
                 }
             }
-            Background::Image { src, fit, color } => {
+            Background::Image {
+                src,
+                fit,
+                color,
+                motion,
+            } => {
                 let mut c = self.color(color, &format!("{path}.color"));
                 c[3] = 255;
+                let _ = fps;
                 PlanBackground::Image {
                     src: self.asset(src, &format!("{path}.src")),
                     fit: *fit,
                     color: c,
+                    motion: motion
+                        .as_ref()
+                        .and_then(|m| self.motion(m, &format!("{path}.motion"), 0, frames)),
                 }
             }
         }
+    }
+
+    /// Checks a scene's transition; returns it (frames filled in by the caller) and its
+    /// overlap in seconds.
+    fn transition(
+        &mut self,
+        t: &TransitionSpec,
+        path: &str,
+        scene: usize,
+        dur: f64,
+        prev_dur: f64,
+        fps: Fps,
+    ) -> Option<(PlanTransition, f64)> {
+        let t = match t {
+            TransitionSpec::Kind(k) => crate::spec::Transition {
+                kind: *k,
+                duration: 0.5,
+                easing: Easing::EaseInOut,
+                color: "#000000".into(),
+            },
+            TransitionSpec::Full(f) => f.clone(),
+        };
+        if scene == 0 {
+            self.issue(
+                path,
+                "the first scene has no scene before it to transition from",
+            );
+            return None;
+        }
+        let limit = dur.min(prev_dur);
+        if !(t.duration.is_finite() && t.duration > 0.0 && t.duration <= limit + 1e-9) {
+            self.issue(
+                format!("{path}.duration"),
+                format!(
+                    "duration {} s is out of range (expected more than 0 and at most {limit} s, \
+                     the shorter of the two scenes)",
+                    t.duration
+                ),
+            );
+            return None;
+        }
+        if fps.frame_at(t.duration) == 0 {
+            self.issue(
+                format!("{path}.duration"),
+                format!("duration {} s is shorter than one frame", t.duration),
+            );
+            return None;
+        }
+        let color = self.color(&t.color, &format!("{path}.color"));
+        Some((
+            PlanTransition {
+                kind: t.kind,
+                frames: 1,
+                easing: t.easing,
+                color,
+            },
+            t.duration,
+        ))
+    }
+
+    /// Checks a Ken Burns move running from scene-relative `start` for `frames` frames.
+    pub(crate) fn motion(
+        &mut self,
+        m: &MotionSpec,
+        path: &str,
+        start: u64,
+        frames: u64,
+    ) -> Option<PlanMotion> {
+        let v = |zoom: f64, x: f64, y: f64| Viewport { zoom, x, y };
+        let (from, to, easing) = match m {
+            MotionSpec::Preset(p) => {
+                let (a, b) = match p {
+                    MotionPreset::ZoomIn => (v(1.0, 0.5, 0.5), v(1.2, 0.5, 0.5)),
+                    MotionPreset::ZoomOut => (v(1.2, 0.5, 0.5), v(1.0, 0.5, 0.5)),
+                    MotionPreset::PanLeft => (v(1.15, 0.65, 0.5), v(1.15, 0.35, 0.5)),
+                    MotionPreset::PanRight => (v(1.15, 0.35, 0.5), v(1.15, 0.65, 0.5)),
+                    MotionPreset::PanUp => (v(1.15, 0.5, 0.65), v(1.15, 0.5, 0.35)),
+                    MotionPreset::PanDown => (v(1.15, 0.5, 0.35), v(1.15, 0.5, 0.65)),
+                };
+                (a, b, Easing::Linear)
+            }
+            MotionSpec::Full(f) => (f.from, f.to, f.easing),
+        };
+        let before = self.issues.len();
+        for (name, vp) in [("from", from), ("to", to)] {
+            self.in_range(
+                &format!("{path}.{name}.zoom"),
+                "zoom",
+                vp.zoom,
+                1.0,
+                8.0,
+                "",
+            );
+            self.in_range(&format!("{path}.{name}.x"), "x", vp.x, 0.0, 1.0, "");
+            self.in_range(&format!("{path}.{name}.y"), "y", vp.y, 0.0, 1.0, "");
+        }
+        if self.issues.len() != before {
+            return None;
+        }
+        Some(PlanMotion {
+            from,
+            to,
+            easing,
+            start,
+            frames: frames.saturating_sub(1).max(1),
+        })
     }
 
     /// `offset`: seconds added to `start` (a scene's start for its narration). `role`: forced
@@ -1174,6 +1493,7 @@ impl Resolver<'_, '_> {
             looped: t.looped,
             loop_crossfade: samples(t.loop_crossfade),
             fade_curve: t.fade_curve,
+            cut: None,
         })
     }
 }
@@ -1317,6 +1637,7 @@ mod tests {
                 width: None,
                 height: None,
                 fit: ImageFit::Contain,
+                motion: None,
             }),
             pivot: (0.0, 0.0),
             anim_in: None,

@@ -1,0 +1,403 @@
+//! Motion: Ken Burns moves (sub-pixel crops resampled with SIMD by `fast_image_resize`) and
+//! scene transitions (mixing the outgoing and incoming frames).
+//!
+//! A moving picture is downscaled once (Lanczos) to the size its largest zoom needs; each
+//! frame then resamples a fractional crop of that, so the view drifts smoothly without the
+//! 1-pixel jitter of whole-pixel crops and without resampling a 24-megapixel photo per frame.
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+
+use crate::raster::{premultiply, Raster};
+use crate::spec::{TransitionKind, Viewport};
+use crate::timeline::{PlanMotion, Rgba};
+
+/// Resamples the region `crop` = (left, top, width, height) of `src` (fractional pixels) to
+/// fill `dst`. Premultiplied in, premultiplied out. `sharp` uses Lanczos3 (for one-off
+/// downscales), otherwise bilinear convolution (per-frame moves).
+pub fn resample(src: &Raster, crop: (f64, f64, f64, f64), dst: &mut Raster, sharp: bool) {
+    if src.width == 0 || src.height == 0 || dst.width == 0 || dst.height == 0 {
+        return;
+    }
+    let Ok(view) = ImageRef::new(src.width, src.height, &src.data, PixelType::U8x4) else {
+        return;
+    };
+    let Ok(mut out) = Image::from_slice_u8(dst.width, dst.height, &mut dst.data, PixelType::U8x4)
+    else {
+        return;
+    };
+    let filter = if sharp {
+        FilterType::Lanczos3
+    } else {
+        FilterType::Bilinear
+    };
+    let (l, t, w, h) = crop;
+    let opts = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(filter))
+        .use_alpha(false)
+        .crop(l, t, w.max(1e-3), h.max(1e-3));
+    // Errors here mean inconsistent sizes, which the callers rule out; leave dst as it is.
+    let _ = Resizer::new().resize(&view, &mut out, &opts);
+}
+
+/// `src` resized to `w`x`h` (Lanczos3).
+pub fn resized(src: &Raster, w: u32, h: u32) -> Raster {
+    let mut out = Raster::new(w.max(1), h.max(1));
+    resample(
+        src,
+        (0.0, 0.0, f64::from(src.width), f64::from(src.height)),
+        &mut out,
+        true,
+    );
+    out
+}
+
+/// A picture moving inside a box: the downscaled source and the move.
+#[derive(Debug, Clone)]
+pub struct MotionSource {
+    src: Raster,
+    motion: PlanMotion,
+    /// Box width, pixels.
+    pub width: u32,
+    /// Box height, pixels.
+    pub height: u32,
+}
+
+impl MotionSource {
+    /// Prepares `img` to move inside a `width`x`height` box: downscaled once, so that at the
+    /// move's largest zoom one source pixel still covers at most one output pixel.
+    pub fn new(img: &Raster, width: u32, height: u32, motion: PlanMotion) -> MotionSource {
+        let (iw, ih) = (f64::from(img.width), f64::from(img.height));
+        let cover = (f64::from(width) / iw).max(f64::from(height) / ih);
+        let needed = cover * motion.max_zoom();
+        let src = if needed < 1.0 {
+            resized(
+                img,
+                (iw * needed).ceil() as u32,
+                (ih * needed).ceil() as u32,
+            )
+        } else {
+            img.clone()
+        };
+        MotionSource {
+            src,
+            motion,
+            width: width.max(1),
+            height: height.max(1),
+        }
+    }
+
+    /// The source crop shown at `vp`: the box's aspect, `cover` times `zoom`, centred on
+    /// (`x`, `y`) and kept inside the picture.
+    pub fn crop(&self, vp: Viewport) -> (f64, f64, f64, f64) {
+        let (iw, ih) = (f64::from(self.src.width), f64::from(self.src.height));
+        let (bw, bh) = (f64::from(self.width), f64::from(self.height));
+        let scale = (bw / iw).max(bh / ih) * vp.zoom.max(1.0);
+        let (cw, ch) = ((bw / scale).min(iw), (bh / scale).min(ih));
+        let left = (vp.x * iw - cw / 2.0).clamp(0.0, iw - cw);
+        let top = (vp.y * ih - ch / 2.0).clamp(0.0, ih - ch);
+        (left, top, cw, ch)
+    }
+
+    /// Draws scene-relative `frame` of the move into `out` (resized to the box if needed).
+    pub fn render_into(&self, frame: u64, out: &mut Raster) {
+        if out.width != self.width || out.height != self.height {
+            *out = Raster::new(self.width, self.height);
+        }
+        resample(
+            &self.src,
+            self.crop(self.motion.viewport(frame)),
+            out,
+            false,
+        );
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> u64 {
+        self.src.data.len() as u64
+    }
+}
+
+/// A blurred, darkened `cover` of `img` at `w`x`h`: the fill behind `contain_blur`.
+pub fn blurred_cover(img: &Raster, w: u32, h: u32) -> Raster {
+    // Shrinking to 1/24 and back with a smooth filter is a wide, cheap blur.
+    let (iw, ih) = (f64::from(img.width), f64::from(img.height));
+    let (sw, sh) = ((w / 24).max(2), (h / 24).max(2));
+    let scale = (f64::from(w) / iw).max(f64::from(h) / ih);
+    let (cw, ch) = (f64::from(w) / scale, f64::from(h) / scale);
+    let mut small = Raster::new(sw, sh);
+    resample(
+        img,
+        ((iw - cw) / 2.0, (ih - ch) / 2.0, cw, ch),
+        &mut small,
+        false,
+    );
+    let mut out = Raster::new(w, h);
+    let Ok(view) = ImageRef::new(sw, sh, &small.data, PixelType::U8x4) else {
+        return out;
+    };
+    if let Ok(mut dst) = Image::from_slice_u8(w, h, &mut out.data, PixelType::U8x4) {
+        let opts = ResizeOptions::new()
+            .resize_alg(ResizeAlg::Convolution(FilterType::Gaussian))
+            .use_alpha(false);
+        let _ = Resizer::new().resize(&view, &mut dst, &opts);
+    }
+    for px in out.data.chunks_exact_mut(4) {
+        for c in &mut px[..3] {
+            *c = (u32::from(*c) * 140 / 255) as u8;
+        }
+        px[3] = 255;
+    }
+    out
+}
+
+/// Mixes two opaque frames of the same size: `from` (the outgoing scene) and `into` (the
+/// incoming one, overwritten with the result) at eased progress `p` (0 = all `from`, 1 = all
+/// `into`).
+pub fn transition(kind: TransitionKind, p: f64, color: Rgba, from: &Raster, into: &mut Raster) {
+    use TransitionKind as K;
+    let (w, h) = (into.width as usize, into.height as usize);
+    if from.width != into.width || from.height != into.height {
+        return;
+    }
+    let p = p.clamp(0.0, 1.0);
+    match kind {
+        K::Crossfade => mix_all(from, into, p),
+        K::Fade => {
+            let c = premultiply(color);
+            if p < 0.5 {
+                // Out to the colour: `from` towards it.
+                let a = (p * 2.0).clamp(0.0, 1.0);
+                let wa = (a * 256.0).round() as u32;
+                for (d, s) in into.data.chunks_exact_mut(4).zip(from.data.chunks_exact(4)) {
+                    for i in 0..3 {
+                        d[i] = lerp(s[i], c[i], wa);
+                    }
+                    d[3] = 255;
+                }
+            } else {
+                let a = ((1.0 - p) * 2.0).clamp(0.0, 1.0);
+                let wa = (a * 256.0).round() as u32;
+                for d in into.data.chunks_exact_mut(4) {
+                    for i in 0..3 {
+                        d[i] = lerp(d[i], c[i], wa);
+                    }
+                }
+            }
+        }
+        K::WipeLeft | K::WipeRight | K::WipeUp | K::WipeDown => {
+            // The edge between old and new, softened over 1% of the side.
+            let horizontal = matches!(kind, K::WipeLeft | K::WipeRight);
+            let side = if horizontal { w } else { h } as f64;
+            let soft = (side * 0.01).max(1.0);
+            let edge = p * (side + soft) - soft / 2.0;
+            for y in 0..h {
+                for x in 0..w {
+                    let pos = if horizontal { x } else { y } as f64 + 0.5;
+                    // Distance into the revealed side.
+                    let d = match kind {
+                        K::WipeLeft => pos - (side - edge),
+                        K::WipeRight => edge - pos,
+                        K::WipeUp => pos - (side - edge),
+                        _ => edge - pos,
+                    };
+                    let a = (d / soft + 0.5).clamp(0.0, 1.0);
+                    mix_px(from, into, x, y, w, a);
+                }
+            }
+        }
+        K::SlideLeft | K::SlideRight | K::SlideUp | K::SlideDown => {
+            let incoming = into.clone();
+            let (dx, dy) = offsets(kind, 1.0 - p, w, h);
+            into.data.copy_from_slice(&from.data);
+            into.blend(&incoming, dx, dy, 1.0);
+        }
+        K::PushLeft | K::PushRight | K::PushUp | K::PushDown => {
+            let incoming = into.clone();
+            let (dx, dy) = offsets(kind, 1.0 - p, w, h);
+            let (fx, fy) = offsets(kind, -p, w, h);
+            into.fill([0, 0, 0, 255]);
+            into.blend(from, fx, fy, 1.0);
+            into.blend(&incoming, dx, dy, 1.0);
+        }
+        K::Zoom => {
+            // The new scene grows from 60% while fading in.
+            let s = 0.6 + 0.4 * p;
+            let (sw, sh) = ((w as f64 * s).round() as u32, (h as f64 * s).round() as u32);
+            let small = resized_fast(into, sw, sh);
+            into.data.copy_from_slice(&from.data);
+            into.blend(
+                &small,
+                ((w as i64) - i64::from(sw)) / 2,
+                ((h as i64) - i64::from(sh)) / 2,
+                p as f32,
+            );
+        }
+        K::Circle => {
+            let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
+            let r = p * cx.hypot(cy);
+            for y in 0..h {
+                for x in 0..w {
+                    let d = r - (x as f64 + 0.5 - cx).hypot(y as f64 + 0.5 - cy);
+                    let a = (d + 0.5).clamp(0.0, 1.0);
+                    mix_px(from, into, x, y, w, a);
+                }
+            }
+        }
+        K::Dissolve => {
+            // A fixed pseudo-random threshold per pixel, with a narrow soft band.
+            let band = 0.08;
+            let edge = p * (1.0 + band);
+            for y in 0..h {
+                for x in 0..w {
+                    let t = hash(x as u32, y as u32);
+                    let a = ((edge - t) / band).clamp(0.0, 1.0);
+                    mix_px(from, into, x, y, w, a);
+                }
+            }
+        }
+    }
+}
+
+fn resized_fast(src: &Raster, w: u32, h: u32) -> Raster {
+    let mut out = Raster::new(w.max(1), h.max(1));
+    resample(
+        src,
+        (0.0, 0.0, f64::from(src.width), f64::from(src.height)),
+        &mut out,
+        false,
+    );
+    out
+}
+
+/// Whole-frame offsets of a slide or push at `amount` (1 = one frame away).
+fn offsets(kind: TransitionKind, amount: f64, w: usize, h: usize) -> (i64, i64) {
+    use TransitionKind as K;
+    let (w, h) = (w as f64, h as f64);
+    let (x, y) = match kind {
+        K::SlideLeft | K::PushLeft => (w * amount, 0.0),
+        K::SlideRight | K::PushRight => (-w * amount, 0.0),
+        K::SlideUp | K::PushUp => (0.0, h * amount),
+        _ => (0.0, -h * amount),
+    };
+    (x.round() as i64, y.round() as i64)
+}
+
+#[inline]
+fn lerp(a: u8, b: u8, w256: u32) -> u8 {
+    ((u32::from(a) * (256 - w256) + u32::from(b) * w256 + 128) >> 8) as u8
+}
+
+fn mix_all(from: &Raster, into: &mut Raster, p: f64) {
+    let w = (p * 256.0).round() as u32;
+    for (d, s) in into.data.chunks_exact_mut(4).zip(from.data.chunks_exact(4)) {
+        for i in 0..3 {
+            d[i] = lerp(s[i], d[i], w);
+        }
+        d[3] = 255;
+    }
+}
+
+#[inline]
+fn mix_px(from: &Raster, into: &mut Raster, x: usize, y: usize, w: usize, a: f64) {
+    let o = (y * w + x) * 4;
+    let wa = (a * 256.0).round() as u32;
+    if wa >= 256 {
+        return;
+    }
+    for i in 0..3 {
+        into.data[o + i] = lerp(from.data[o + i], into.data[o + i], wa);
+    }
+}
+
+/// A fixed pseudo-random number in 0..1 per pixel.
+fn hash(x: u32, y: u32) -> f64 {
+    let mut v = x.wrapping_mul(0x9E37_79B1) ^ y.wrapping_mul(0x85EB_CA77);
+    v ^= v >> 15;
+    v = v.wrapping_mul(0x2C1B_3C6D);
+    v ^= v >> 12;
+    f64::from(v & 0xFFFF) / 65535.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn solid(c: [u8; 4]) -> Raster {
+        Raster::filled(64, 36, c)
+    }
+
+    #[test]
+    fn every_transition_starts_as_the_old_scene_and_ends_as_the_new() {
+        use TransitionKind as K;
+        let kinds = [
+            K::Crossfade,
+            K::Fade,
+            K::WipeLeft,
+            K::WipeRight,
+            K::WipeUp,
+            K::WipeDown,
+            K::SlideLeft,
+            K::SlideRight,
+            K::SlideUp,
+            K::SlideDown,
+            K::PushLeft,
+            K::PushRight,
+            K::PushUp,
+            K::PushDown,
+            K::Zoom,
+            K::Circle,
+            K::Dissolve,
+        ];
+        let (a, b) = (solid([200, 0, 0, 255]), solid([0, 0, 200, 255]));
+        for k in kinds {
+            let mut start = b.clone();
+            transition(k, 0.0, [0, 0, 0, 255], &a, &mut start);
+            let mut end = b.clone();
+            transition(k, 1.0, [0, 0, 0, 255], &a, &mut end);
+            let red = |r: &Raster| r.data.chunks(4).filter(|p| p[0] > 150).count();
+            let blue = |r: &Raster| r.data.chunks(4).filter(|p| p[2] > 150).count();
+            assert_eq!(red(&start), 64 * 36, "{k:?} at 0");
+            assert_eq!(blue(&end), 64 * 36, "{k:?} at 1");
+            let mut mid = b.clone();
+            transition(k, 0.5, [0, 0, 0, 255], &a, &mut mid);
+            assert!(
+                mid.data.chunks(4).all(|p| p[3] == 255),
+                "{k:?} stays opaque"
+            );
+        }
+    }
+
+    #[test]
+    fn ken_burns_crop_stays_inside_and_zooms() {
+        let img = Raster::filled(400, 300, [10, 20, 30, 255]);
+        let m = PlanMotion {
+            from: Viewport {
+                zoom: 1.0,
+                x: 0.0,
+                y: 0.0,
+            },
+            to: Viewport {
+                zoom: 2.0,
+                x: 1.0,
+                y: 1.0,
+            },
+            easing: crate::spec::Easing::Linear,
+            start: 0,
+            frames: 10,
+        };
+        let src = MotionSource::new(&img, 160, 90, m);
+        // Downscaled once to what zoom 2 needs: cover (0.4) x 2.
+        assert_eq!((src.src.width, src.src.height), (320, 240));
+        let (l, t, w, h) = src.crop(m.viewport(0));
+        assert!(l >= 0.0 && t >= 0.0 && l + w <= 320.0 + 1e-9 && t + h <= 240.0 + 1e-9);
+        assert!((w / h - 16.0 / 9.0).abs() < 1e-9);
+        let (l2, t2, w2, _) = src.crop(m.viewport(10));
+        assert!((w2 - w / 2.0).abs() < 1e-9, "{w} {w2}");
+        assert!((l2 + w2 - 320.0).abs() < 1e-9 && t2 > t);
+        let mut out = Raster::new(1, 1);
+        src.render_into(5, &mut out);
+        assert_eq!((out.width, out.height), (160, 90));
+        assert_eq!(out.pixel(80, 45), [10, 20, 30, 255]);
+    }
+}
