@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes examples/training-module.json from media/stock/narration.json.
 
-The module: 12 scenes x 15 s = 3:00 at 1080p30. A title card, bullet slides whose items slide
-in one by one, photo slides with a lower third and captions, a closing card; narration per scene and a looped
+The module: 12 scenes = 3:00 at 1080p30, joined by 0.5 s transitions (mostly crossfades). A
+title card, bullet slides whose items slide in one by one, photo slides drifting with Ken Burns
+moves under a lower third and captions, a closing card, a progress bar along the bottom; narration per scene and a looped
 music bed under everything, ducked by 10 dB while the narration speaks. Also writes
 media/stock/images/scrim.png (a small translucent black PNG that image layers stretch into
 caption bands and photo darkening overlays) and accent.png (a solid accent colour for the
@@ -84,8 +85,19 @@ def photo_slide(n, item, photo):
                        "end": min(1.5 + (i + 1) * slot - 0.2, 14.8), "fade_in": 0.3, "fade_out": 0.3})
     layers.append(footer(n))
     return {"id": f"s{n:02}-{slug(item['title'])}", "duration": SCENE_S,
-            "background": {"type": "image", "src": STOCK + "images/" + photo},
+            "background": {"type": "image", "src": STOCK + "images/" + photo,
+                           "motion": MOTIONS[n % len(MOTIONS)]},
             "layers": layers}
+
+
+# Slow Ken Burns drifts for the photo slides.
+MOTIONS = ["zoom_in", "pan_right", "zoom_out", "pan_left", "pan_up"]
+# Transitions into each scene after the first (0.5 s each; the scenes overlap by that much,
+# so scenes after the first last 15.5 s to keep the module at exactly 3:00).
+TRANSITIONS = {2: "crossfade", 3: "crossfade", 4: "push_left", 5: "crossfade", 6: "wipe_left",
+               7: "crossfade", 8: "crossfade", 9: "slide_up", 10: "crossfade", 11: "crossfade",
+               12: "fade"}
+TRANSITION_S = 0.5
 
 
 def slug(s):
@@ -134,6 +146,14 @@ def main():
     # ducked under every narration.
     for scene, item in zip(scenes, items):
         scene["narration"] = {"src": STOCK + item["file"], "start": 0.8}
+        n = item["scene"]
+        if n in TRANSITIONS:
+            scene["transition"] = {"type": TRANSITIONS[n], "duration": TRANSITION_S}
+            scene["duration"] = SCENE_S + TRANSITION_S
+    # A progress bar along the bottom edge of every scene but the title and the end card.
+    for scene in scenes[1:-1]:
+        scene["layers"].append({"type": "progress_bar", "color": "#FFC83D",
+                                "track_color": "#FFFFFF22"})
     tracks = [{"src": STOCK + "audio/music-bed.wav", "loop": True, "volume_db": -14,
                "fade_in": 1.5, "fade_out": 4.0,
                "duck": {"by_db": 10, "attack": 0.4, "release": 0.8}}]

@@ -1,0 +1,84 @@
+//! Motion costs at 1080p, one thread: composing one frame of a Ken Burns photo slide (a 3000 px
+//! photo drifting under a lower third, drawn and converted to YUV), one frame of a 0.5 s
+//! crossfade between two such slides, and one frame of a push. Medians of 15 frames each.
+//!
+//! cargo bench --bench motion
+
+use std::time::Instant;
+
+use reelsmith::assets;
+use reelsmith::compose::{self, Backgrounds};
+use reelsmith::raster::Raster;
+use reelsmith::{Composition, RenderOptions};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // A detailed 3000x2000 "photo".
+    let photo = image::RgbImage::from_fn(3000, 2000, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x ^ y) % 239) as u8])
+    });
+    photo.save(dir.path().join("photo.jpg")).expect("photo");
+    let spec = r##"{
+      "output": { "width": 1920, "height": 1080, "fps": 30 },
+      "scenes": [
+        { "duration": 4, "background": { "type": "image", "src": "photo.jpg", "motion": "zoom_in" },
+          "layers": [{ "type": "lower_third", "title": "Plan the route", "subtitle": "Safe lifting" }] },
+        { "duration": 4, "transition": "crossfade",
+          "background": { "type": "image", "src": "photo.jpg", "motion": "pan_left" } },
+        { "duration": 4, "transition": "push_left",
+          "background": { "type": "image", "src": "photo.jpg", "motion": "zoom_out" } }
+      ]
+    }"##;
+    let comp = Composition::from_json(spec).expect("spec");
+    let opts = RenderOptions {
+        base_dir: dir.path().into(),
+        ..RenderOptions::default()
+    };
+    let t = Instant::now();
+    let plan = reelsmith::pipeline::plan(&comp, &opts).expect("plan");
+    let prepared = assets::prepare(&plan).expect("prepare");
+    let prepare_s = t.elapsed().as_secs_f64();
+    let spans = plan.spans();
+    let mut backgrounds = Backgrounds::default();
+    backgrounds.keep_only(&plan, &prepared, &spans);
+    let (mut canvas, mut prev) = (
+        Raster::new(plan.width, plan.height),
+        Raster::new(plan.width, plan.height),
+    );
+    let mut cost = |pick: &dyn Fn(&reelsmith::timeline::Span) -> bool| {
+        let mut v = vec![];
+        for s in spans.iter().filter(|s| pick(s)).take(15) {
+            let t = Instant::now();
+            compose::compose_span(&plan, &prepared, &backgrounds, s, &mut canvas, &mut prev)
+                .expect("compose");
+            std::hint::black_box(compose::to_yuv(&canvas).expect("yuv"));
+            v.push(t.elapsed().as_secs_f64());
+        }
+        median(v) * 1e3
+    };
+    let kb = cost(&|s| s.scene == 0 && s.start > 30);
+    let xfade = cost(&|s| s.scene == 1 && s.transition);
+    let push = cost(&|s| s.scene == 2 && s.transition);
+    let mut still = Raster::new(1920, 1080);
+    let static_ms = {
+        let mut v = vec![];
+        for _ in 0..15 {
+            let t = Instant::now();
+            still.fill([10, 20, 30, 255]);
+            std::hint::black_box(compose::to_yuv(&still).expect("yuv"));
+            v.push(t.elapsed().as_secs_f64());
+        }
+        median(v) * 1e3
+    };
+    println!("1920x1080, one thread, median of 15 frames");
+    println!("{:<52} {:>8.2} ms", "prepare (decode 3000x2000 photo, downscale once)", prepare_s * 1e3);
+    println!("{:<52} {:>8.2} ms", "Ken Burns frame + lower third (draw + YUV)", kb);
+    println!("{:<52} {:>8.2} ms", "crossfade frame (two Ken Burns frames, mix, YUV)", xfade);
+    println!("{:<52} {:>8.2} ms", "push frame (two Ken Burns frames, mix, YUV)", push);
+    println!("{:<52} {:>8.2} ms", "reference: fill + YUV only", static_ms);
+}
