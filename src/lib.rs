@@ -33,6 +33,7 @@ pub mod pipeline;
 pub mod probe;
 pub mod raster;
 pub mod report;
+pub mod service;
 pub mod spec;
 pub mod spec_doc;
 pub mod text;
