@@ -569,7 +569,7 @@ impl Service {
                     "id": s["id"],
                     "frames": frames,
                     "frames_done": done,
-                    "progress": if frames > 0 { (done * 100 / frames) as f64 } else { 100.0 },
+                    "progress": (done * 100).checked_div(frames).map_or(100.0, |p| p as f64),
                 })
             })
             .collect();
