@@ -98,6 +98,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/openapi.json", get(openapi));
     Router::new()
         .route("/", get(|| async { Html(INDEX_HTML) }))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest("/v1", api)
         .with_state(svc)
 }
