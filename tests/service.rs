@@ -456,6 +456,20 @@ fn bad_specs_and_path_escapes_are_refused_with_json_paths() {
     let id = ok.json()["id"].as_str().expect("id").to_string();
     wait_done(&s, &id);
 
+    // A file that passes validation but cannot be decoded: the render fails, saying where.
+    std::fs::write(media.join("assets/images/broken.png"), b"not a png").expect("write");
+    let r = post(&url, &image("assets/images/broken.png").to_string(), &[]);
+    assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+    let id = r.json()["id"].as_str().expect("id").to_string();
+    let st = wait_for(&s, &id, Duration::from_secs(60), |st| st["state"] == "failed");
+    assert_eq!(st["error"]["kind"], "asset", "{st}");
+    assert_eq!(st["error"]["stage"], "prepare", "{st}");
+    assert_eq!(st["error"]["path"], "scenes[0].layers[0].src", "{st}");
+    assert!(st["links"]["video"].is_null());
+    let v = get(&s.url(&format!("/v1/renders/{id}/video")), &[]);
+    assert_eq!(v.status, 404);
+    assert!(leftovers(&media).is_empty(), "{:?}", leftovers(&media));
+
     // Size limit.
     let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(2 << 20));
     let r = post(&url, &huge, &[]);

@@ -201,10 +201,15 @@ impl Handle {
     pub async fn shutdown(self, grace: Duration) -> Result<(), ServiceError> {
         let _ = self.stop.send(());
         self.service.shutdown(grace).await;
-        match self.server.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(ServiceError::Internal(format!("server: {e}"))),
-            Err(e) => Err(ServiceError::Internal(format!("server task: {e}"))),
+        // Event streams end with the service; a long download may still hold its connection.
+        match tokio::time::timeout(grace, self.server).await {
+            Err(_) => {
+                tracing::warn!("connections still open after {grace:?}; closing them");
+                Ok(())
+            }
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(ServiceError::Internal(format!("server: {e}"))),
+            Ok(Err(e)) => Err(ServiceError::Internal(format!("server task: {e}"))),
         }
     }
 }
