@@ -461,7 +461,9 @@ fn bad_specs_and_path_escapes_are_refused_with_json_paths() {
     let r = post(&url, &image("assets/images/broken.png").to_string(), &[]);
     assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
     let id = r.json()["id"].as_str().expect("id").to_string();
-    let st = wait_for(&s, &id, Duration::from_secs(60), |st| st["state"] == "failed");
+    let st = wait_for(&s, &id, Duration::from_secs(60), |st| {
+        st["state"] == "failed"
+    });
     assert_eq!(st["error"]["kind"], "asset", "{st}");
     assert_eq!(st["error"]["stage"], "prepare", "{st}");
     assert_eq!(st["error"]["path"], "scenes[0].layers[0].src", "{st}");
