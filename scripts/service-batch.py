@@ -3,8 +3,9 @@
 
   scripts/service-batch.py cli       # N renders one by one: `reelsmith render` per spec
   scripts/service-batch.py service   # N renders submitted at once to `reelsmith serve`
-  scripts/service-batch.py restart   # the same, killing the server (SIGKILL) mid-batch and
-                                     # starting it again on the same storage root
+  scripts/service-batch.py restart   # the same, killing the server (SIGKILL; --signal TERM for
+                                     # a graceful stop) mid-batch and starting it again on the
+                                     # same storage root
 
 The specs are N variants of examples/hello.json (5 s, 1280x720, stock logo and music bed; the
 text differs per render). Prints the total wall time; `service` and `restart` then check that
@@ -82,7 +83,7 @@ def run_cli(binary, n):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_service(binary, n, workers, restart_after):
+def run_service(binary, n, workers, restart_after, sig=signal.SIGKILL):
     media = tempfile.mkdtemp(prefix="reelsmith-batch-service-")
     server, base = start_server(binary, media, workers)
     ids = [None] * n
@@ -114,11 +115,11 @@ def run_service(binary, n, workers, restart_after):
             if done == n:
                 break
             if restart_after is not None and not restarted and done >= restart_after and running:
-                server.send_signal(signal.SIGKILL)
+                server.send_signal(sig)
                 server.wait()
                 killed_at = time.monotonic() - t0
                 temp = os.listdir(os.path.join(media, "assets", "temp"))
-                print(f"restart: killed the server (SIGKILL) at {killed_at:.1f} s with {done} done, "
+                print(f"restart: stopped the server ({signal.Signals(sig).name}) at {killed_at:.1f} s with {done} done, "
                       f"{running} running, {n - done - running} queued; {len(temp)} temp folders left")
                 server, base = start_server(binary, media, workers)
                 restarted = True
@@ -155,11 +156,15 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "reelsmith"))
     ap.add_argument("--restart-after", type=int, default=8,
                     help="kill when this many are done (restart mode)")
+    ap.add_argument("--signal", choices=["KILL", "TERM"], default="KILL",
+                    help="how to stop the server (restart mode): KILL as in a crash, TERM to "
+                         "stop gracefully (running renders go back to the queue)")
     a = ap.parse_args()
     if a.mode == "cli":
         run_cli(a.bin, a.n)
         return 0
-    ok = run_service(a.bin, a.n, a.workers, a.restart_after if a.mode == "restart" else None)
+    ok = run_service(a.bin, a.n, a.workers, a.restart_after if a.mode == "restart" else None,
+                     getattr(signal, "SIG" + a.signal))
     return 0 if ok else 1
 
 
