@@ -94,6 +94,14 @@ pub fn router(svc: Arc<Service>) -> Router {
             post(upload).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .layer(DefaultBodyLimit::max(spec_limit))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let limit = if req.uri().path().ends_with("/assets") {
+                upload_limit
+            } else {
+                spec_limit
+            };
+            declared_length(limit, req, next)
+        }))
         .route_layer(middleware::from_fn_with_state(svc.clone(), auth))
         .route("/openapi.json", get(openapi));
     Router::new()
@@ -101,6 +109,23 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest("/v1", api)
         .with_state(svc)
+}
+
+/// Refuses a body whose declared length is over `limit` before reading any of it (the body
+/// extractors enforce the same limit on bodies without a length).
+async fn declared_length(limit: usize, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => {
+            ServiceError::PayloadTooLarge(format!("{n} bytes declared, the limit is {limit}"))
+                .into_response()
+        }
+        _ => next.run(req).await,
+    }
 }
 
 /// Constant-time comparison of two byte strings.
