@@ -46,6 +46,27 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// SIGTERM, then waits for the process to exit (at most `within`).
+    fn terminate(mut self, within: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        let t = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().expect("wait") {
+                return st;
+            }
+            assert!(
+                t.elapsed() < within,
+                "still running {within:?} after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// SIGKILL: no chance to clean up, as in a crash.
     fn kill(mut self) {
         let _ = self.child.kill();
@@ -612,7 +633,7 @@ fn restart_runs_queued_and_interrupted_renders_exactly_once() {
     wait_done(&s, &first);
     let mut ids = Vec::new();
     for i in 0..4 {
-        let seconds = if i == 0 { 12.0 } else { 1.0 };
+        let seconds = if i == 0 { 30.0 } else { 1.0 };
         ids.push(
             submit(&s, &spec(seconds, &format!("job {i}")))["id"]
                 .as_str()
@@ -656,6 +677,29 @@ fn restart_runs_queued_and_interrupted_renders_exactly_once() {
     want.sort();
     assert_eq!(videos(&media), want, "one video and one poster each");
     assert!(leftovers(&media).is_empty(), "{:?}", leftovers(&media));
+}
+
+#[test]
+fn sigterm_puts_the_running_render_back_in_the_queue() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let media = dir.path().join("media");
+    let s = Server::start(&media, &["--workers", "1"]);
+    let id = submit(&s, &spec(30.0, "stopped"))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    wait_for(&s, &id, Duration::from_secs(60), |st| {
+        st["state"] == "rendering" && st["frames"]["done"].as_u64().unwrap_or(0) > 0
+    });
+    let exit = s.terminate(Duration::from_secs(5));
+    assert!(exit.success(), "{exit:?}");
+    assert!(leftovers(&media).is_empty(), "{:?}", leftovers(&media));
+    assert!(videos(&media).is_empty());
+
+    let s = Server::start(&media, &["--workers", "1"]);
+    let st = wait_done(&s, &id);
+    assert_eq!(st["attempts"], 2, "{st}");
+    assert_eq!(videos(&media).len(), 2);
 }
 
 #[test]
