@@ -110,6 +110,7 @@ enum Command {
         curl -X POST --data-binary @examples/hello.json http://127.0.0.1:8080/v1/renders\n\n\
         The API is described at /v1/openapi.json; the page at / submits and plays renders."
     )]
+    #[cfg(feature = "service")]
     Serve(ServeArgs),
     /// Render a spec several times and print each stage's time per run and the median, with
     /// frames/s, realtime factor, peak memory and output size. The outputs are discarded.
@@ -135,6 +136,7 @@ enum Command {
     },
 }
 
+#[cfg(feature = "service")]
 #[derive(clap::Args, Debug)]
 struct ServeArgs {
     /// Address to listen on (port 0: any free port, printed at start).
@@ -171,6 +173,7 @@ struct ServeArgs {
     threads: usize,
 }
 
+#[cfg(feature = "service")]
 fn serve(args: ServeArgs) -> Result<(), Error> {
     use reelsmith::service;
     let retention = service::parse_duration(&args.retention)
@@ -592,6 +595,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             print!("{}", bench_table(&spec, &reports));
             Ok(())
         }
+        #[cfg(feature = "service")]
         Command::Serve(args) => serve(args),
         Command::Fonts => {
             for f in reelsmith::text::font_families() {

@@ -1,5 +1,6 @@
 //! The render job service, driven over HTTP on a loopback port: the real binary is started
 //! (`reelsmith serve --addr 127.0.0.1:0`), so a restart is a real kill and a new process.
+#![cfg(feature = "service")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
