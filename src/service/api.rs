@@ -257,14 +257,13 @@ async fn submit(
     };
     // Resolving may read audio lengths and speak narration: off the async threads.
     let media = svc.cfg.media.clone();
-    let (comp, plan) = tokio::task::spawn_blocking(move || {
+    let plan = tokio::task::spawn_blocking(move || {
         let opts = RenderOptions {
             base_dir: media.clone(),
             media_root: media,
             ..RenderOptions::default()
         };
-        let plan = pipeline::plan(&comp, &opts);
-        (comp, plan)
+        pipeline::plan(&comp, &opts)
     })
     .await
     .map_err(|e| ServiceError::Internal(e.to_string()))?;
@@ -272,7 +271,6 @@ async fn submit(
     let (rec, replayed) = svc.submit(
         Submission {
             spec,
-            comp,
             idempotency_key,
             webhook_url,
         },

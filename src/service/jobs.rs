@@ -121,8 +121,6 @@ pub struct Service {
 pub struct Submission {
     /// Spec JSON text.
     pub spec: String,
-    /// The parsed spec.
-    pub comp: Composition,
     /// `Idempotency-Key` header.
     pub idempotency_key: Option<String>,
     /// Completion webhook.
