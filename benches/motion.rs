@@ -76,9 +76,22 @@ fn main() {
         median(v) * 1e3
     };
     println!("1920x1080, one thread, median of 15 frames");
-    println!("{:<52} {:>8.2} ms", "prepare (decode 3000x2000 photo, downscale once)", prepare_s * 1e3);
-    println!("{:<52} {:>8.2} ms", "Ken Burns frame + lower third (draw + YUV)", kb);
-    println!("{:<52} {:>8.2} ms", "crossfade frame (two Ken Burns frames, mix, YUV)", xfade);
-    println!("{:<52} {:>8.2} ms", "push frame (two Ken Burns frames, mix, YUV)", push);
+    println!(
+        "{:<52} {:>8.2} ms",
+        "prepare (decode 3000x2000 photo, downscale once)",
+        prepare_s * 1e3
+    );
+    println!(
+        "{:<52} {:>8.2} ms",
+        "Ken Burns frame + lower third (draw + YUV)", kb
+    );
+    println!(
+        "{:<52} {:>8.2} ms",
+        "crossfade frame (two Ken Burns frames, mix, YUV)", xfade
+    );
+    println!(
+        "{:<52} {:>8.2} ms",
+        "push frame (two Ken Burns frames, mix, YUV)", push
+    );
     println!("{:<52} {:>8.2} ms", "reference: fill + YUV only", static_ms);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs the whole test suite: formatting, clippy (warnings are
 # errors), every unit, integration and CLI test (they render real MP4s and decode them), and
-# a browser test: Debian's Chromium plays a rendered MP4 and its pixels and audio are checked.
+# two browser tests: Debian's Chromium plays a rendered MP4 (its pixels and audio are checked),
+# and drives the job service's page (submit, follow live, play, seek, delete).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -16,3 +17,6 @@ target/debug/reelsmith render tests/browser/colors.json -q \
   -o target/browser/colors.mp4 --media-root target/browser/media
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 node tests/browser/play.mjs target/browser/colors.mp4 tests/browser/colors.expect.json
+
+# The job service's page: Chromium submits an example, follows it live, plays the result.
+node tests/browser/service.mjs target/debug/reelsmith

@@ -17,6 +17,10 @@
 //! `audio` (load, resample, mix) → `compose` (draw distinct frames, YUV) ∥ `encode` (x264 +
 //! AAC + MP4) → finalize (atomic rename). Only `pipeline` sequences them.
 //!
+//! ## Features
+//! `service` (default): the `service` module, the HTTP render job service behind `reelsmith serve`
+//! (axum, tokio, SQLite). Build with `--no-default-features` for the library and CLI alone.
+//!
 //! ## Limits
 //! Frames up to 7680x4320 (even sizes), 1..=120 fps, videos up to 4 hours. Pictures: PNG and
 //! JPEG up to 16384 px per side. Audio: WAV (PCM or float, mono or stereo, any rate).
@@ -34,6 +38,8 @@ pub mod pipeline;
 pub mod probe;
 pub mod raster;
 pub mod report;
+#[cfg(feature = "service")]
+pub mod service;
 pub mod spec;
 pub mod spec_doc;
 pub mod text;

@@ -108,6 +108,15 @@ enum Command {
         #[arg(long)]
         spec: Option<PathBuf>,
     },
+    /// Run the render job service: an HTTP API and a web page to submit specs, follow
+    /// renders live, download and delete them. Renders survive restarts (SQLite under --media).
+    #[command(
+        after_help = "Example:\n  reelsmith serve --media media --workers 2\n  \
+        curl -X POST --data-binary @examples/hello.json http://127.0.0.1:8080/v1/renders\n\n\
+        The API is described at /v1/openapi.json; the page at / submits and plays renders."
+    )]
+    #[cfg(feature = "service")]
+    Serve(ServeArgs),
     /// Render a spec several times and print each stage's time per run and the median, with
     /// frames/s, realtime factor, peak memory and output size. The outputs are discarded.
     #[command(after_help = "Quote medians, measured side by side in one run: machines are noisy.")]
@@ -130,6 +139,90 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[cfg(feature = "service")]
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "REELSMITH_ADDR")]
+    addr: std::net::SocketAddr,
+    /// Storage root: reelsmith.db, videos/, assets/ (uploads, temp), stock/.
+    #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
+    media: PathBuf,
+    /// Renders at a time. Default: half the cores, at least 2.
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Renders that may wait beyond the running ones; more are refused with 429.
+    #[arg(long, default_value_t = 64)]
+    queue: usize,
+    /// Remove finished renders (files and records) older than this: 90s, 15m, 24h, 7d;
+    /// 0 keeps them forever.
+    #[arg(long, default_value = "24h")]
+    retention: String,
+    /// A folder specs may read assets from (repeatable), besides <media>/assets and
+    /// <media>/stock.
+    #[arg(long = "asset-root")]
+    asset_roots: Vec<PathBuf>,
+    /// Require `Authorization: Bearer <TOKEN>` on the API.
+    #[arg(long, env = "REELSMITH_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Sign completion webhooks with HMAC-SHA256 using this secret.
+    #[arg(long, env = "REELSMITH_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
+    /// Largest spec body in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_spec_bytes: usize,
+    /// Compose threads per render (0: the cores divided among the workers).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+#[cfg(feature = "service")]
+fn serve(args: ServeArgs) -> Result<(), Error> {
+    use reelsmith::service;
+    let retention = service::parse_duration(&args.retention)
+        .map_err(|e| Error::Internal(format!("--retention: {e}")))?;
+    let config = service::Config {
+        addr: args.addr,
+        media: args.media,
+        workers: args.workers.unwrap_or_else(service::default_workers).max(1),
+        queue_limit: args.queue,
+        retention: (!retention.is_zero()).then_some(retention),
+        asset_roots: args.asset_roots,
+        token: args.token.filter(|t| !t.is_empty()),
+        webhook_secret: args.webhook_secret.filter(|t| !t.is_empty()),
+        max_spec_bytes: args.max_spec_bytes,
+        threads_per_render: args.threads,
+        ..service::Config::default()
+    };
+    let workers = config.workers;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("tokio runtime: {e}")))?;
+    runtime.block_on(async move {
+        let handle = service::start(config)
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        println!(
+            "reelsmith serve: listening on http://{} ({workers} workers)",
+            handle.addr
+        );
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| Error::Internal(format!("signal handler: {e}")))?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("reelsmith serve: stopping; running renders go back to the queue");
+        handle
+            .shutdown(std::time::Duration::from_secs(10))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))
+    })
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -507,6 +600,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             print!("{}", bench_table(&spec, &reports));
             Ok(())
         }
+        #[cfg(feature = "service")]
+        Command::Serve(args) => serve(args),
         Command::Fonts { spec } => {
             let families = match spec {
                 None => reelsmith::text::font_families(),

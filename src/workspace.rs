@@ -102,7 +102,21 @@ pub fn sweep(temp_root: &Path) -> Result<SweepReport, Error> {
         let owner = fs::read_to_string(dir.join(OWNER_FILE)).unwrap_or_default();
         let mut lines = owner.lines();
         let identity = lines.next().unwrap_or("");
-        if is_alive(identity) {
+        let alive = if identity.is_empty() {
+            // The owner file is not written yet (the folder was just made) or is being
+            // rewritten: another render of a live process may be in that instant. The folder
+            // name starts with its creator's pid; only a dead creator's folder goes.
+            name.to_string_lossy()
+                .strip_prefix(DIR_PREFIX)
+                .and_then(|id| id.split('-').next())
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| {
+                    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+                })
+        } else {
+            is_alive(identity)
+        };
+        if alive {
             continue;
         }
         for line in lines {
@@ -269,6 +283,22 @@ mod tests {
         assert_eq!(fs::read(&out).unwrap_or_default(), b"new video");
         assert!(!p.exists());
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn sweep_spares_a_folder_whose_owner_file_is_not_written_yet() {
+        // Two renders in one process (the job service): one sweeps while the other has made
+        // its folder but not yet written the owner file.
+        let root = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let temp = root.path().join("temp");
+        let ours = temp.join(format!("render-{}-abc-7", std::process::id()));
+        let dead = temp.join("render-999999999-abc-7");
+        for d in [&ours, &dead] {
+            fs::create_dir_all(d).unwrap_or_else(|e| panic!("{e}"));
+        }
+        sweep(&temp).unwrap_or_else(|e| panic!("{e}"));
+        assert!(ours.exists());
+        assert!(!dead.exists());
     }
 
     #[test]

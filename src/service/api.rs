@@ -1,0 +1,718 @@
+//! HTTP routes (see `openapi.json`, served at `/v1/openapi.json`).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use super::jobs::{valid_id, Service, Submission};
+use super::store::State as RenderState;
+use super::{parse_duration, webhook, ServiceError};
+use crate::error::SpecIssue;
+use crate::pipeline::{self, RenderOptions};
+use crate::spec::Composition;
+
+const INDEX_HTML: &str = include_str!("index.html");
+const OPENAPI_JSON: &str = include_str!("openapi.json");
+const TITLE_CARD: &str = include_str!("title-card.json");
+const HELLO: &str = include_str!("../../examples/hello.json");
+
+impl IntoResponse for ServiceError {
+    fn into_response(self) -> Response {
+        let (status, kind) = match &self {
+            ServiceError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ServiceError::InvalidSpec(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_spec"),
+            ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ServiceError::QueueFull { .. } => (StatusCode::TOO_MANY_REQUESTS, "queue_full"),
+            ServiceError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ServiceError::RangeNotSatisfiable { .. } => {
+                (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable")
+            }
+            ServiceError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ServiceError::ShuttingDown => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+            ServiceError::Db(_) | ServiceError::Io { .. } | ServiceError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        let mut error = json!({"kind": kind, "message": self.to_string()});
+        if let ServiceError::InvalidSpec(issues) = &self {
+            error["path"] = json!(issues.first().map(|i| i.path.clone()));
+            error["issues"] = json!(issues);
+        }
+        let mut resp = (status, Json(json!({ "error": error }))).into_response();
+        match self {
+            ServiceError::QueueFull { retry_after_s, .. } => {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+            }
+            ServiceError::RangeNotSatisfiable { size } => {
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    resp.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+            }
+            ServiceError::Unauthorized => {
+                resp.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        resp
+    }
+}
+
+type Api<T> = Result<T, ServiceError>;
+type Svc = State<Arc<Service>>;
+
+/// The router: the page at `/`, the API under `/v1`.
+pub fn router(svc: Arc<Service>) -> Router {
+    let spec_limit = svc.cfg.max_spec_bytes;
+    let upload_limit = svc.cfg.max_upload_bytes;
+    let api = Router::new()
+        .route("/renders", post(submit).get(list))
+        .route("/renders/{id}", get(get_render).delete(delete_render))
+        .route("/renders/{id}/cancel", post(cancel_render))
+        .route("/renders/{id}/events", get(events))
+        .route("/renders/{id}/video", get(video))
+        .route("/renders/{id}/poster", get(poster))
+        .route("/cleanup", post(cleanup))
+        .route("/examples", get(examples))
+        .route("/health", get(health))
+        .route(
+            "/assets",
+            post(upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .layer(DefaultBodyLimit::max(spec_limit))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let limit = if req.uri().path().ends_with("/assets") {
+                upload_limit
+            } else {
+                spec_limit
+            };
+            declared_length(limit, req, next)
+        }))
+        .route_layer(middleware::from_fn_with_state(svc.clone(), auth))
+        .route("/openapi.json", get(openapi));
+    Router::new()
+        .route("/", get(|| async { Html(INDEX_HTML) }))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .nest("/v1", api)
+        .with_state(svc)
+}
+
+/// Refuses a body whose declared length is over `limit` before reading any of it (the body
+/// extractors enforce the same limit on bodies without a length).
+async fn declared_length(limit: usize, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => {
+            ServiceError::PayloadTooLarge(format!("{n} bytes declared, the limit is {limit}"))
+                .into_response()
+        }
+        _ => next.run(req).await,
+    }
+}
+
+/// Constant-time comparison of two byte strings.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Bearer token check: `Authorization: Bearer <token>`, or `?access_token=` (for the page's
+/// `EventSource` and `<video>`, which cannot set headers).
+async fn auth(State(svc): Svc, req: Request, next: Next) -> Response {
+    let Some(token) = svc.cfg.token.as_deref() else {
+        return next.run(req).await;
+    };
+    let from_header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let from_query = req.uri().query().and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("access_token="))
+            .map(str::to_string)
+    });
+    let ok = [from_header, from_query]
+        .into_iter()
+        .flatten()
+        .any(|t| same(t.as_bytes(), token.as_bytes()));
+    if ok {
+        next.run(req).await
+    } else {
+        ServiceError::Unauthorized.into_response()
+    }
+}
+
+fn body(b: Result<Bytes, BytesRejection>) -> Api<Bytes> {
+    b.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ServiceError::PayloadTooLarge(e.body_text())
+        } else {
+            ServiceError::BadRequest(e.body_text())
+        }
+    })
+}
+
+fn render_id(id: &str) -> Api<&str> {
+    if valid_id(id) {
+        Ok(id)
+    } else {
+        Err(ServiceError::NotFound(format!("no render {id}")))
+    }
+}
+
+/// Splits a submission into the spec text and the webhook: either the spec itself, or
+/// `{"spec": {...}, "webhook": "http://..."}`.
+fn parse_submission(bytes: &[u8]) -> Api<(String, Option<String>)> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ServiceError::BadRequest("the body is not UTF-8 JSON".into()))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        ServiceError::InvalidSpec(vec![SpecIssue {
+            path: "$".into(),
+            message: format!("not JSON: {e}"),
+        }])
+    })?;
+    match value.get("spec") {
+        Some(spec) => {
+            let webhook = match value.get("webhook") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(u)) => Some(u.clone()),
+                Some(v) => match v.get("url").and_then(Value::as_str) {
+                    Some(u) => Some(u.to_string()),
+                    None => {
+                        return Err(ServiceError::InvalidSpec(vec![SpecIssue {
+                            path: "webhook".into(),
+                            message: "expected a URL string or {\"url\": ...}".into(),
+                        }]))
+                    }
+                },
+            };
+            if let Some(extra) = value
+                .as_object()
+                .and_then(|o| o.keys().find(|k| *k != "spec" && *k != "webhook"))
+            {
+                return Err(ServiceError::InvalidSpec(vec![SpecIssue {
+                    path: extra.clone(),
+                    message: "unknown field (a submission is {\"spec\", \"webhook\"?})".into(),
+                }]));
+            }
+            Ok((spec.to_string(), webhook))
+        }
+        None => Ok((text.to_string(), None)),
+    }
+}
+
+async fn submit(
+    State(svc): Svc,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Api<Response> {
+    let raw = body(raw)?;
+    let (spec, webhook_url) = parse_submission(&raw)?;
+    let comp = Composition::from_json(&spec).map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
+    let mut issues = svc.roots.check(&comp);
+    if let Some(url) = &webhook_url {
+        if let Err(message) = webhook::check_url(url) {
+            issues.push(SpecIssue {
+                path: "webhook".into(),
+                message,
+            });
+        }
+    }
+    if !issues.is_empty() {
+        // Refused paths are not looked at further (not even whether the file exists).
+        return Err(ServiceError::InvalidSpec(issues));
+    }
+    let idempotency_key = match headers.get("idempotency-key") {
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .filter(|k| !k.is_empty() && k.len() <= 255)
+                .ok_or_else(|| {
+                    ServiceError::BadRequest(
+                        "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+                    )
+                })?
+                .to_string(),
+        ),
+        None => None,
+    };
+    // Resolving may read audio lengths and speak narration: off the async threads.
+    let media = svc.cfg.media.clone();
+    let plan = tokio::task::spawn_blocking(move || {
+        let opts = RenderOptions {
+            base_dir: media.clone(),
+            media_root: media,
+            ..RenderOptions::default()
+        };
+        pipeline::plan(&comp, &opts)
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let plan = plan.map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
+    let (rec, replayed) = svc.submit(
+        Submission {
+            spec,
+            idempotency_key,
+            webhook_url,
+        },
+        &plan,
+    )?;
+    let status = svc.status(&rec);
+    let mut resp = (StatusCode::ACCEPTED, Json(status)).into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/renders/{}", rec.id)) {
+        h.insert(header::LOCATION, v);
+    }
+    if replayed {
+        h.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(resp)
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    state: Option<String>,
+    limit: Option<u32>,
+    offset: Option<u64>,
+}
+
+async fn list(State(svc): Svc, Query(q): Query<ListQuery>) -> Api<Json<Value>> {
+    let state = match q.state.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(RenderState::parse(s).ok_or_else(|| {
+            ServiceError::BadRequest(format!(
+                "unknown state `{s}` (one of {})",
+                RenderState::ALL.map(RenderState::as_str).join(", ")
+            ))
+        })?),
+    };
+    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let offset = q.offset.unwrap_or(0);
+    let (rows, total) = svc.store().list(state, limit, offset)?;
+    let renders: Vec<Value> = rows.iter().map(|r| svc.status(r)).collect();
+    let next_offset = offset + rows.len() as u64;
+    let next = (next_offset < total).then(|| {
+        format!(
+            "/v1/renders?limit={limit}&offset={next_offset}{}",
+            state.map_or(String::new(), |s| format!("&state={}", s.as_str()))
+        )
+    });
+    Ok(Json(json!({
+        "renders": renders,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "next": next,
+    })))
+}
+
+fn record(svc: &Service, id: &str) -> Api<super::store::Record> {
+    let id = render_id(id)?;
+    svc.store()
+        .get(id)?
+        .ok_or_else(|| ServiceError::NotFound(format!("no render {id}")))
+}
+
+async fn get_render(State(svc): Svc, Path(id): Path<String>) -> Api<Json<Value>> {
+    let rec = record(&svc, &id)?;
+    Ok(Json(svc.status(&rec)))
+}
+
+async fn delete_render(State(svc): Svc, Path(id): Path<String>) -> Api<Response> {
+    let id = render_id(&id)?;
+    let finished = svc.stop(id, true, Duration::from_secs(5)).await?;
+    Ok(if finished {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (
+            StatusCode::ACCEPTED,
+            Json(json!({"id": id, "message": "stopping; removed when its worker lets go"})),
+        )
+            .into_response()
+    })
+}
+
+async fn cancel_render(State(svc): Svc, Path(id): Path<String>) -> Api<Json<Value>> {
+    let id = render_id(&id)?;
+    svc.stop(id, false, Duration::from_secs(5)).await?;
+    let rec = record(&svc, id)?;
+    Ok(Json(svc.status(&rec)))
+}
+
+/// Server-Sent Events: one `status` event now and at each change (at most ~5 a second while
+/// frames advance); the stream ends after the final state.
+async fn events(State(svc): Svc, Path(id): Path<String>) -> Api<impl IntoResponse> {
+    let first = record(&svc, &id)?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Event>(16);
+    let watch = svc.live(&first.id).map(|l| l.subscribe());
+    let id = first.id.clone();
+    tokio::spawn(async move {
+        let event = |v: &Value| Event::default().event("status").data(v.to_string());
+        let mut status = svc.status(&first);
+        if tx.send(event(&status)).await.is_err() {
+            return;
+        }
+        let Some(mut rx) = watch else {
+            return;
+        };
+        loop {
+            let state = status["state"].as_str().unwrap_or("");
+            if RenderState::parse(state).is_some_and(RenderState::is_terminal) {
+                return;
+            }
+            let closed = tokio::select! {
+                _ = svc.stopping.cancelled() => return,
+                _ = tx.closed() => return,
+                r = rx.changed() => r.is_err(),
+            };
+            status = match svc.store().get(&id) {
+                Ok(Some(rec)) => svc.status(&rec),
+                _ => json!({"id": id, "state": "deleted"}),
+            };
+            if tx.send(event(&status)).await.is_err() || closed {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Parses a single `bytes=` range against `size`: `Ok(None)` for no (or a multi-part) range.
+fn parse_range(h: Option<&HeaderValue>, size: u64) -> Api<Option<(u64, u64)>> {
+    let Some(spec) = h
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("bytes="))
+    else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let unsatisfiable = ServiceError::RangeNotSatisfiable { size };
+    let (a, b) = spec
+        .split_once('-')
+        .ok_or(ServiceError::BadRequest(format!("bad Range `{spec}`")))?;
+    let (a, b) = (a.trim(), b.trim());
+    let range = if a.is_empty() {
+        let n: u64 = b
+            .parse()
+            .map_err(|_| ServiceError::BadRequest(format!("bad Range `{spec}`")))?;
+        if n == 0 || size == 0 {
+            return Err(unsatisfiable);
+        }
+        (size.saturating_sub(n), size - 1)
+    } else {
+        let start: u64 = a
+            .parse()
+            .map_err(|_| ServiceError::BadRequest(format!("bad Range `{spec}`")))?;
+        let end = if b.is_empty() {
+            size.saturating_sub(1)
+        } else {
+            b.parse::<u64>()
+                .map_err(|_| ServiceError::BadRequest(format!("bad Range `{spec}`")))?
+                .min(size.saturating_sub(1))
+        };
+        if start >= size || end < start {
+            return Err(unsatisfiable);
+        }
+        (start, end)
+    };
+    Ok(Some(range))
+}
+
+#[derive(serde::Deserialize)]
+struct FileQuery {
+    download: Option<String>,
+}
+
+/// Serves a finished render's file with single-range support.
+async fn serve_file(
+    svc: &Service,
+    id: &str,
+    path: std::path::PathBuf,
+    content_type: &'static str,
+    headers: &HeaderMap,
+    download: bool,
+) -> Api<Response> {
+    let rec = record(svc, id)?;
+    if rec.state != RenderState::Done {
+        return Err(ServiceError::NotFound(format!(
+            "render {id} is {}, not done",
+            rec.state.as_str()
+        )));
+    }
+    let mut file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|_| ServiceError::NotFound(format!("render {id} has no such file")))?;
+    let meta = file
+        .metadata()
+        .await
+        .map_err(ServiceError::io("stat", &path))?;
+    let size = meta.len();
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    let etag = format!("\"{id}-{size}-{mtime}\"");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == etag)
+    {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let range = parse_range(headers.get(header::RANGE), size)?;
+    let (status, start, len) = match range {
+        Some((a, b)) => (StatusCode::PARTIAL_CONTENT, a, b - a + 1),
+        None => (StatusCode::OK, 0, size),
+    };
+    if start > 0 {
+        file.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(ServiceError::io("seek", &path))?;
+    }
+    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 64 * 1024);
+    let mut resp = Response::new(Body::from_stream(stream));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if status == StatusCode::PARTIAL_CONTENT {
+        if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{size}", start + len - 1)) {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+    }
+    let ext = if content_type == "video/mp4" {
+        "mp4"
+    } else {
+        "jpg"
+    };
+    let disposition = if download { "attachment" } else { "inline" };
+    if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename=\"{id}.{ext}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+async fn video(
+    State(svc): Svc,
+    Path(id): Path<String>,
+    Query(q): Query<FileQuery>,
+    headers: HeaderMap,
+) -> Api<Response> {
+    let id = render_id(&id)?;
+    let download = q.download.is_some_and(|d| d != "0" && d != "false");
+    serve_file(
+        &svc,
+        id,
+        svc.video_path(id),
+        "video/mp4",
+        &headers,
+        download,
+    )
+    .await
+}
+
+async fn poster(State(svc): Svc, Path(id): Path<String>, headers: HeaderMap) -> Api<Response> {
+    let id = render_id(&id)?;
+    serve_file(&svc, id, svc.poster_path(id), "image/jpeg", &headers, false).await
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CleanupBody {
+    /// `"24h"`, `"90s"` or seconds.
+    older_than: Option<Value>,
+}
+
+async fn cleanup(State(svc): Svc, raw: Result<Bytes, BytesRejection>) -> Api<Json<Value>> {
+    let raw = body(raw)?;
+    let b: CleanupBody = if raw.iter().all(u8::is_ascii_whitespace) {
+        CleanupBody::default()
+    } else {
+        serde_json::from_slice(&raw)
+            .map_err(|e| ServiceError::BadRequest(format!("cleanup body: {e}")))?
+    };
+    let age = match b.older_than {
+        None => svc.cfg.retention.unwrap_or(Duration::from_secs(24 * 3600)),
+        Some(Value::Number(n)) => {
+            parse_duration(&n.to_string()).map_err(ServiceError::BadRequest)?
+        }
+        Some(Value::String(s)) => parse_duration(&s).map_err(ServiceError::BadRequest)?,
+        Some(v) => {
+            return Err(ServiceError::BadRequest(format!(
+                "older_than: expected seconds or a duration like \"24h\", got {v}"
+            )))
+        }
+    };
+    let removed = svc.cleanup(age)?;
+    Ok(Json(json!({
+        "older_than_s": age.as_secs_f64(),
+        "removed": removed,
+    })))
+}
+
+#[derive(serde::Deserialize)]
+struct UploadQuery {
+    name: Option<String>,
+}
+
+/// Stores an asset under `<media>/assets/uploads/<content hash>-<name>` (the same bytes are
+/// stored once) and returns the path a spec uses to refer to it.
+async fn upload(
+    State(svc): Svc,
+    Query(q): Query<UploadQuery>,
+    raw: Result<Bytes, BytesRejection>,
+) -> Api<(StatusCode, Json<Value>)> {
+    let raw = body(raw)?;
+    if raw.is_empty() {
+        return Err(ServiceError::BadRequest("empty upload".into()));
+    }
+    let name: String = q
+        .name
+        .unwrap_or_else(|| "asset".into())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let name = name.trim_start_matches('.');
+    let name = if name.is_empty() { "asset" } else { name };
+    let hash = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(&raw);
+        d.iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let rel = format!("assets/uploads/{hash}-{name}");
+    let path = svc.cfg.media.join(&rel);
+    if !path.exists() {
+        let tmp = path.with_file_name(format!(".{hash}-{name}.{}.tmp", std::process::id()));
+        tokio::fs::write(&tmp, &raw)
+            .await
+            .map_err(ServiceError::io("write", &tmp))?;
+        tokio::fs::rename(&tmp, &path)
+            .await
+            .map_err(ServiceError::io("rename", &path))?;
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"path": rel, "bytes": raw.len()})),
+    ))
+}
+
+async fn examples() -> Json<Value> {
+    // The repository's hello.json refers to the stock media relative to examples/; the service
+    // resolves relative paths against the storage root.
+    let hello: Value = serde_json::from_str(&HELLO.replace("../media/", "")).unwrap_or_default();
+    let title: Value = serde_json::from_str(TITLE_CARD).unwrap_or_default();
+    Json(json!({"examples": [
+        {"name": "title-card", "title": "Title card (3 s, 640x360, no assets)", "spec": title},
+        {"name": "hello", "title": "Hello (5 s, 720p, uses the stock logo and music bed)", "spec": hello},
+    ]}))
+}
+
+async fn health(State(svc): Svc) -> Json<Value> {
+    let (queued, running) = svc.counts();
+    Json(json!({
+        "ok": true,
+        "version": env!("CARGO_PKG_VERSION"),
+        "workers": svc.cfg.workers,
+        "queue_limit": svc.cfg.queue_limit,
+        "queued": queued,
+        "running": running,
+        "retention_s": svc.cfg.retention.map(|d| d.as_secs_f64()),
+        "asset_roots": svc.roots.roots(),
+    }))
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        let h = |s: &str| HeaderValue::from_str(s).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(parse_range(None, 100), Ok(None)));
+        assert!(matches!(
+            parse_range(Some(&h("bytes=0-9")), 100),
+            Ok(Some((0, 9)))
+        ));
+        assert!(matches!(
+            parse_range(Some(&h("bytes=90-")), 100),
+            Ok(Some((90, 99)))
+        ));
+        assert!(matches!(
+            parse_range(Some(&h("bytes=-10")), 100),
+            Ok(Some((90, 99)))
+        ));
+        assert!(matches!(
+            parse_range(Some(&h("bytes=50-500")), 100),
+            Ok(Some((50, 99)))
+        ));
+        assert!(matches!(
+            parse_range(Some(&h("bytes=100-")), 100),
+            Err(ServiceError::RangeNotSatisfiable { size: 100 })
+        ));
+        assert!(matches!(
+            parse_range(Some(&h("bytes=0-1,5-6")), 100),
+            Ok(None)
+        ));
+        assert!(parse_range(Some(&h("bytes=x-")), 100).is_err());
+    }
+
+    #[test]
+    fn submissions() {
+        let (spec, hook) =
+            parse_submission(br#"{"spec": {"scenes": []}, "webhook": "http://h/x"}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spec, r#"{"scenes":[]}"#);
+        assert_eq!(hook.as_deref(), Some("http://h/x"));
+        let (spec, hook) = parse_submission(br#"{"scenes": []}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spec, r#"{"scenes": []}"#);
+        assert!(hook.is_none());
+        assert!(parse_submission(b"{nope").is_err());
+        assert!(parse_submission(br#"{"spec": {}, "hook": 1}"#).is_err());
+    }
+}

@@ -1,0 +1,261 @@
+//! `reelsmith serve`: the render job service.
+//!
+//! An HTTP API (axum on tokio) in front of the library pipeline. A submission is validated
+//! (spec, asset paths) and queued at once (`202`); a bounded queue feeds a fixed number of
+//! workers, each running one render on a blocking thread with its own render transaction.
+//! Renders and their states live in SQLite under the storage root, so a restart finds every
+//! render again: finished ones stay listed and downloadable, queued ones run, interrupted ones
+//! run again from the start (their temp files swept; the output name is fixed per render, so a
+//! re-run replaces atomically and never makes a second file).
+//!
+//! Storage root layout (`--media`, default `media/`):
+//! `reelsmith.db` (records), `videos/<id>.mp4` and `videos/<id>.jpg` (output, poster),
+//! `assets/uploads/` (uploaded assets), `assets/temp/` (render transactions), `stock/`.
+//!
+//! Modules: [`store`] (SQLite), [`jobs`] (queue, workers, progress, cancellation, retention),
+//! [`api`] (routes), [`paths`] (which files a spec may read), [`webhook`].
+
+pub mod api;
+pub mod jobs;
+pub mod paths;
+pub mod store;
+pub mod webhook;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::SpecIssue;
+
+/// Service settings. Plain data with defaults.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port. Default: `127.0.0.1:8080`.
+    pub addr: SocketAddr,
+    /// Storage root. Default: `media`.
+    pub media: PathBuf,
+    /// Renders at a time. Default: [`default_workers`].
+    pub workers: usize,
+    /// Renders waiting beyond the running ones; more get `429`. Default: 64.
+    pub queue_limit: usize,
+    /// Finished renders older than this are removed with their files; `None` keeps them.
+    /// Default: 24 h.
+    pub retention: Option<Duration>,
+    /// Folders (besides `<media>/assets` and `<media>/stock`) that specs may read. Default: none.
+    pub asset_roots: Vec<PathBuf>,
+    /// Bearer token required on the API when set. Default: none.
+    pub token: Option<String>,
+    /// HMAC-SHA256 secret signing webhooks when set. Default: none.
+    pub webhook_secret: Option<String>,
+    /// Webhook tries per render. Default: 5.
+    pub webhook_attempts: u32,
+    /// Wait before the first webhook retry, doubled each time. Default: 2 s.
+    pub webhook_backoff: Duration,
+    /// Largest request body for a spec. Default: 1 MiB.
+    pub max_spec_bytes: usize,
+    /// Largest uploaded asset. Default: 64 MiB.
+    pub max_upload_bytes: usize,
+    /// Compose threads per render; 0 = the cores divided among the workers. Default: 0.
+    pub threads_per_render: usize,
+}
+
+/// Renders at a time by default: half the cores, at least 2. One render rarely keeps every
+/// core busy (its encoder is one thread; preparation and finalizing are mostly serial), so two
+/// overlap usefully even on a small machine; each gets its share of the cores for composing.
+pub fn default_workers() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cores / 2).max(2)
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            media: PathBuf::from("media"),
+            workers: default_workers(),
+            queue_limit: 64,
+            retention: Some(Duration::from_secs(24 * 3600)),
+            asset_roots: Vec::new(),
+            token: None,
+            webhook_secret: None,
+            webhook_attempts: 5,
+            webhook_backoff: Duration::from_secs(2),
+            max_spec_bytes: 1 << 20,
+            max_upload_bytes: 64 << 20,
+            threads_per_render: 0,
+        }
+    }
+}
+
+/// Parses `90`, `90s`, `15m`, `24h`, `7d` (seconds by default). `0` means zero.
+///
+/// # Errors
+/// A message naming the value.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid duration `{s}` (expected e.g. 90s, 15m, 24h, 7d)"))?;
+    let mult = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => return Err(format!("invalid duration unit in `{s}` (s, m, h or d)")),
+    };
+    if !n.is_finite() || n < 0.0 {
+        return Err(format!("invalid duration `{s}` (must be ≥ 0)"));
+    }
+    Ok(Duration::from_secs_f64(n * mult))
+}
+
+/// Why a request or the service failed. Each becomes a JSON error response
+/// `{"error": {"kind", "message", "path"?, "issues"?}}` with a fitting status.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// The request is malformed (not JSON, bad parameter).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The spec cannot be rendered: every problem, each with its JSON path.
+    #[error("{} problem{} in spec", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    InvalidSpec(Vec<SpecIssue>),
+    /// No such render (or not in a state that has this resource).
+    #[error("{0}")]
+    NotFound(String),
+    /// The idempotency key was used for a different spec.
+    #[error("{0}")]
+    Conflict(String),
+    /// The queue is full.
+    #[error("the queue is full ({limit} renders waiting); retry after {retry_after_s} s")]
+    QueueFull {
+        /// The configured limit.
+        limit: usize,
+        /// Seconds to wait.
+        retry_after_s: u64,
+    },
+    /// Missing or wrong bearer token.
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    /// The requested byte range is outside the file.
+    #[error("range not satisfiable (file is {size} bytes)")]
+    RangeNotSatisfiable {
+        /// The file's size.
+        size: u64,
+    },
+    /// The body is larger than the configured limit.
+    #[error("request body too large: {0}")]
+    PayloadTooLarge(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(String),
+    /// A file operation failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Shutting down.
+    #[error("the service is shutting down")]
+    ShuttingDown,
+    /// A bug.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub(crate) fn io(
+        op: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> ServiceError {
+        let path = path.into();
+        move |source| ServiceError::Io { op, path, source }
+    }
+}
+
+/// A running service.
+pub struct Handle {
+    /// The address it listens on (with the real port when 0 was asked for).
+    pub addr: SocketAddr,
+    service: Arc<jobs::Service>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Handle {
+    /// Stops accepting requests, stops running renders (they go back to `queued` and run at
+    /// the next start) and waits for the workers, at most `grace`.
+    ///
+    /// # Errors
+    /// [`ServiceError::Internal`] if the HTTP server failed.
+    pub async fn shutdown(self, grace: Duration) -> Result<(), ServiceError> {
+        let _ = self.stop.send(());
+        self.service.shutdown(grace).await;
+        // Event streams end with the service; a long download may still hold its connection.
+        match tokio::time::timeout(grace, self.server).await {
+            Err(_) => {
+                tracing::warn!("connections still open after {grace:?}; closing them");
+                Ok(())
+            }
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(ServiceError::Internal(format!("server: {e}"))),
+            Ok(Err(e)) => Err(ServiceError::Internal(format!("server task: {e}"))),
+        }
+    }
+}
+
+/// Opens the storage root, recovers the renders of a previous run, starts the workers and the
+/// HTTP server. Must be called inside a multi-threaded tokio runtime.
+///
+/// # Errors
+/// [`ServiceError`] if the storage root, the database or the address cannot be used.
+pub async fn start(config: Config) -> Result<Handle, ServiceError> {
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| ServiceError::Internal(format!("cannot listen on {}: {e}", config.addr)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| ServiceError::Internal(format!("local address: {e}")))?;
+    let service = jobs::Service::open(config)?;
+    service.clone().spawn_background();
+    let app = api::router(service.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Handle {
+        addr,
+        service,
+        stop,
+        server,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86400)));
+        assert_eq!(parse_duration("0.5s"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("3 weeks").is_err());
+        assert!(parse_duration("-1").is_err());
+    }
+}
