@@ -24,6 +24,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// per-pixel noise, so the encoder (and decoder) have real work.
 fn make_clip(path: &Path) {
     ff::init().expect("libav");
+    ff::util::log::set_level(ff::util::log::Level::Error);
     let mut octx = ff::format::output_as(path, "mp4").expect("output");
     let x264 = ff::encoder::find_by_name("libx264").expect("libx264");
     let tb = ff::Rational(1, 30);
@@ -51,7 +52,7 @@ fn make_clip(path: &Path) {
     mux.set("movflags", "+faststart");
     octx.write_header_with(mux).expect("header");
     let st_tb = octx.stream(0).expect("stream").time_base();
-    let mut drain = |enc: &mut ff::encoder::Video, octx: &mut ff::format::context::Output| {
+    let drain = |enc: &mut ff::encoder::Video, octx: &mut ff::format::context::Output| {
         let mut p = ff::Packet::empty();
         while enc.receive_packet(&mut p).is_ok() {
             p.set_stream(0);
@@ -81,7 +82,8 @@ fn make_clip(path: &Path) {
             let d = f.data_mut(plane);
             for row in 0..(H / 2) as usize {
                 for x in 0..(W / 2) as usize {
-                    d[row * stride + x] = (96 + (x / 8 + row / 16 + i as usize + plane * 40) % 64) as u8;
+                    d[row * stride + x] =
+                        (96 + (x / 8 + row / 16 + i as usize + plane * 40) % 64) as u8;
                 }
             }
         }
@@ -143,7 +145,7 @@ fn main() {
         "{:<44} {:>8} {:>10} {:>10}",
         "configuration (10 s 1080p30 H.264)", "frames", "median s", "frames/s"
     );
-    let mut row = |name: &str, run: &mut dyn FnMut() -> u64| {
+    let row = |name: &str, run: &mut dyn FnMut() -> u64| {
         let mut times = Vec::new();
         let mut frames = 0;
         for _ in 0..3 {
@@ -152,9 +154,14 @@ fn main() {
             times.push(t.elapsed().as_secs_f64());
         }
         let m = median(times);
-        println!("{name:<44} {frames:>8} {m:>10.3} {:>10.1}", frames as f64 / m);
+        println!(
+            "{name:<44} {frames:>8} {m:>10.3} {:>10.1}",
+            frames as f64 / m
+        );
     };
-    row("libav decode only (no conversion)", &mut || bare_decode(&path));
+    row("libav decode only (no conversion)", &mut || {
+        bare_decode(&path)
+    });
     for (name, size, rate) in [
         ("ClipReader -> RGBA 1920x1080", None, 1.0),
         ("ClipReader -> RGBA 960x540 (area)", Some((960, 540)), 1.0),

@@ -91,7 +91,9 @@ pub enum VideoError {
         source: ff::Error,
     },
     /// Reading packets failed: the file is truncated or damaged at this point.
-    #[error("{path}: cannot read the video after {at_s:.3} s (truncated or damaged file): {source}")]
+    #[error(
+        "{path}: cannot read the video after {at_s:.3} s (truncated or damaged file): {source}"
+    )]
     Read {
         /// The clip.
         path: PathBuf,
@@ -449,10 +451,15 @@ impl Mapping {
         if self.looped {
             if let Some(p) = self.period(eof_end) {
                 let span = i128::from(p) * self.den;
-                return ((n / span) as u64, self.start + ((n % span) / self.den) as i64);
+                return (
+                    (n / span) as u64,
+                    self.start + ((n % span) / self.den) as i64,
+                );
             }
         }
-        let t = self.start.saturating_add((n / self.den).min(i128::from(i64::MAX)) as i64);
+        let t = self
+            .start
+            .saturating_add((n / self.den).min(i128::from(i64::MAX)) as i64);
         match self.end {
             // Past trim_end: the last frame before it.
             Some(end) if t >= end => (0, end - 1),
@@ -553,7 +560,9 @@ impl Worker {
                     self.last = Some((pts, dur));
                     return Ok(Some(Decoded { pts, frame }));
                 }
-                Err(ff::Error::Eof) => return self.damage_error().map_or(Ok(None), |e| Err(e.into())),
+                Err(ff::Error::Eof) => {
+                    return self.damage_error().map_or(Ok(None), |e| Err(e.into()))
+                }
                 Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => {}
                 Err(source) if self.damage.is_none() => self.note_damage(false, source),
                 Err(_) => return Err(self.damage_error().map_or(Halt::Stopped, Halt::Failed)),
@@ -918,9 +927,11 @@ fn planar_yuv8(fmt: format::Pixel) -> Option<(Chroma, bool)> {
 fn yuv_intermediate(fmt: format::Pixel) -> Option<format::Pixel> {
     let d = fmt.descriptor()?;
     let name = d.name();
-    let yuv = ["yuv", "nv", "p01", "p21", "p41", "yuyv", "uyvy", "yvyu", "y21"]
-        .iter()
-        .any(|p| name.starts_with(p));
+    let yuv = [
+        "yuv", "nv", "p01", "p21", "p41", "yuyv", "uyvy", "yvyu", "y21",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p));
     if !yuv || d.nb_components() != 3 {
         return None;
     }

@@ -22,6 +22,9 @@ struct Spec {
     faststart: bool,
     /// A 1 kHz tone (amplitude 0.5) as 44.1 kHz stereo AAC.
     tone: bool,
+    /// Paint the chroma of BT.601 red (Cb 90, Cr 240) and tag the stream with this matrix
+    /// (`Unspecified`: leave it untagged); None: neutral grey chroma.
+    red: Option<ff::color::Space>,
 }
 
 impl Spec {
@@ -34,6 +37,7 @@ impl Spec {
             frames,
             faststart: false,
             tone: false,
+            red: None,
         }
     }
 }
@@ -109,6 +113,9 @@ fn encode(path: &Path, spec: &Spec) {
     v.set_time_base(tb);
     v.set_frame_rate(Some(ff::Rational(spec.fps.0, spec.fps.1)));
     v.set_gop(12);
+    if let Some(space) = spec.red {
+        v.set_colorspace(space);
+    }
     if mjpeg {
         v.set_color_range(ff::color::Range::JPEG);
         v.set_bit_rate(20_000_000);
@@ -173,16 +180,20 @@ fn encode(path: &Path, spec: &Spec) {
         for (row, line) in y.chunks_exact(w).enumerate() {
             f.data_mut(0)[row * stride..row * stride + w].copy_from_slice(line);
         }
-        for plane in 1..3 {
-            f.data_mut(plane).fill(128);
-        }
+        let (cb, cr) = if spec.red.is_some() {
+            (90, 240)
+        } else {
+            (128, 128)
+        };
+        f.data_mut(1).fill(cb);
+        f.data_mut(2).fill(cr);
         f.set_pts(Some(i64::from(i)));
         venc.send_frame(&f).expect("send frame");
         drain(&mut venc, &mut octx, vi, tb, 1);
         if let Some((enc, ai, sent)) = &mut audio {
             // Audio up to the end of this video frame.
-            let until = i64::from(i + 1) * i64::from(rate) * i64::from(spec.fps.1)
-                / i64::from(spec.fps.0);
+            let until =
+                i64::from(i + 1) * i64::from(rate) * i64::from(spec.fps.1) / i64::from(spec.fps.0);
             while *sent < until {
                 let n = enc.frame_size() as usize;
                 let mut af = ff::frame::Audio::new(
@@ -255,11 +266,23 @@ macro_rules! fixture {
 }
 
 // 5 s of 160x90 at 29.97 fps.
-fixture!(h264_ntsc, "ntsc.mp4", Spec::h264((160, 90), (30000, 1001), 150));
+fixture!(
+    h264_ntsc,
+    "ntsc.mp4",
+    Spec::h264((160, 90), (30000, 1001), 150)
+);
 // 1 s of 160x90 at 25 fps.
-fixture!(h264_1s, "one-second.mp4", Spec::h264((160, 90), (25, 1), 25));
+fixture!(
+    h264_1s,
+    "one-second.mp4",
+    Spec::h264((160, 90), (25, 1), 25)
+);
 // 60 s of 64x36 at 29.97 fps.
-fixture!(h264_60s, "sixty.mp4", Spec::h264((64, 36), (30000, 1001), 1798));
+fixture!(
+    h264_60s,
+    "sixty.mp4",
+    Spec::h264((64, 36), (30000, 1001), 1798)
+);
 // 2 s of MJPEG in AVI at 25 fps.
 fixture!(
     mjpeg_avi,
@@ -516,6 +539,32 @@ fn vp9_in_webm_when_libvpx_is_there() {
     assert_eq!(got, want);
 }
 
+#[test]
+fn colour_matrix_follows_the_tag() {
+    // Frame 0 is Y 16, Cb 90, Cr 240 everywhere: red 1.596 * 112 = 179 through BT.601
+    // (untagged SD), 1.793 * 112 = 201 through BT.709 (tagged).
+    let red = |space| {
+        let name = format!("red-{space:?}.mp4");
+        let p = make(
+            &name,
+            &Spec {
+                red: Some(space),
+                ..Spec::h264((160, 90), (25, 1), 2)
+            },
+        );
+        let mut r = ClipReader::open(&p, &ClipTiming::default(), (25, 1), None, 1).expect("open");
+        r.next_frame().expect("frame").pixel(80, 45)
+    };
+    let sd = red(ff::color::Space::Unspecified);
+    let hd = red(ff::color::Space::BT709);
+    assert!(
+        (i32::from(sd[0]) - 179).abs() <= 6,
+        "untagged SD as BT.601: {sd:?}"
+    );
+    assert!((i32::from(hd[0]) - 201).abs() <= 6, "tagged BT.709: {hd:?}");
+    assert!(sd[1] < 6 && hd[1] < 6 && sd[3] == 255);
+}
+
 fn assert_names(e: &VideoError, p: &Path) {
     let msg = e.to_string();
     let name = p.file_name().and_then(|n| n.to_str()).expect("name");
@@ -590,7 +639,11 @@ fn dropping_mid_stream_stops_the_thread() {
     std::thread::sleep(Duration::from_millis(50));
     let t = Instant::now();
     drop(r);
-    assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
 }
 
 #[test]
@@ -653,7 +706,10 @@ fn rms(s: &[f32]) -> f64 {
 /// Rising zero crossings per second of the left channel at 48 kHz.
 fn frequency(stereo: &[f32]) -> f64 {
     let left: Vec<f32> = stereo.iter().step_by(2).copied().collect();
-    let ups = left.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count();
+    let ups = left
+        .windows(2)
+        .filter(|w| w[0] < 0.0 && w[1] >= 0.0)
+        .count();
     ups as f64 / (left.len() as f64 / 48_000.0)
 }
 
@@ -678,8 +734,16 @@ fn audio_is_trimmed_sped_up_and_looped() {
     let fast = clip_audio(p, &timing, 10.0).expect("audio").expect("some");
     assert_eq!(fast.len(), 2 * 24_000);
     let inner = &fast[2400..fast.len() - 2400];
-    assert!((rms(inner) - 0.5 / 2f64.sqrt()).abs() < 0.02, "{}", rms(inner));
-    assert!((frequency(inner) - 2000.0).abs() < 25.0, "{}", frequency(inner));
+    assert!(
+        (rms(inner) - 0.5 / 2f64.sqrt()).abs() < 0.02,
+        "{}",
+        rms(inner)
+    );
+    assert!(
+        (frequency(inner) - 2000.0).abs() < 25.0,
+        "{}",
+        frequency(inner)
+    );
 
     // Looped from 0.5 s (a 1.5 s period) to 4 s.
     let timing = ClipTiming {
