@@ -97,10 +97,10 @@ fn encode(path: &Path, spec: &Spec) {
         .contains(ff::format::Flags::GLOBAL_HEADER);
     let codec = ff::encoder::find_by_name(spec.codec).expect("encoder");
     let mjpeg = spec.codec == "mjpeg";
-    let pix = if mjpeg {
-        ff::format::Pixel::YUVJ420P
-    } else {
-        ff::format::Pixel::YUV420P
+    let pix = match spec.codec {
+        "mjpeg" => ff::format::Pixel::YUVJ420P,
+        "prores_ks" => ff::format::Pixel::YUV422P10LE,
+        _ => ff::format::Pixel::YUV420P,
     };
     let tb = ff::Rational(spec.fps.1, spec.fps.0);
     let mut v = ff::codec::context::Context::new_with_codec(codec)
@@ -177,16 +177,32 @@ fn encode(path: &Path, spec: &Spec) {
         let mut f = ff::frame::Video::new(pix, spec.size.0, spec.size.1);
         let y = bits_plane(i, w, h, mjpeg);
         let stride = f.stride(0);
-        for (row, line) in y.chunks_exact(w).enumerate() {
-            f.data_mut(0)[row * stride..row * stride + w].copy_from_slice(line);
-        }
-        let (cb, cr) = if spec.red.is_some() {
-            (90, 240)
+        if pix == ff::format::Pixel::YUV422P10LE {
+            // 10 bits in 16-bit little-endian words: 16/235 → 64/940, grey chroma 512.
+            for (row, line) in y.chunks_exact(w).enumerate() {
+                for (x, &v) in line.iter().enumerate() {
+                    let word = (u16::from(v) << 2).to_le_bytes();
+                    let at = row * stride + x * 2;
+                    f.data_mut(0)[at..at + 2].copy_from_slice(&word);
+                }
+            }
+            for plane in 1..3 {
+                for pair in f.data_mut(plane).chunks_exact_mut(2) {
+                    pair.copy_from_slice(&512u16.to_le_bytes());
+                }
+            }
         } else {
-            (128, 128)
-        };
-        f.data_mut(1).fill(cb);
-        f.data_mut(2).fill(cr);
+            for (row, line) in y.chunks_exact(w).enumerate() {
+                f.data_mut(0)[row * stride..row * stride + w].copy_from_slice(line);
+            }
+            let (cb, cr) = if spec.red.is_some() {
+                (90, 240)
+            } else {
+                (128, 128)
+            };
+            f.data_mut(1).fill(cb);
+            f.data_mut(2).fill(cr);
+        }
         f.set_pts(Some(i64::from(i)));
         venc.send_frame(&f).expect("send frame");
         drain(&mut venc, &mut octx, vi, tb, 1);
@@ -513,6 +529,38 @@ fn mjpeg_in_avi() {
 }
 
 #[test]
+fn prores_in_mov() {
+    // 10-bit 4:2:2: the swscale path to 8-bit planar YUV, then the matrix conversion.
+    ff::init().expect("libav");
+    if ff::encoder::find_by_name("prores_ks").is_none() {
+        eprintln!("prores_ks not in this libavcodec: skipped");
+        return;
+    }
+    let p = make(
+        "prores.mov",
+        &Spec {
+            codec: "prores_ks",
+            muxer: "mov",
+            ..Spec::h264((160, 90), (25, 1), 20)
+        },
+    );
+    let info = clip_info(&p).expect("info");
+    assert_eq!(
+        (info.codec.as_str(), info.width, info.height),
+        ("prores", 160, 90)
+    );
+    let timing = ClipTiming {
+        trim_start: 0.2,
+        rate: 0.5,
+        ..ClipTiming::default()
+    };
+    let mut r = ClipReader::open(&p, &timing, (25, 1), Some((80, 46)), 10).expect("open");
+    let got = read_all(&mut r, 10, false);
+    let want: Vec<u32> = (0..10u32).map(|k| 5 + k / 2).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
 fn vp9_in_webm_when_libvpx_is_there() {
     ff::init().expect("libav");
     if ff::encoder::find_by_name("libvpx-vp9").is_none() {
@@ -627,6 +675,8 @@ fn truncated_files_fail_clearly() {
         "{err}"
     );
     eprintln!("{good} frames, then: {err}");
+    // After the error the reader says so at once, without waiting on anything.
+    assert!(matches!(r.next_frame(), Err(VideoError::Thread { .. })));
     assert!(t.elapsed() < Duration::from_secs(5));
 }
 
