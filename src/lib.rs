@@ -45,6 +45,7 @@ pub mod spec_doc;
 pub mod text;
 pub mod timeline;
 pub mod tts;
+pub mod video;
 pub mod workspace;
 
 pub use error::{Error, Result, SpecError, SpecIssue};

@@ -313,6 +313,27 @@ pub fn decode_video(
     Ok(n)
 }
 
+/// The YUV→RGB matrix for a picture `height` pixels high tagged `space`: the tag when it names
+/// one, else BT.709 for HD (720 lines and up) and BT.601 for SD.
+pub(crate) fn yuv_matrix(space: ff::color::Space, height: u32) -> YuvStandardMatrix {
+    match space {
+        ff::color::Space::BT709 => YuvStandardMatrix::Bt709,
+        ff::color::Space::BT470BG | ff::color::Space::SMPTE170M => YuvStandardMatrix::Bt601,
+        ff::color::Space::BT2020NCL | ff::color::Space::BT2020CL => YuvStandardMatrix::Bt2020,
+        _ if height >= 720 => YuvStandardMatrix::Bt709,
+        _ => YuvStandardMatrix::Bt601,
+    }
+}
+
+/// Full range for JPEG-tagged pictures, else limited (16..=235).
+pub(crate) fn yuv_range(range: ff::color::Range) -> YuvRange {
+    if range == ff::color::Range::JPEG {
+        YuvRange::Full
+    } else {
+        YuvRange::Limited
+    }
+}
+
 fn to_rgb(
     frame: &ff::frame::Video,
     scaler: &mut Option<ff::software::scaling::Context>,
@@ -320,17 +341,8 @@ fn to_rgb(
     let (w, h) = (frame.width(), frame.height());
     let mut out = image::RgbImage::new(w, h);
     if frame.format() == format::Pixel::YUV420P {
-        let matrix = match frame.color_space() {
-            ff::color::Space::BT709 => YuvStandardMatrix::Bt709,
-            ff::color::Space::BT470BG | ff::color::Space::SMPTE170M => YuvStandardMatrix::Bt601,
-            _ if h >= 720 => YuvStandardMatrix::Bt709,
-            _ => YuvStandardMatrix::Bt601,
-        };
-        let range = if frame.color_range() == ff::color::Range::JPEG {
-            YuvRange::Full
-        } else {
-            YuvRange::Limited
-        };
+        let matrix = yuv_matrix(frame.color_space(), h);
+        let range = yuv_range(frame.color_range());
         let img = YuvPlanarImage {
             y_plane: frame.data(0),
             y_stride: frame.stride(0) as u32,
