@@ -69,7 +69,8 @@ fn main() {
         let mut v = vec![];
         for _ in 0..15 {
             let t = Instant::now();
-            compose::draw(&plan, &prepared, 0, frame, backgrounds.get(0), &mut canvas);
+            compose::draw(&plan, &prepared, 0, frame, backgrounds.get(0), &mut canvas)
+                .expect("draw");
             let yuv = compose::to_yuv(&canvas).expect("yuv");
             std::hint::black_box(yuv);
             v.push(t.elapsed().as_secs_f64());

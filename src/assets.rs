@@ -54,6 +54,8 @@ pub enum PreparedBackground {
     Gradient(PlanBackground),
     /// A Ken Burns picture, drawn per frame.
     Motion(Arc<crate::motion::MotionSource>),
+    /// A video clip covering the frame, drawn per frame.
+    Clip(Arc<ClipSource>),
 }
 
 impl PreparedBackground {
@@ -73,7 +75,9 @@ impl PreparedBackground {
             }) => Some(Arc::new(radial_gradient(
                 width, height, *cx, *cy, *radius, colors,
             ))),
-            PreparedBackground::Gradient(_) | PreparedBackground::Motion(_) => None,
+            PreparedBackground::Gradient(_)
+            | PreparedBackground::Motion(_)
+            | PreparedBackground::Clip(_) => None,
         }
     }
 }
@@ -103,6 +107,8 @@ pub enum Dynamic {
     Typewriter(Arc<TextDrawing>),
     /// A Ken Burns picture: the raster is drawn fresh from the source each frame.
     Motion(Arc<crate::motion::MotionSource>),
+    /// A video clip: the raster is its picture for the frame.
+    Clip(Arc<ClipSource>),
     /// A progress bar: the raster is the track; the fill is drawn over it.
     Progress {
         /// Fill colour.
@@ -161,6 +167,9 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
                 let background =
                     match &s.background {
                         PlanBackground::Solid(c) => PreparedBackground::Solid(*c),
+                        PlanBackground::Video(c) => {
+                            PreparedBackground::Clip(Arc::new(ClipSource::new(c, plan)))
+                        }
                         g @ (PlanBackground::Linear { .. } | PlanBackground::Radial { .. }) => {
                             PreparedBackground::Gradient(g.clone())
                         }
@@ -208,6 +217,16 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
                                 raster: Arc::new(raster),
                                 pivot: l.pivot,
                                 dynamic,
+                            }
+                        }
+                        PlanLayerKind::Video(c) => {
+                            let (ax, ay) = l.anchor.fractions();
+                            PreparedLayer {
+                                x: (l.x - ax * f64::from(c.width)).round() as i64,
+                                y: (l.y - ay * f64::from(c.height)).round() as i64,
+                                raster: Arc::new(Raster::new(0, 0)),
+                                pivot: l.pivot,
+                                dynamic: Dynamic::Clip(Arc::new(ClipSource::new(c, plan))),
                             }
                         }
                         PlanLayerKind::Progress(p) => {
@@ -327,6 +346,120 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
         images_decoded,
         texts_rasterized,
     })
+}
+
+/// A clip's pictures, read in order as composition asks for them. The reader (which decodes
+/// ahead on its own thread) is opened at the first request and dropped after the last, so
+/// only the clips on screen hold decoders and buffers. Composition asks from several threads
+/// at once, roughly in order: recent pictures are kept so a slightly late request is served.
+#[derive(Debug)]
+pub struct ClipSource {
+    clip: crate::timeline::PlanClip,
+    fps: (u32, u32),
+    state: std::sync::Mutex<ClipState>,
+}
+
+#[derive(Default)]
+struct ClipState {
+    reader: Option<crate::video::ClipReader>,
+    next: u64,
+    recent: std::collections::BTreeMap<u64, Arc<Raster>>,
+}
+
+impl std::fmt::Debug for ClipState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClipState")
+            .field("open", &self.reader.is_some())
+            .field("next", &self.next)
+            .finish()
+    }
+}
+
+/// Pictures kept behind the newest one delivered.
+const CLIP_WINDOW: u64 = 48;
+
+impl ClipSource {
+    fn new(clip: &crate::timeline::PlanClip, plan: &Plan) -> ClipSource {
+        ClipSource {
+            clip: clip.clone(),
+            fps: (plan.fps.num, plan.fps.den),
+            state: std::sync::Mutex::new(ClipState::default()),
+        }
+    }
+
+    /// Picture size.
+    pub fn size(&self) -> (u32, u32) {
+        (self.clip.width, self.clip.height)
+    }
+
+    /// The picture shown `k` frames after the clip starts.
+    ///
+    /// # Errors
+    /// [`crate::error::EncodeError::Clip`] naming the layer and the file.
+    pub fn frame(&self, k: u64) -> Result<Arc<Raster>, crate::error::EncodeError> {
+        let k = k.min(self.clip.frames - 1);
+        let err = |e: crate::video::VideoError| crate::error::EncodeError::Clip {
+            path: self.clip.path.clone(),
+            message: e.to_string(),
+        };
+        let mut st = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(r) = st.recent.get(&k) {
+            return Ok(r.clone());
+        }
+        if k < st.next || st.reader.is_none() {
+            // First use, or a request from before the window: start again.
+            let timing = crate::video::ClipTiming {
+                trim_start: self.clip.trim_start,
+                trim_end: self.clip.trim_end,
+                rate: self.clip.rate,
+                looped: self.clip.looped,
+            };
+            st.reader = Some(
+                crate::video::ClipReader::open(
+                    &self.clip.src,
+                    &timing,
+                    self.fps,
+                    Some((self.clip.width, self.clip.height)),
+                    self.clip.frames,
+                )
+                .map_err(err)?,
+            );
+            st.next = 0;
+            st.recent.clear();
+        }
+        let mut last = None;
+        while st.next <= k {
+            let reader = st.reader.as_mut().ok_or(crate::error::EncodeError::Clip {
+                path: self.clip.path.clone(),
+                message: "clip reader closed".into(),
+            })?;
+            let pic = reader.next_frame().map_err(err)?;
+            let n = st.next;
+            st.recent.insert(n, pic.clone());
+            st.next += 1;
+            last = Some(pic);
+        }
+        let floor = k.saturating_sub(CLIP_WINDOW);
+        st.recent.retain(|&n, _| n >= floor);
+        if st.next >= self.clip.frames {
+            // Everything has been read: free the decoder (the window stays for stragglers).
+            st.reader = None;
+        }
+        match last {
+            Some(p) => Ok(p),
+            None => st
+                .recent
+                .get(&k)
+                .cloned()
+                .ok_or(crate::error::EncodeError::Clip {
+                    path: self.clip.path.clone(),
+                    message: format!("picture {k} is no longer available"),
+                }),
+        }
+    }
 }
 
 /// The distinct files a plan uses, each with the spec path of its first use (for errors).

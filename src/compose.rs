@@ -82,6 +82,9 @@ impl Backgrounds {
 
 /// Draws scene-relative frame `frame` of scene `scene` into `canvas` (resized as needed).
 /// `background` is the scene's raster from [`Backgrounds`] (`None` for a solid colour).
+///
+/// # Errors
+/// [`EncodeError::Clip`] if a video clip cannot be read.
 pub fn draw(
     plan: &Plan,
     prepared: &Prepared,
@@ -89,7 +92,7 @@ pub fn draw(
     frame: u64,
     background: Option<&Raster>,
     canvas: &mut Raster,
-) {
+) -> Result<(), EncodeError> {
     if canvas.width != plan.width || canvas.height != plan.height {
         *canvas = Raster::new(plan.width, plan.height);
     }
@@ -98,6 +101,17 @@ pub fn draw(
         (_, Some(r)) => canvas.data.copy_from_slice(&r.data),
         (PreparedBackground::Solid(c), None) => canvas.fill(*c),
         (PreparedBackground::Motion(m), None) => m.render_into(frame, canvas),
+        (PreparedBackground::Clip(c), None) => {
+            canvas.fill([0, 0, 0, 255]);
+            let pic = c.frame(frame)?;
+            let (w, h) = c.size();
+            canvas.blend(
+                &pic,
+                (i64::from(plan.width) - i64::from(w)) / 2,
+                (i64::from(plan.height) - i64::from(h)) / 2,
+                1.0,
+            );
+        }
         (_, None) => canvas.fill([0, 0, 0, 255]),
     }
     for (l, pl) in plan.scenes[scene].layers.iter().zip(&ps.layers) {
@@ -106,6 +120,7 @@ pub fn draw(
             continue;
         }
         let fresh;
+        let clip_picture;
         let mut raster: &Raster = &pl.raster;
         match (&pl.dynamic, st.reveal, st.motion, st.progress) {
             (Dynamic::Typewriter(d), Some(k), _, _) => {
@@ -117,6 +132,10 @@ pub fn draw(
                 m.render_into(frame, &mut r);
                 fresh = r;
                 raster = &fresh;
+            }
+            (Dynamic::Clip(c), _, Some(k), _) => {
+                clip_picture = c.frame(k)?;
+                raster = &clip_picture;
             }
             (Dynamic::Progress { fill, radius }, _, _, Some(px)) if px > 0 => {
                 let mut r = (*pl.raster).clone();
@@ -151,6 +170,7 @@ pub fn draw(
             st.alpha,
         );
     }
+    Ok(())
 }
 
 /// Converts an opaque canvas to YUV 4:2:0, BT.709 limited range.
@@ -227,7 +247,7 @@ pub fn compose_batch(
 /// Draws the picture of `span` into `canvas` (`previous` is scratch for transitions).
 ///
 /// # Errors
-/// None today; the signature leaves room for sources that can fail per frame.
+/// [`EncodeError::Clip`] if a video clip cannot be read.
 pub fn compose_span(
     plan: &Plan,
     prepared: &Prepared,
@@ -245,7 +265,7 @@ pub fn compose_span(
         local,
         backgrounds.get(span.scene),
         canvas,
-    );
+    )?;
     if let (true, Some(t)) = (span.transition && span.scene > 0, scene.transition) {
         let ps = span.scene - 1;
         let prev = &plan.scenes[ps];
@@ -256,7 +276,7 @@ pub fn compose_span(
             span.start - prev.start_frame,
             backgrounds.get(ps),
             previous,
-        );
+        )?;
         crate::motion::transition(t.kind, t.progress(local), t.color, previous, canvas);
     }
     Ok(())

@@ -101,6 +101,14 @@ pub enum EncodeError {
     /// A failure injected by a test (see `RenderOptions::fault`).
     #[error("injected encoder failure at frame {0}")]
     Injected(u64),
+    /// A video clip could not be read while composing.
+    #[error("{path}: {message}")]
+    Clip {
+        /// Spec path of the layer or background.
+        path: String,
+        /// What went wrong (names the file).
+        message: String,
+    },
 }
 
 impl EncodeError {

@@ -375,6 +375,14 @@ pub enum Background {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         motion: Option<MotionSpec>,
     },
+    /// A video clip filling the frame (`cover`: cropped to fill).
+    Video {
+        /// The clip.
+        src: String,
+        /// Trim, speed, loop and sound.
+        #[serde(default)]
+        playback: ClipPlayback,
+    },
 }
 
 fn default_angle() -> f64 {
@@ -506,6 +514,95 @@ pub enum Layer {
     Caption(CaptionLayer),
     /// A bar that fills as the video (or the scene) plays: how far the learner is.
     ProgressBar(ProgressBarLayer),
+    /// A video clip (any format libav reads).
+    Video(VideoLayer),
+}
+
+/// How a clip plays: trim, speed, looping and its sound. Shared by video layers and video
+/// backgrounds.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClipPlayback {
+    /// Seconds skipped at the start of the file. Default: 0.
+    #[serde(default)]
+    pub trim_start: f64,
+    /// Seconds into the file where playing stops (the last frame is held after it, unless
+    /// `loop`). Default: the file's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trim_end: Option<f64>,
+    /// Playback speed, 0.25..=4. Default: 1.
+    #[serde(default = "one")]
+    pub rate: f64,
+    /// Start again from `trim_start` at the end. Default: false.
+    #[serde(default, rename = "loop")]
+    pub looped: bool,
+    /// Send the clip's sound to the mix (only at `rate` 1). Default: false (muted).
+    #[serde(default)]
+    pub audio: bool,
+    /// Level of the clip's sound, dB, -60..=24. Default: 0.
+    #[serde(default)]
+    pub volume_db: f64,
+}
+
+impl Default for ClipPlayback {
+    fn default() -> Self {
+        ClipPlayback {
+            trim_start: 0.0,
+            trim_end: None,
+            rate: 1.0,
+            looped: false,
+            audio: false,
+            volume_db: 0.0,
+        }
+    }
+}
+
+/// A video clip layer. Its picture plays from the layer's `start`; frame rates are converted
+/// to the output's without drift; rotation metadata is honoured.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VideoLayer {
+    /// The clip (H.264, HEVC, VP9, ProRes, MJPEG … in MP4, MOV, MKV, WebM …).
+    pub src: String,
+    /// Box width. Default: the clip's (or from `height` and its aspect ratio).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<Length>,
+    /// Box height. Default: see `width`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<Length>,
+    /// Trim, speed, loop and sound.
+    #[serde(default)]
+    pub playback: ClipPlayback,
+    /// Horizontal position of the anchor point. Default: `"50%"`.
+    #[serde(default = "half")]
+    pub x: Length,
+    /// Vertical position of the anchor point. Default: `"50%"`.
+    #[serde(default = "half")]
+    pub y: Length,
+    /// Which point of the box sits at (`x`, `y`). Default: `center`.
+    #[serde(default)]
+    pub anchor: Anchor,
+    /// Opacity 0..=1. Default: 1.
+    #[serde(default = "one")]
+    pub opacity: f64,
+    /// Appears this many seconds after the scene starts. Default: 0.
+    #[serde(default)]
+    pub start: f64,
+    /// Disappears this many seconds after the scene starts. Default: the scene's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<f64>,
+    /// Fade-in length in seconds from `start`. Default: 0.
+    #[serde(default)]
+    pub fade_in: f64,
+    /// Fade-out length in seconds before `end`. Default: 0.
+    #[serde(default)]
+    pub fade_out: f64,
+    /// Entrance animation (see the text layer). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animate_in: Option<AnimationSpec>,
+    /// Exit animation (see the text layer). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub animate_out: Option<AnimationSpec>,
 }
 
 /// A text layer. Its box is as wide as its longest line (at most `max_width`) and as tall as

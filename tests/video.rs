@@ -818,3 +818,108 @@ fn audio_is_trimmed_sped_up_and_looped() {
         .expect("no audio is fine")
         .is_none());
 }
+
+// ---- Clips in compositions: the whole pipeline, decoded back. ----
+
+fn render_spec(spec: serde_json::Value) -> (tempfile::TempDir, Result<PathBuf, reelsmith::Error>) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let comp = reelsmith::Composition::from_json(&spec.to_string()).expect("spec parses");
+    let out = dir.path().join("out.mp4");
+    let opts = reelsmith::RenderOptions {
+        base_dir: dir.path().into(),
+        media_root: dir.path().join("media"),
+        output: Some(out.clone()),
+        ..reelsmith::RenderOptions::default()
+    };
+    let r = reelsmith::render(&comp, &opts).map(|_| out);
+    (dir, r)
+}
+
+#[test]
+fn a_clip_layer_shows_the_right_source_frame_at_each_output_frame() {
+    let src = h264_ntsc();
+    let (_dir, out) = render_spec(serde_json::json!({
+        "output": { "width": 160, "height": 90, "fps": 30, "quality": "high" },
+        "scenes": [{ "duration": 2, "layers": [{
+            "type": "video", "src": src.to_str().expect("utf-8 path"),
+            "width": 160, "height": 90, "playback": { "trim_start": 1.0 }
+        }] }]
+    }));
+    let out = out.unwrap_or_else(|e| panic!("render: {e}"));
+    let mut seen = Vec::new();
+    reelsmith::probe::decode_video(&out, |_, f| {
+        let r = Raster::from_straight(
+            f.width(),
+            f.height(),
+            image::DynamicImage::ImageRgb8(f.clone())
+                .into_rgba8()
+                .into_raw(),
+        );
+        seen.push(read_bits(&r, false));
+        true
+    })
+    .expect("decode");
+    assert_eq!(seen.len(), 60);
+    for (k, &n) in seen.iter().enumerate() {
+        // Output frame k (30 fps) after a 1 s trim: the latest 29.97 fps source frame.
+        let want = ((30 + k as u64) * 30000 / (30 * 1001)) as u32;
+        assert!(
+            n.abs_diff(want) <= 1 && n <= want,
+            "output frame {k} shows source {n}, expected {want}"
+        );
+    }
+}
+
+#[test]
+fn a_clip_background_sends_its_sound_to_the_mix() {
+    let src = tone_mp4();
+    let (_dir, out) = render_spec(serde_json::json!({
+        "output": { "width": 320, "height": 180, "fps": 25 },
+        "audio": { "normalize": false },
+        "scenes": [{ "duration": 1.5, "background": {
+            "type": "video", "src": src.to_str().expect("utf-8 path"),
+            "playback": { "audio": true, "volume_db": -6 }
+        } }]
+    }));
+    let out = out.unwrap_or_else(|e| panic!("render: {e}"));
+    let audio = reelsmith::probe::decode_audio(&out).expect("audio");
+    let mid = &audio.samples[audio.samples.len() / 4..audio.samples.len() / 2];
+    let level = rms(mid);
+    // The tone is 0.5 amplitude (RMS 0.354) at -6 dB: about 0.177.
+    assert!((level - 0.177).abs() < 0.03, "RMS {level}");
+}
+
+#[test]
+fn a_corrupt_clip_fails_validation_naming_the_layer_and_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("bad.mp4"), vec![7u8; 50_000]).expect("write");
+    let comp = reelsmith::Composition::from_json(
+        &serde_json::json!({
+            "scenes": [{ "duration": 1, "layers": [{ "type": "video", "src": "bad.mp4" }] }]
+        })
+        .to_string(),
+    )
+    .expect("parses");
+    let opts = reelsmith::RenderOptions {
+        base_dir: dir.path().into(),
+        media_root: dir.path().join("media"),
+        output: Some(dir.path().join("out.mp4")),
+        ..reelsmith::RenderOptions::default()
+    };
+    let err = reelsmith::render(&comp, &opts).expect_err("corrupt clip");
+    let reelsmith::Error::Spec(reelsmith::SpecError::Invalid(issues)) = &err else {
+        panic!("wrong error: {err}")
+    };
+    assert_eq!(issues[0].path, "scenes[0].layers[0].src");
+    assert!(
+        issues[0].message.contains("bad.mp4"),
+        "{}",
+        issues[0].message
+    );
+    assert!(!dir.path().join("out.mp4").exists());
+    let temp = dir.path().join("media/assets/temp");
+    let left: Vec<_> = std::fs::read_dir(&temp)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -250,6 +250,7 @@ impl Resolver<'_, '_> {
             Layer::Quote(q) => self.quote_block(q, path, sc, out),
             Layer::Caption(c) => out.extend(self.caption(c, path, sc)),
             Layer::ProgressBar(b) => out.extend(self.progress_bar(b, path, sc)),
+            Layer::Video(v) => out.extend(self.video_layer(v, path, sc)),
         }
     }
 
@@ -918,6 +919,64 @@ impl Resolver<'_, '_> {
                 fit: i.fit,
                 motion,
             }),
+            sc.fps,
+        ))
+    }
+
+    fn video_layer(
+        &mut self,
+        v: &crate::spec::VideoLayer,
+        path: &str,
+        sc: &SceneCtx,
+    ) -> Option<PlanLayer> {
+        let common = self.common(
+            path,
+            Timing::of(v.opacity, v.start, v.end, v.fade_in, v.fade_out),
+            v.animate_in.as_ref(),
+            v.animate_out.as_ref(),
+            None,
+            None,
+            sc,
+        );
+        let x = self.length(&v.x, &format!("{path}.x"), sc.w);
+        let y = self.length(&v.y, &format!("{path}.y"), sc.h);
+        let src = self.asset(&v.src, &format!("{path}.src"));
+        let width = v
+            .width
+            .as_ref()
+            .map(|l| self.length(l, &format!("{path}.width"), sc.w));
+        let height = v
+            .height
+            .as_ref()
+            .map(|l| self.length(l, &format!("{path}.height"), sc.h));
+        for (name, val, side) in [("width", width, sc.w), ("height", height, sc.h)] {
+            if let Some(val) = val {
+                let max = (4.0 * side).min(8192.0);
+                if !(2.0..=max).contains(&val) {
+                    self.issue(
+                        format!("{path}.{name}"),
+                        format!("{name} {val} px is out of range (expected 2..={max})"),
+                    );
+                }
+            }
+        }
+        let common = common?;
+        self.no_typewriter(path, &common);
+        let clip = self.clip(
+            &src,
+            &v.playback,
+            path,
+            (sc.w, sc.h),
+            Some((width, height)),
+            common.start,
+            common.visible(),
+        )?;
+        Some(common.layer(
+            path.to_string(),
+            (x, y),
+            v.anchor,
+            (x, y),
+            PlanLayerKind::Video(clip),
             sc.fps,
         ))
     }

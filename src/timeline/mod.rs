@@ -234,6 +234,8 @@ pub enum PlanBackground {
         /// Ken Burns move over the scene.
         motion: Option<PlanMotion>,
     },
+    /// A video clip covering the frame (delivered at a size that covers it; centred).
+    Video(PlanClip),
 }
 
 /// A resolved layer. Frame numbers are relative to the scene's first frame.
@@ -357,6 +359,33 @@ pub enum PlanLayerKind {
     Shape(PlanShape),
     /// A progress bar.
     Progress(PlanProgress),
+    /// A video clip.
+    Video(PlanClip),
+}
+
+/// A resolved video clip: its file, the size its pictures are delivered at, and how it plays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanClip {
+    /// Spec path of the layer or background (for errors while composing).
+    pub path: String,
+    /// Absolute path.
+    pub src: PathBuf,
+    /// Picture width delivered by the reader.
+    pub width: u32,
+    /// Picture height delivered by the reader.
+    pub height: u32,
+    /// Seconds skipped at the start.
+    pub trim_start: f64,
+    /// Where playing stops, seconds into the file.
+    pub trim_end: Option<f64>,
+    /// Speed.
+    pub rate: f64,
+    /// Loop.
+    pub looped: bool,
+    /// Scene-relative frame showing the clip's first picture.
+    pub start: u64,
+    /// Frames it is shown for.
+    pub frames: u64,
 }
 
 /// A resolved progress bar.
@@ -619,6 +648,7 @@ impl PlanLayer {
                 motion: Some(m), ..
             }) => st.motion = Some(m.step(frame)),
             PlanLayerKind::Progress(p) => st.progress = Some(p.filled(frame)),
+            PlanLayerKind::Video(c) => st.motion = Some(frame.saturating_sub(c.start)),
             _ => {}
         }
         st
@@ -673,6 +703,22 @@ impl Plan {
                 PlanBackground::Image {
                     motion: Some(m), ..
                 } => Some(*m),
+                // A clip changes every frame, like a move that never ends.
+                PlanBackground::Video(_) => Some(PlanMotion {
+                    from: Viewport {
+                        zoom: 1.0,
+                        x: 0.5,
+                        y: 0.5,
+                    },
+                    to: Viewport {
+                        zoom: 1.0,
+                        x: 0.5,
+                        y: 0.5,
+                    },
+                    easing: Easing::Linear,
+                    start: 0,
+                    frames: u64::MAX,
+                }),
                 _ => None,
             };
             let mut run_start = tf;
@@ -724,6 +770,9 @@ pub fn resolve(comp: &Composition, ctx: &ResolveContext<'_>) -> Result<Plan, Spe
         issues: Vec::new(),
         ctx,
         fits: Vec::new(),
+        clip_tracks: Vec::new(),
+        scene_index: 0,
+        fps_for_clips: 30.0,
     };
     let mut plan = r.plan(comp);
     plan.text_fits = std::mem::take(&mut r.fits);
@@ -738,6 +787,12 @@ struct Resolver<'a, 'b> {
     issues: Vec<SpecIssue>,
     ctx: &'a ResolveContext<'b>,
     fits: Vec<TextFit>,
+    /// Clips whose sound goes to the mix: (scene index, track with a scene-relative start).
+    clip_tracks: Vec<(usize, PlanTrack)>,
+    /// The scene being resolved.
+    scene_index: usize,
+    /// The output frame rate (for clip sound timing).
+    fps_for_clips: f64,
 }
 
 impl Resolver<'_, '_> {
@@ -777,6 +832,7 @@ impl Resolver<'_, '_> {
             }
         }
         let fps = self.fps(o.fps);
+        self.fps_for_clips = fps.as_f64();
         if !(32..=512).contains(&o.audio_bitrate) {
             self.issue(
                 "output.audio_bitrate",
@@ -796,6 +852,7 @@ impl Resolver<'_, '_> {
         let mut elapsed = 0.0f64;
         let mut prev_dur = 0.0f64;
         for (si, s) in comp.scenes.iter().enumerate() {
+            self.scene_index = si;
             let path = format!("scenes[{si}]");
             let id = s.id.clone().unwrap_or_else(|| format!("{si}"));
             if let Some(given) = &s.id {
@@ -916,6 +973,12 @@ impl Resolver<'_, '_> {
             .enumerate()
             .filter_map(|(i, t)| self.track(t, &format!("audio.tracks[{i}]"), 0.0, None))
             .collect();
+        for (si, mut t) in std::mem::take(&mut self.clip_tracks) {
+            if let Some(sc) = scenes.get(si) {
+                t.start += fps.sample_at_frame(sc.start_frame);
+                tracks.push(t);
+            }
+        }
         for (i, (scene, plan_scene)) in comp.scenes.iter().zip(&scenes).enumerate() {
             let Some(n) = &scene.narration else { continue };
             let path = format!("scenes[{i}].narration");
@@ -1263,6 +1326,13 @@ impl Resolver<'_, '_> {
                         .and_then(|m| self.motion(m, &format!("{path}.motion"), 0, frames)),
                 }
             }
+            Background::Video { src, playback } => {
+                let src_path = self.asset(src, &format!("{path}.src"));
+                match self.clip(&src_path, playback, path, (w, h), None, 0, frames) {
+                    Some(c) => PlanBackground::Video(c),
+                    None => PlanBackground::Solid([0, 0, 0, 255]),
+                }
+            }
         }
     }
 
@@ -1322,6 +1392,143 @@ impl Resolver<'_, '_> {
             },
             t.duration,
         ))
+    }
+
+    /// Checks a clip and how it plays. `fill`: the frame size it covers (backgrounds) and
+    /// `boxed`: the layer's box (width, height) if given; `start`/`frames`: scene-relative
+    /// frames it shows. Queues its sound for the mix when asked.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn clip(
+        &mut self,
+        src: &Path,
+        pb: &crate::spec::ClipPlayback,
+        path: &str,
+        fill: (f64, f64),
+        boxed: Option<(Option<f64>, Option<f64>)>,
+        start: u64,
+        frames: u64,
+    ) -> Option<PlanClip> {
+        let before = self.issues.len();
+        let pp = format!("{path}.playback");
+        self.in_range(&format!("{pp}.rate"), "rate", pb.rate, 0.25, 4.0, "");
+        self.in_range(
+            &format!("{pp}.trim_start"),
+            "trim_start",
+            pb.trim_start,
+            0.0,
+            MAX_DURATION_S,
+            "seconds",
+        );
+        if let Some(e) = pb.trim_end {
+            if !(e.is_finite() && e > pb.trim_start) {
+                self.issue(
+                    format!("{pp}.trim_end"),
+                    format!("trim_end {e} must be after trim_start ({})", pb.trim_start),
+                );
+            }
+        }
+        self.in_range(
+            &format!("{pp}.volume_db"),
+            "volume_db",
+            pb.volume_db,
+            -60.0,
+            24.0,
+            "dB",
+        );
+        if pb.audio && (pb.rate - 1.0).abs() > 1e-9 {
+            self.issue(
+                format!("{pp}.audio"),
+                "a clip's sound can only be mixed at rate 1 (set \"audio\": false to mute it)",
+            );
+        }
+        if self.issues.len() != before || !src.is_file() {
+            return None;
+        }
+        let info = match crate::video::clip_info(src) {
+            Ok(i) => i,
+            Err(e) => {
+                self.issue(format!("{path}.src"), e.to_string());
+                return None;
+            }
+        };
+        if pb.trim_start >= info.duration_s && info.duration_s > 0.0 {
+            self.issue(
+                format!("{pp}.trim_start"),
+                format!(
+                    "trim_start {} s is at or past the clip's end ({:.3} s)",
+                    pb.trim_start, info.duration_s
+                ),
+            );
+            return None;
+        }
+        if pb.audio && !info.has_audio {
+            self.issue(
+                format!("{pp}.audio"),
+                format!("{} has no sound to mix", src.display()),
+            );
+            return None;
+        }
+        let (iw, ih) = (f64::from(info.width.max(1)), f64::from(info.height.max(1)));
+        let even = |v: f64| ((v / 2.0).round() * 2.0).max(2.0) as u32;
+        let (width, height) = match boxed {
+            // A background covers the frame.
+            None => {
+                let s = (fill.0 / iw).max(fill.1 / ih);
+                (even(iw * s), even(ih * s))
+            }
+            Some((None, None)) => (info.width, info.height),
+            Some((Some(bw), None)) => (even(bw), even(bw * ih / iw)),
+            Some((None, Some(bh))) => (even(bh * iw / ih), even(bh)),
+            // Both: fit inside the box, keeping the aspect ratio.
+            Some((Some(bw), Some(bh))) => {
+                let s = (bw / iw).min(bh / ih);
+                (even(iw * s), even(ih * s))
+            }
+        };
+        if pb.audio {
+            let sr = f64::from(SAMPLE_RATE);
+            let samples = |s: f64| (s * sr).round() as u64;
+            let secs = frames as f64 / self.fps_for_clips;
+            let play = pb.trim_end.map_or(secs, |e| {
+                if pb.looped {
+                    secs
+                } else {
+                    secs.min(e - pb.trim_start)
+                }
+            });
+            self.clip_tracks.push((
+                self.scene_index,
+                PlanTrack {
+                    path: format!("{path}.playback.audio"),
+                    src: src.to_path_buf(),
+                    start: samples(start as f64 / self.fps_for_clips),
+                    trim: samples(pb.trim_start),
+                    role: AudioRole::Effect,
+                    duck: None,
+                    pan: [1.0, 1.0],
+                    duration: Some(samples(play)),
+                    gain: 10f64.powf(pb.volume_db / 20.0) as f32,
+                    fade_in: 0,
+                    fade_out: samples(0.05),
+                    looped: pb.looped,
+                    loop_crossfade: 0,
+                    fade_curve: crate::spec::FadeCurve::Linear,
+                    cut: None,
+                },
+            ));
+        }
+        Some(PlanClip {
+            path: path.to_string(),
+            src: src.to_path_buf(),
+            width,
+            height,
+            trim_start: pb.trim_start,
+            trim_end: pb.trim_end,
+            rate: pb.rate,
+            looped: pb.looped,
+            start,
+            frames: frames.max(1),
+        })
     }
 
     /// Checks a Ken Burns move running from scene-relative `start` for `frames` frames.
