@@ -3,7 +3,7 @@
 
 The module: 12 scenes = 3:00 at 1080p30, joined by 0.5 s transitions (mostly crossfades). A
 title card, bullet slides whose items slide in one by one, photo slides drifting with Ken Burns
-moves under a lower third and captions, a closing card, a progress bar along the bottom; narration per scene and a looped
+moves (one a looping video clip) under a lower third and captions, a closing card, a progress bar along the bottom; narration per scene and a looped
 music bed under everything, ducked by 10 dB while the narration speaks. Also writes
 media/stock/images/scrim.png (a small translucent black PNG that image layers stretch into
 caption bands and photo darkening overlays) and accent.png (a solid accent colour for the
@@ -85,11 +85,15 @@ def photo_slide(n, item, photo):
                        "end": min(1.5 + (i + 1) * slot - 0.2, 14.8), "fade_in": 0.3, "fade_out": 0.3})
     layers.append(footer(n))
     return {"id": f"s{n:02}-{slug(item['title'])}", "duration": SCENE_S,
-            "background": {"type": "image", "src": STOCK + "images/" + photo,
-                           "motion": MOTIONS[n % len(MOTIONS)]},
+            "background": ({"type": "video", "src": STOCK + "video/" + CLIPS[n],
+                            "playback": {"loop": True}} if n in CLIPS else
+                           {"type": "image", "src": STOCK + "images/" + photo,
+                            "motion": MOTIONS[n % len(MOTIONS)]}),
             "layers": layers}
 
 
+# Scenes whose background is a video clip (made by tools/stock/make_clip.sh), looped.
+CLIPS = {8: "warehouse-walk.mp4"}
 # Slow Ken Burns drifts for the photo slides.
 MOTIONS = ["zoom_in", "pan_right", "zoom_out", "pan_left", "pan_up"]
 # Transitions into each scene after the first (0.5 s each; the scenes overlap by that much,
