@@ -42,12 +42,17 @@ pub fn resample(src: &Raster, crop: (f64, f64, f64, f64), dst: &mut Raster, shar
 
 /// `src` resized to `w`x`h` (Lanczos3).
 pub fn resized(src: &Raster, w: u32, h: u32) -> Raster {
+    resized_with(src, w, h, true)
+}
+
+/// `src` resized to `w`x`h`: Lanczos3 when `sharp`, else bilinear (per-frame work).
+fn resized_with(src: &Raster, w: u32, h: u32, sharp: bool) -> Raster {
     let mut out = Raster::new(w.max(1), h.max(1));
     resample(
         src,
         (0.0, 0.0, f64::from(src.width), f64::from(src.height)),
         &mut out,
-        true,
+        sharp,
     );
     out
 }
@@ -224,7 +229,7 @@ pub fn transition(kind: TransitionKind, p: f64, color: Rgba, from: &Raster, into
             // The new scene grows from 60% while fading in.
             let s = 0.6 + 0.4 * p;
             let (sw, sh) = ((w as f64 * s).round() as u32, (h as f64 * s).round() as u32);
-            let small = resized_fast(into, sw, sh);
+            let small = resized_with(into, sw, sh, false);
             into.data.copy_from_slice(&from.data);
             into.blend(
                 &small,
@@ -257,17 +262,6 @@ pub fn transition(kind: TransitionKind, p: f64, color: Rgba, from: &Raster, into
             }
         }
     }
-}
-
-fn resized_fast(src: &Raster, w: u32, h: u32) -> Raster {
-    let mut out = Raster::new(w.max(1), h.max(1));
-    resample(
-        src,
-        (0.0, 0.0, f64::from(src.width), f64::from(src.height)),
-        &mut out,
-        false,
-    );
-    out
 }
 
 /// Whole-frame offsets of a slide or push at `amount` (1 = one frame away).

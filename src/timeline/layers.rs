@@ -856,6 +856,31 @@ impl Resolver<'_, '_> {
         ))
     }
 
+    /// A layer's optional box size, each side within `min..=` four frames (at most `cap`).
+    fn box_size(
+        &mut self,
+        width: Option<&crate::spec::Length>,
+        height: Option<&crate::spec::Length>,
+        path: &str,
+        sc: &SceneCtx,
+        (min, cap): (f64, f64),
+    ) -> (Option<f64>, Option<f64>) {
+        let width = width.map(|v| self.length(v, &format!("{path}.width"), sc.w));
+        let height = height.map(|v| self.length(v, &format!("{path}.height"), sc.h));
+        for (name, v, side) in [("width", width, sc.w), ("height", height, sc.h)] {
+            if let Some(v) = v {
+                let max = (4.0 * side).min(cap);
+                if !(min..=max).contains(&v) {
+                    self.issue(
+                        format!("{path}.{name}"),
+                        format!("{name} {v} px is out of range (expected {min}..={max}: at most four frames)"),
+                    );
+                }
+            }
+        }
+        (width, height)
+    }
+
     fn image_layer(
         &mut self,
         i: &crate::spec::ImageLayer,
@@ -874,25 +899,13 @@ impl Resolver<'_, '_> {
         let x = self.length(&i.x, &format!("{path}.x"), sc.w);
         let y = self.length(&i.y, &format!("{path}.y"), sc.h);
         let src = self.asset(&i.src, &format!("{path}.src"));
-        let width = i
-            .width
-            .as_ref()
-            .map(|v| self.length(v, &format!("{path}.width"), sc.w));
-        let height = i
-            .height
-            .as_ref()
-            .map(|v| self.length(v, &format!("{path}.height"), sc.h));
-        for (name, v, side) in [("width", width, sc.w), ("height", height, sc.h)] {
-            if let Some(v) = v {
-                let max = (4.0 * side).min(16384.0);
-                if !(1.0..=max).contains(&v) {
-                    self.issue(
-                        format!("{path}.{name}"),
-                        format!("{name} {v} px is out of range (expected 1..={max}: four frames)"),
-                    );
-                }
-            }
-        }
+        let (width, height) = self.box_size(
+            i.width.as_ref(),
+            i.height.as_ref(),
+            path,
+            sc,
+            (1.0, 16384.0),
+        );
         let common = common?;
         self.no_typewriter(path, &common);
         let motion = match &i.motion {
@@ -941,25 +954,8 @@ impl Resolver<'_, '_> {
         let x = self.length(&v.x, &format!("{path}.x"), sc.w);
         let y = self.length(&v.y, &format!("{path}.y"), sc.h);
         let src = self.asset(&v.src, &format!("{path}.src"));
-        let width = v
-            .width
-            .as_ref()
-            .map(|l| self.length(l, &format!("{path}.width"), sc.w));
-        let height = v
-            .height
-            .as_ref()
-            .map(|l| self.length(l, &format!("{path}.height"), sc.h));
-        for (name, val, side) in [("width", width, sc.w), ("height", height, sc.h)] {
-            if let Some(val) = val {
-                let max = (4.0 * side).min(8192.0);
-                if !(2.0..=max).contains(&val) {
-                    self.issue(
-                        format!("{path}.{name}"),
-                        format!("{name} {val} px is out of range (expected 2..={max})"),
-                    );
-                }
-            }
-        }
+        let (width, height) =
+            self.box_size(v.width.as_ref(), v.height.as_ref(), path, sc, (2.0, 8192.0));
         let common = common?;
         self.no_typewriter(path, &common);
         let clip = self.clip(
