@@ -6,6 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   pkg-config clang libclang-dev
+  gcc libc6-dev   # C compiler for the SQLite that rusqlite bundles (the job service)
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libavfilter-dev libavdevice-dev
   espeak-ng   # narration from text (spec: "narration": {"text": ...})
