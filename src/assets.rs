@@ -583,13 +583,7 @@ fn fit_background(img: &Raster, w: u32, h: u32, fit: BackgroundFit, color: Rgba)
             if fit == BackgroundFit::ContainBlur {
                 frame = crate::motion::blurred_cover(img, w, h);
             }
-            let scaled = contain(img, f64::from(w), f64::from(h));
-            frame.blend(
-                &scaled,
-                i64::from((w - scaled.width.min(w)) / 2),
-                i64::from((h - scaled.height.min(h)) / 2),
-                1.0,
-            );
+            frame.blend_centered(&contain(img, f64::from(w), f64::from(h)));
         }
     }
     frame
@@ -618,18 +612,13 @@ fn fit_image(img: &Raster, width: Option<f64>, height: Option<f64>, fit: ImageFi
             ImageFit::Stretch => resize(img, px(bw), px(bh)),
             ImageFit::Cover => cover(img, px(bw), px(bh)),
             ImageFit::Contain => contain(img, bw, bh),
-            ImageFit::ContainBlur => {
-                let (w, h) = (px(bw), px(bh));
-                let mut out = crate::motion::blurred_cover(img, w, h);
-                let c = contain(img, bw, bh);
-                out.blend(
-                    &c,
-                    i64::from((w - c.width.min(w)) / 2),
-                    i64::from((h - c.height.min(h)) / 2),
-                    1.0,
-                );
-                out
-            }
+            ImageFit::ContainBlur => fit_background(
+                img,
+                px(bw),
+                px(bh),
+                BackgroundFit::ContainBlur,
+                [0, 0, 0, 255],
+            ),
         },
     }
 }

@@ -104,13 +104,7 @@ pub fn draw(
         (PreparedBackground::Clip(c), None) => {
             canvas.fill([0, 0, 0, 255]);
             let pic = c.frame(frame)?;
-            let (w, h) = c.size();
-            canvas.blend(
-                &pic,
-                (i64::from(plan.width) - i64::from(w)) / 2,
-                (i64::from(plan.height) - i64::from(h)) / 2,
-                1.0,
-            );
+            canvas.blend_centered(&pic);
         }
         (_, None) => canvas.fill([0, 0, 0, 255]),
     }

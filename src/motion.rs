@@ -156,10 +156,10 @@ pub fn blurred_cover(img: &Raster, w: u32, h: u32) -> Raster {
     out
 }
 
-/// Mixes two opaque frames of the same size: `from` (the outgoing scene) and `into` (the
-/// incoming one, overwritten with the result) at eased progress `p` (0 = all `from`, 1 = all
-/// `into`).
-pub fn transition(kind: TransitionKind, p: f64, color: Rgba, from: &Raster, into: &mut Raster) {
+/// Mixes two opaque frames of the same size: `from` (the outgoing scene; used as scratch) and
+/// `into` (the incoming one, which receives the result) at eased progress `p` (0 = all
+/// `from`, 1 = all `into`). No full-frame buffer is allocated.
+pub fn transition(kind: TransitionKind, p: f64, color: Rgba, from: &mut Raster, into: &mut Raster) {
     use TransitionKind as K;
     let (w, h) = (into.width as usize, into.height as usize);
     if from.width != into.width || from.height != into.height {
@@ -212,18 +212,17 @@ pub fn transition(kind: TransitionKind, p: f64, color: Rgba, from: &Raster, into
             }
         }
         K::SlideLeft | K::SlideRight | K::SlideUp | K::SlideDown => {
-            let incoming = into.clone();
+            // The new scene over the old one, offset; the result ends up in `into`.
             let (dx, dy) = offsets(kind, 1.0 - p, w, h);
-            into.data.copy_from_slice(&from.data);
-            into.blend(&incoming, dx, dy, 1.0);
+            from.blend(into, dx, dy, 1.0);
+            std::mem::swap(from, into);
         }
         K::PushLeft | K::PushRight | K::PushUp | K::PushDown => {
-            let incoming = into.clone();
             let (dx, dy) = offsets(kind, 1.0 - p, w, h);
             let (fx, fy) = offsets(kind, -p, w, h);
-            into.fill([0, 0, 0, 255]);
-            into.blend(from, fx, fy, 1.0);
-            into.blend(&incoming, dx, dy, 1.0);
+            shift(from, fx, fy);
+            from.blend(into, dx, dy, 1.0);
+            std::mem::swap(from, into);
         }
         K::Zoom => {
             // The new scene grows from 60% while fading in.
@@ -260,6 +259,40 @@ pub fn transition(kind: TransitionKind, p: f64, color: Rgba, from: &Raster, into
                     mix_px(from, into, x, y, w, a);
                 }
             }
+        }
+    }
+}
+
+/// Moves an opaque frame's pixels by (`dx`, `dy`) in place; uncovered pixels turn black.
+fn shift(r: &mut Raster, dx: i64, dy: i64) {
+    let (w, h) = (i64::from(r.width), i64::from(r.height));
+    let row = w as usize * 4;
+    // Rows: walk in the direction that never overwrites a row still to be read.
+    let ys: Vec<i64> = if dy > 0 {
+        (0..h).rev().collect()
+    } else {
+        (0..h).collect()
+    };
+    for y in ys {
+        let sy = y - dy;
+        let dst = y as usize * row;
+        if sy < 0 || sy >= h || dx.abs() >= w {
+            r.data[dst..dst + row].fill(0);
+        } else {
+            let src = sy as usize * row;
+            r.data.copy_within(src..src + row, dst);
+            let d = &mut r.data[dst..dst + row];
+            let n = dx.unsigned_abs() as usize * 4;
+            if dx > 0 {
+                d.copy_within(0..row - n, n);
+                d[..n].fill(0);
+            } else if dx < 0 {
+                d.copy_within(n..row, 0);
+                d[row - n..].fill(0);
+            }
+        }
+        for px in r.data[dst..dst + row].chunks_exact_mut(4) {
+            px[3] = 255;
         }
     }
 }
@@ -346,15 +379,15 @@ mod tests {
         let (a, b) = (solid([200, 0, 0, 255]), solid([0, 0, 200, 255]));
         for k in kinds {
             let mut start = b.clone();
-            transition(k, 0.0, [0, 0, 0, 255], &a, &mut start);
+            transition(k, 0.0, [0, 0, 0, 255], &mut a.clone(), &mut start);
             let mut end = b.clone();
-            transition(k, 1.0, [0, 0, 0, 255], &a, &mut end);
+            transition(k, 1.0, [0, 0, 0, 255], &mut a.clone(), &mut end);
             let red = |r: &Raster| r.data.chunks(4).filter(|p| p[0] > 150).count();
             let blue = |r: &Raster| r.data.chunks(4).filter(|p| p[2] > 150).count();
             assert_eq!(red(&start), 64 * 36, "{k:?} at 0");
             assert_eq!(blue(&end), 64 * 36, "{k:?} at 1");
             let mut mid = b.clone();
-            transition(k, 0.5, [0, 0, 0, 255], &a, &mut mid);
+            transition(k, 0.5, [0, 0, 0, 255], &mut a.clone(), &mut mid);
             assert!(
                 mid.data.chunks(4).all(|p| p[3] == 255),
                 "{k:?} stays opaque"
@@ -393,5 +426,24 @@ mod tests {
         src.render_into(5, &mut out);
         assert_eq!((out.width, out.height), (160, 90));
         assert_eq!(out.pixel(80, 45), [10, 20, 30, 255]);
+    }
+
+    #[test]
+    fn shift_moves_pixels_and_blackens_the_rest() {
+        let mut r = Raster::new(4, 3);
+        for (i, px) in r.data.chunks_exact_mut(4).enumerate() {
+            px.copy_from_slice(&[i as u8 + 1, 0, 0, 255]);
+        }
+        let orig = r.clone();
+        shift(&mut r, 1, -1);
+        // (x, y) now shows the original (x - 1, y + 1).
+        assert_eq!(r.pixel(1, 0), orig.pixel(0, 1));
+        assert_eq!(r.pixel(3, 1), orig.pixel(2, 2));
+        assert_eq!(r.pixel(0, 0), [0, 0, 0, 255]);
+        assert_eq!(r.pixel(2, 2), [0, 0, 0, 255]);
+        let mut down = orig.clone();
+        shift(&mut down, -1, 2);
+        assert_eq!(down.pixel(0, 2), orig.pixel(1, 0));
+        assert_eq!(down.pixel(0, 0), [0, 0, 0, 255]);
     }
 }

@@ -150,6 +150,16 @@ impl Raster {
         out
     }
 
+    /// Draws `src` centred over `self` (clipped where it is larger).
+    pub fn blend_centered(&mut self, src: &Raster) {
+        self.blend(
+            src,
+            (i64::from(self.width) - i64::from(src.width)) / 2,
+            (i64::from(self.height) - i64::from(src.height)) / 2,
+            1.0,
+        );
+    }
+
     /// This raster resampled by `scale` (bilinear, on premultiplied pixels so edges stay
     /// clean). Used while a layer scales in or out.
     pub fn scaled(&self, scale: f64) -> Raster {

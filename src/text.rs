@@ -362,25 +362,7 @@ impl TextEngine {
     /// A message if the block exceeds [`MAX_TEXT_SIDE`] pixels on a side.
     pub fn measure(&mut self, t: &PlanText) -> Result<TextMeasure, String> {
         let buffer = self.shape(t);
-        let mut width = 0f32;
-        let mut lines = 0usize;
-        for run in buffer.layout_runs() {
-            width = width.max(run.line_w);
-            lines += 1;
-        }
-        let height = lines as f32 * t.line_height;
-        if width > MAX_TEXT_SIDE || height > MAX_TEXT_SIDE {
-            return Err(format!(
-                "the text block is {width:.0}x{height:.0} px ({lines} lines), over the limit of \
-                 {MAX_TEXT_SIDE} px per side: shorten the text or reduce its size"
-            ));
-        }
-        Ok(TextMeasure {
-            width: f64::from(width),
-            height: f64::from(height),
-            lines,
-            overflow_x: f64::from((width - t.max_width).max(0.0)),
-        })
+        measure_buffer(&buffer, t)
     }
 
     /// Shapes `t` and renders its glyphs, ready to draw with [`TextDrawing::render`].
@@ -388,8 +370,8 @@ impl TextEngine {
     /// # Errors
     /// A message if the block exceeds [`MAX_TEXT_SIDE`] pixels on a side.
     pub fn layout(&mut self, t: &PlanText) -> Result<TextDrawing, String> {
-        let m = self.measure(t)?;
         let buffer = self.shape(t);
+        let m = measure_buffer(&buffer, t)?;
         let [pv, ph] = [f64::from(t.padding[0]), f64::from(t.padding[1])];
         let text_w = m.width.max(f64::from(t.min_box_width));
         let box_w = text_w + 2.0 * ph;
@@ -459,6 +441,29 @@ impl TextEngine {
                 .unwrap_or_default(),
         })
     }
+}
+
+/// The size of shaped text, refused past [`MAX_TEXT_SIDE`].
+fn measure_buffer(buffer: &Buffer, t: &PlanText) -> Result<TextMeasure, String> {
+    let mut width = 0f32;
+    let mut lines = 0usize;
+    for run in buffer.layout_runs() {
+        width = width.max(run.line_w);
+        lines += 1;
+    }
+    let height = lines as f32 * t.line_height;
+    if width > MAX_TEXT_SIDE || height > MAX_TEXT_SIDE {
+        return Err(format!(
+            "the text block is {width:.0}x{height:.0} px ({lines} lines), over the limit of \
+             {MAX_TEXT_SIDE} px per side: shorten the text or reduce its size"
+        ));
+    }
+    Ok(TextMeasure {
+        width: f64::from(width),
+        height: f64::from(height),
+        lines,
+        overflow_x: f64::from((width - t.max_width).max(0.0)),
+    })
 }
 
 impl TextDrawing {

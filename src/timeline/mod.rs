@@ -675,8 +675,10 @@ impl Plan {
     }
 
     /// Splits the timeline into runs of identical frames. A new run starts at each scene's
-    /// first frame and wherever a layer's opacity differs from the previous frame (appearing,
-    /// fading, disappearing). Only the first frame of each run needs composing.
+    /// first frame, at every transition frame, wherever a layer's state differs from the
+    /// previous frame (appearing, fading, moving, typing, filling) and wherever a moving
+    /// background (Ken Burns, a clip) shows something new. Only the first frame of each run
+    /// needs composing.
     pub fn spans(&self) -> Vec<Span> {
         let mut spans = Vec::new();
         for (si, scene) in self.scenes.iter().enumerate() {
@@ -699,32 +701,23 @@ impl Plan {
             if tf >= own_end {
                 continue;
             }
-            let bg_motion = match &scene.background {
+            // What the background shows at each frame (`None`: the same picture throughout).
+            let bg_key = |f: u64| match &scene.background {
                 PlanBackground::Image {
                     motion: Some(m), ..
-                } => Some(*m),
-                // A clip changes every frame, like a move that never ends.
-                PlanBackground::Video(_) => Some(PlanMotion {
-                    from: Viewport {
-                        zoom: 1.0,
-                        x: 0.5,
-                        y: 0.5,
-                    },
-                    to: Viewport {
-                        zoom: 1.0,
-                        x: 0.5,
-                        y: 0.5,
-                    },
-                    easing: Easing::Linear,
-                    start: 0,
-                    frames: u64::MAX,
-                }),
+                } => Some(m.step(f)),
+                PlanBackground::Video(_) => Some(f),
                 _ => None,
             };
             let mut run_start = tf;
+            let mut prev: Vec<LayerState> = scene.layers.iter().map(|l| l.state(tf)).collect();
             for f in tf + 1..own_end {
-                let changed = bg_motion.is_some_and(|m| m.step(f) != m.step(f - 1))
-                    || scene.layers.iter().any(|l| l.state(f) != l.state(f - 1));
+                let mut changed = bg_key(f) != bg_key(f - 1);
+                for (l, p) in scene.layers.iter().zip(prev.iter_mut()) {
+                    let st = l.state(f);
+                    changed |= st != *p;
+                    *p = st;
+                }
                 if changed {
                     spans.push(Span {
                         scene: si,
