@@ -4,7 +4,14 @@
 //!
 //! Audio is encoded alongside the video: after each video frame the encoder pushes the audio
 //! up to that frame's end time, so packets arrive at the muxer already interleaved.
+//!
+//! Repeated pictures (static spans) are not sent to x264 again: [`h264::Splicer`] writes each
+//! copy as an all-skip P picture, an exact copy that costs ~20 bytes and no encoder time.
 
+mod extradata;
+pub mod h264;
+
+use std::collections::VecDeque;
 use std::path::Path;
 
 use ff::{codec, encoder, format, frame, Dictionary, Packet, Rational};
@@ -30,6 +37,11 @@ pub struct EncoderConfig {
     pub crf: u32,
     /// AAC bitrate, bit/s.
     pub audio_bitrate: usize,
+    /// Write repeated pictures as all-skip P pictures instead of encoding them again (and run
+    /// x264 without B-frames, which the splicing needs). Default on.
+    pub skip_repeats: bool,
+    /// Lossless (x264 QP 0, same YUV frames): a reference for quality measurements.
+    pub lossless: bool,
     /// Fail on purpose when this frame is reached (tests of the failure path).
     pub fail_at_frame: Option<u64>,
 }
@@ -37,8 +49,10 @@ pub struct EncoderConfig {
 /// Counters of a finished encode.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EncodeStats {
-    /// Video frames encoded.
+    /// Video frames written.
     pub frames: u64,
+    /// Of those, frames x264 encoded (the rest are spliced all-skip copies).
+    pub encoded_frames: u64,
     /// Audio samples (per channel) encoded.
     pub samples: u64,
     /// Video bytes written.
@@ -66,6 +80,16 @@ pub struct Encoder {
     stats: EncodeStats,
     /// Interleaved audio of one encoder frame, reused.
     scratch: Vec<f32>,
+    /// Present when repeats are spliced in as skip pictures.
+    splicer: Option<h264::Splicer>,
+    /// Frames sent to x264 not yet received back, with the copies to write after each.
+    pending: VecDeque<(u64, u64)>,
+    /// Output index of the last keyframe asked for or seen.
+    last_key: u64,
+    /// Longest run of frames without a keyframe.
+    gop: u64,
+    /// The x264 input picture, reused.
+    picture: Option<frame::Video>,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -112,7 +136,12 @@ impl Encoder {
         v.set_time_base(v_tb);
         v.set_frame_rate(Some(Rational(cfg.fps.num as i32, cfg.fps.den as i32)));
         // A keyframe at least every 5 s: seekable in browsers, cheap for slides.
-        v.set_gop((cfg.fps.as_f64() * 5.0).round().max(1.0) as u32);
+        let gop = (cfg.fps.as_f64() * 5.0).round().max(1.0) as u32;
+        v.set_gop(gop);
+        if cfg.skip_repeats {
+            // Splicing needs every x264 picture to be a reference decoded in display order.
+            v.set_max_b_frames(0);
+        }
         v.set_colorspace(ff::color::Space::BT709);
         v.set_color_range(ff::color::Range::MPEG);
         v.set_color_primaries(ff::color::Primaries::BT709);
@@ -122,17 +151,34 @@ impl Encoder {
         }
         let mut opts = Dictionary::new();
         opts.set("preset", cfg.preset);
-        opts.set("crf", &cfg.crf.to_string());
-        opts.set("profile", "high");
+        if cfg.lossless {
+            opts.set("qp", "0");
+            opts.set("profile", "high444");
+        } else {
+            opts.set("crf", &cfg.crf.to_string());
+            opts.set("profile", "high");
+        }
         let video = v
             .open_as_with(x264, opts)
             .map_err(EncodeError::ff("open libx264"))?;
+        let mut splicer = None;
         let v_index = {
             let mut st = octx
                 .add_stream(x264)
                 .map_err(EncodeError::ff("add video stream"))?;
             st.set_parameters(&video);
             st.set_time_base(v_tb);
+            if cfg.skip_repeats {
+                match h264::Splicer::new(&extradata::of_context(&video)) {
+                    Ok((s, avcc)) => {
+                        extradata::set_on_stream(&mut st, &avcc)?;
+                        splicer = Some(s);
+                    }
+                    Err(why) => {
+                        tracing::warn!("repeated frames will be encoded again: {why}");
+                    }
+                }
+            }
             st.index()
         };
 
@@ -185,7 +231,17 @@ impl Encoder {
             cfg: cfg.clone(),
             stats: EncodeStats::default(),
             scratch: Vec::new(),
+            splicer,
+            pending: VecDeque::new(),
+            last_key: 0,
+            gop: u64::from(gop),
+            picture: None,
         })
+    }
+
+    /// Whether repeats are written as skip pictures.
+    pub fn splices(&self) -> bool {
+        self.splicer.is_some()
     }
 
     /// Frames encoded so far.
@@ -194,6 +250,9 @@ impl Encoder {
     }
 
     /// Encodes `pic` as the next `repeat` frames, then the audio that belongs under them.
+    ///
+    /// With splicing, x264 sees the picture once (again at each keyframe interval) and the
+    /// copies become all-skip pictures; without, every copy is encoded.
     ///
     /// # Errors
     /// [`EncodeError`] naming the libav operation that failed.
@@ -204,7 +263,23 @@ impl Encoder {
         master: &mut Master,
         mut on_frame: impl FnMut(u64),
     ) -> Result<(), EncodeError> {
-        let mut f = frame::Video::new(format::Pixel::YUV420P, pic.width, pic.height);
+        let mut f = match self.picture.take() {
+            Some(f) if f.width() == pic.width && f.height() == pic.height => f,
+            _ => frame::Video::new(format::Pixel::YUV420P, pic.width, pic.height),
+        };
+        let result = self.push_frame(&mut f, pic, repeat, master, &mut on_frame);
+        self.picture = Some(f);
+        result
+    }
+
+    fn push_frame(
+        &mut self,
+        f: &mut frame::Video,
+        pic: &YuvFrame,
+        repeat: u64,
+        master: &mut Master,
+        on_frame: &mut impl FnMut(u64),
+    ) -> Result<(), EncodeError> {
         let cw = pic.width.div_ceil(2) as usize;
         let ch = pic.height.div_ceil(2) as usize;
         for (plane, src, pw, ph) in [
@@ -219,17 +294,36 @@ impl Encoder {
                     .copy_from_slice(&src[row * pw..(row + 1) * pw]);
             }
         }
-        for _ in 0..repeat {
+        let mut left = repeat;
+        while left > 0 {
             let n = self.stats.frames;
-            if self.cfg.fail_at_frame == Some(n) {
-                return Err(EncodeError::Injected(n));
+            let key = n >= self.last_key + self.gop;
+            if key {
+                self.last_key = n;
+            }
+            // Frames this x264 picture stands for: all that are left, up to the next keyframe.
+            let run = if self.splicer.is_some() {
+                left.min(self.last_key + self.gop - n).max(1)
+            } else {
+                1
+            };
+            if let Some(at) = self.cfg.fail_at_frame.filter(|&at| at >= n && at < n + run) {
+                return Err(EncodeError::Injected(at));
             }
             f.set_pts(Some(n as i64));
+            f.set_kind(if key {
+                ff::picture::Type::I
+            } else {
+                ff::picture::Type::None
+            });
             self.video
-                .send_frame(&f)
+                .send_frame(f)
                 .map_err(EncodeError::ff("send video frame"))?;
+            self.pending.push_back((n, run - 1));
+            self.stats.encoded_frames += 1;
             self.drain_video()?;
-            self.stats.frames += 1;
+            self.stats.frames += run;
+            left -= run;
             self.push_audio(master, self.fps.sample_at_frame(self.stats.frames))?;
             on_frame(self.stats.frames);
         }
@@ -285,8 +379,50 @@ impl Encoder {
             default_duration: 1,
             ops: ("receive video packet", "write video packet"),
         };
-        self.stats.video_bytes += drain(&mut self.video, &mut self.octx, &route)?;
-        Ok(())
+        let Some(splicer) = self.splicer.as_mut() else {
+            self.stats.video_bytes += drain(&mut self.video, &mut self.octx, &route)?;
+            return Ok(());
+        };
+        let mut pkt = Packet::empty();
+        loop {
+            match self.video.receive_packet(&mut pkt) {
+                Ok(()) => {}
+                Err(e) if is_again_or_eof(&e) => return Ok(()),
+                Err(source) => return Err(EncodeError::ff(route.ops.0)(source)),
+            }
+            let (index, copies) = self
+                .pending
+                .pop_front()
+                .ok_or_else(|| EncodeError::Splice("x264 returned an unexpected packet".into()))?;
+            if pkt.pts() != Some(index as i64) {
+                return Err(EncodeError::Splice(format!(
+                    "x264 returned frame {:?} where {index} was expected",
+                    pkt.pts()
+                )));
+            }
+            if pkt.is_key() {
+                self.last_key = self.last_key.max(index);
+            }
+            let data = splicer
+                .rewrite(pkt.data().unwrap_or_default(), index)
+                .map_err(|e| EncodeError::Splice(e.to_string()))?;
+            let mut out = Packet::copy(&data);
+            out.set_flags(pkt.flags());
+            let mut frames = vec![(out, index)];
+            for k in 1..=copies {
+                frames.push((Packet::copy(&splicer.skip(index + k)), index + k));
+            }
+            for (mut p, at) in frames {
+                p.set_stream(route.index);
+                p.set_pts(Some(at as i64));
+                p.set_dts(Some(at as i64));
+                p.set_duration(1);
+                p.rescale_ts(route.from, route.to);
+                self.stats.video_bytes += p.size() as u64;
+                p.write_interleaved(&mut self.octx)
+                    .map_err(EncodeError::ff(route.ops.1))?;
+            }
+        }
     }
 
     fn drain_audio(&mut self) -> Result<(), EncodeError> {

@@ -101,6 +101,12 @@ pub enum EncodeError {
     /// A failure injected by a test (see `RenderOptions::fault`).
     #[error("injected encoder failure at frame {0}")]
     Injected(u64),
+    /// libav could not allocate memory.
+    #[error("libav could not allocate the {0}")]
+    Alloc(&'static str),
+    /// x264 produced a packet the static-span splicer could not read.
+    #[error("cannot splice repeated frames into the H.264 stream: {0}")]
+    Splice(String),
     /// A video clip could not be read while composing.
     #[error("{path}: {message}")]
     Clip {

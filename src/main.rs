@@ -57,6 +57,8 @@ enum Command {
         /// Worker threads for composition (0 = one per core).
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        #[command(flatten)]
+        encoding: EncodingArgs,
         /// No progress bar.
         #[arg(short, long)]
         quiet: bool,
@@ -132,6 +134,8 @@ enum Command {
         /// Worker threads for composition (0 = one per core).
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        #[command(flatten)]
+        encoding: EncodingArgs,
         /// Storage root (temp files).
         #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
         media_root: PathBuf,
@@ -139,6 +143,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// How frames are encoded (for measurements; the defaults are what users want).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct EncodingArgs {
+    /// Encode every repeated frame with x264 (with B-frames) instead of writing each repeat
+    /// of a static picture as an exact all-skip copy. Slower; for comparisons.
+    #[arg(long)]
+    no_skip_repeats: bool,
+    /// Lossless H.264 (x264 QP 0, High 4:4:4 Predictive) of the same frames: a reference for
+    /// quality measurements (SSIM). Large files.
+    #[arg(long)]
+    lossless: bool,
+}
+
+impl EncodingArgs {
+    fn apply(self, opts: &mut RenderOptions) {
+        opts.skip_repeats = !self.no_skip_repeats;
+        opts.lossless = self.lossless;
+    }
 }
 
 #[cfg(feature = "service")]
@@ -408,10 +432,12 @@ fn run(cli: Cli) -> Result<(), Error> {
             keep_temp,
             media_root,
             threads,
+            encoding,
             quiet,
             json,
         } => {
             let (comp, mut opts) = load(&spec, media_root)?;
+            encoding.apply(&mut opts);
             opts.output = output;
             opts.quality = quality.map(Into::into);
             opts.keep_temp = keep_temp;
@@ -578,10 +604,12 @@ fn run(cli: Cli) -> Result<(), Error> {
             runs,
             quality,
             threads,
+            encoding,
             media_root,
             json,
         } => {
             let (comp, mut opts) = load(&spec, media_root)?;
+            encoding.apply(&mut opts);
             opts.quality = quality.map(Into::into);
             opts.threads = threads;
             let out =

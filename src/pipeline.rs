@@ -40,6 +40,12 @@ pub struct RenderOptions {
     pub keep_temp: bool,
     /// Worker threads for preparing and composing; 0 = one per core. Default: 0.
     pub threads: usize,
+    /// Write each repeated picture (a static span) as an all-skip P picture instead of
+    /// encoding it again; x264 then runs without B-frames. Default: true.
+    pub skip_repeats: bool,
+    /// Encode losslessly (x264 QP 0 on the same YUV frames): a reference for quality checks,
+    /// large files. Wins over the quality. Default: false.
+    pub lossless: bool,
     /// Fault injection for tests of the failure paths. Default: none.
     #[doc(hidden)]
     pub fault: Option<Fault>,
@@ -55,6 +61,8 @@ impl Default for RenderOptions {
             quality: None,
             keep_temp: false,
             threads: 0,
+            skip_repeats: true,
+            lossless: false,
             fault: None,
         }
     }
@@ -305,6 +313,8 @@ pub fn render_with_progress(
         preset: plan.quality.x264_preset(),
         crf: plan.quality.x264_crf(),
         audio_bitrate: plan.audio_bitrate_kbps as usize * 1000,
+        skip_repeats: opts.skip_repeats,
+        lossless: opts.lossless,
         fail_at_frame: match opts.fault {
             Some(Fault::EncodeAtFrame(n)) => Some(n),
             _ => None,
@@ -335,8 +345,21 @@ pub fn render_with_progress(
         frames: encode_stats.frames,
         bytes: encode_stats.video_bytes + encode_stats.audio_bytes,
         note: Some(format!(
-            "libx264 {} crf {} + aac {} kbit/s; overlaps compose",
-            cfg.preset, cfg.crf, plan.audio_bitrate_kbps
+            "libx264 {} {} + aac {} kbit/s; {} of {} frames encoded, {}; overlaps compose",
+            cfg.preset,
+            if cfg.lossless {
+                "lossless".to_string()
+            } else {
+                format!("crf {}", cfg.crf)
+            },
+            plan.audio_bitrate_kbps,
+            encode_stats.encoded_frames,
+            encode_stats.frames,
+            if encode_stats.encoded_frames < encode_stats.frames {
+                "the rest exact skip copies"
+            } else {
+                "repeats encoded again"
+            }
         )),
     });
 
