@@ -22,6 +22,17 @@ use crate::error::EncodeError;
 use crate::master::{LoudnessReport, Master};
 use crate::timeline::{Fps, SAMPLE_RATE};
 
+/// x264 settings while splicing: B-frames never used as references.
+pub const X264_SPLICE_PARAMS: &str = "b-pyramid=none";
+
+/// A picture sent to x264 and the all-skip copies that follow it.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    index: u64,
+    copies: u64,
+    received: bool,
+}
+
 /// Everything the encoder needs to know up front.
 #[derive(Debug, Clone)]
 pub struct EncoderConfig {
@@ -82,8 +93,12 @@ pub struct Encoder {
     scratch: Vec<f32>,
     /// Present when repeats are spliced in as skip pictures.
     splicer: Option<h264::Splicer>,
-    /// Frames sent to x264 not yet received back, with the copies to write after each.
-    pending: VecDeque<(u64, u64)>,
+    /// Frames sent to x264 and not yet written, with the copies to write after each.
+    pending: VecDeque<Pending>,
+    /// Video packets written (decode order position of the next one).
+    written: u64,
+    /// x264's decode delay in frames (pts − dts of its first packet).
+    delay: Option<i64>,
     /// Output index of the last keyframe asked for or seen.
     last_key: u64,
     /// Longest run of frames without a keyframe.
@@ -138,10 +153,7 @@ impl Encoder {
         // A keyframe at least every 5 s: seekable in browsers, cheap for slides.
         let gop = (cfg.fps.as_f64() * 5.0).round().max(1.0) as u32;
         v.set_gop(gop);
-        if cfg.skip_repeats {
-            // Splicing needs every x264 picture to be a reference decoded in display order.
-            v.set_max_b_frames(0);
-        }
+
         v.set_colorspace(ff::color::Space::BT709);
         v.set_color_range(ff::color::Range::MPEG);
         v.set_color_primaries(ff::color::Primaries::BT709);
@@ -151,6 +163,11 @@ impl Encoder {
         }
         let mut opts = Dictionary::new();
         opts.set("preset", cfg.preset);
+        if cfg.skip_repeats {
+            // Splicing needs B-frames that are never references (see `h264`). A fixed B-frame
+            // pattern (b-adapt 0) measured as small and as fast here; see BENCHMARKS.md.
+            opts.set("x264-params", X264_SPLICE_PARAMS);
+        }
         if cfg.lossless {
             opts.set("qp", "0");
             opts.set("profile", "high444");
@@ -233,6 +250,8 @@ impl Encoder {
             scratch: Vec::new(),
             splicer,
             pending: VecDeque::new(),
+            written: 0,
+            delay: None,
             last_key: 0,
             gop: u64::from(gop),
             picture: None,
@@ -311,15 +330,22 @@ impl Encoder {
                 return Err(EncodeError::Injected(at));
             }
             f.set_pts(Some(n as i64));
+            // A picture that copies will repeat must be a reference: I or P, never B.
             f.set_kind(if key {
                 ff::picture::Type::I
+            } else if run > 1 {
+                ff::picture::Type::P
             } else {
                 ff::picture::Type::None
             });
             self.video
                 .send_frame(f)
                 .map_err(EncodeError::ff("send video frame"))?;
-            self.pending.push_back((n, run - 1));
+            self.pending.push_back(Pending {
+                index: n,
+                copies: run - 1,
+                received: false,
+            });
             self.stats.encoded_frames += 1;
             self.drain_video()?;
             self.stats.frames += run;
@@ -390,35 +416,50 @@ impl Encoder {
                 Err(e) if is_again_or_eof(&e) => return Ok(()),
                 Err(source) => return Err(EncodeError::ff(route.ops.0)(source)),
             }
-            let (index, copies) = self
-                .pending
-                .pop_front()
-                .ok_or_else(|| EncodeError::Splice("x264 returned an unexpected packet".into()))?;
-            if pkt.pts() != Some(index as i64) {
+            let index = pkt.pts().unwrap_or(-1);
+            let delay = *self
+                .delay
+                .get_or_insert(index - pkt.dts().unwrap_or(index));
+            let Some(pos) = self.pending.iter().position(|p| p.index as i64 == index) else {
                 return Err(EncodeError::Splice(format!(
-                    "x264 returned frame {:?} where {index} was expected",
-                    pkt.pts()
+                    "x264 returned frame {index}, which was not sent or was already written"
+                )));
+            };
+            if self.pending.iter().take(pos).any(|p| p.copies > 0) {
+                return Err(EncodeError::Splice(format!(
+                    "x264 returned frame {index} before a picture shown earlier that is repeated"
                 )));
             }
-            if pkt.is_key() {
-                self.last_key = self.last_key.max(index);
-            }
+            self.pending[pos].received = true;
             let data = splicer
-                .rewrite(pkt.data().unwrap_or_default(), index)
+                .rewrite(pkt.data().unwrap_or_default(), index as u64)
                 .map_err(|e| EncodeError::Splice(e.to_string()))?;
             let mut out = Packet::copy(&data);
             out.set_flags(pkt.flags());
-            let mut frames = vec![(out, index)];
-            for k in 1..=copies {
-                frames.push((Packet::copy(&splicer.skip(index + k)), index + k));
+            if pkt.is_key() {
+                self.last_key = self.last_key.max(index as u64);
             }
-            for (mut p, at) in frames {
+            let mut ready = vec![(out, index)];
+            while let Some(p) = self.pending.front().copied().filter(|p| p.received) {
+                self.pending.pop_front();
+                for k in 1..=p.copies {
+                    ready.push((Packet::copy(&splicer.skip(p.index + k)), (p.index + k) as i64));
+                }
+            }
+            for (mut p, at) in ready {
+                let dts = self.written as i64 - delay;
+                if dts > at {
+                    return Err(EncodeError::Splice(format!(
+                        "frame {at} would be decoded after it is shown"
+                    )));
+                }
                 p.set_stream(route.index);
-                p.set_pts(Some(at as i64));
-                p.set_dts(Some(at as i64));
+                p.set_pts(Some(at));
+                p.set_dts(Some(dts));
                 p.set_duration(1);
                 p.rescale_ts(route.from, route.to);
                 self.stats.video_bytes += p.size() as u64;
+                self.written += 1;
                 p.write_interleaved(&mut self.octx)
                     .map_err(EncodeError::ff(route.ops.1))?;
             }
@@ -456,6 +497,12 @@ impl Encoder {
             .send_eof()
             .map_err(EncodeError::ff("flush video"))?;
         self.drain_video()?;
+        if !self.pending.is_empty() {
+            return Err(EncodeError::Splice(format!(
+                "x264 never returned {} frames",
+                self.pending.len()
+            )));
+        }
         self.audio
             .send_eof()
             .map_err(EncodeError::ff("flush audio"))?;

@@ -8,17 +8,21 @@
 //! costs microseconds instead of a full x264 pass.
 //!
 //! To splice them into x264's stream without disturbing its reference structure:
-//! - x264 runs without B-frames, so every picture it makes is a reference picture decoded in
-//!   display order;
+//! - the picture before a static span is forced to be a P (or I) picture, a reference; x264
+//!   runs without B-pyramid, so its B-frames are never references and that picture is the
+//!   last reference once the B-frames shown before it are decoded. The copies go right
+//!   after those, and their reference 0 is that picture;
 //! - the copies are **non-reference** pictures (`nal_ref_idc` 0): they never enter the
 //!   decoded picture buffer, so x264's later pictures predict from exactly what x264 thinks
 //!   they do, whatever its `ref` count, and `frame_num` needs no change (a non-reference
-//!   picture carries the next `frame_num`, as a B-frame would);
-//! - x264 without B-frames signals picture order implicitly (`pic_order_cnt_type` 2), which
-//!   forbids two non-reference pictures in a row, so the SPS is rewritten to explicit order
-//!   counts (type 0, 16-bit `pic_order_cnt_lsb`) and every slice header of x264's gets the
-//!   field inserted: 16 bits, so everything after it keeps its byte alignment and the CABAC
-//!   payload is copied as it is.
+//!   picture carries the next `frame_num`, as a B-frame does);
+//! - x264 numbers picture order by the frames it saw, which has gaps where the copies go:
+//!   the SPS is rewritten to explicit order counts with 8 more bits of LSB (or, when x264
+//!   ran without B-frames and signalled order implicitly, `pic_order_cnt_type` 2, which
+//!   forbids two non-reference pictures in a row: to type 0 with a 16-bit LSB), and every
+//!   slice header of x264's gets the order count of its output frame. The header grows by
+//!   8 or 16 bits, so everything after it keeps its byte alignment and the CABAC payload is
+//!   copied as it is.
 //!
 //! Only frame pictures, one slice group, 4:2:0 or 4:0:0 are handled; [`Splicer::new`] refuses
 //! anything else and the encoder then falls back to sending every frame to x264.
@@ -39,8 +43,6 @@ fn unsupported<T>(why: impl Into<String>) -> Result<T, Unsupported> {
     Err(Unsupported(why.into()))
 }
 
-/// Bits of the order-count field written into every slice.
-const POC_LSB_BITS: u32 = 16;
 
 // ---------------------------------------------------------------------------------------------
 // Bit I/O and emulation prevention
@@ -273,15 +275,15 @@ pub(crate) fn parse_sps(nal: &[u8]) -> Result<(Sps, usize, usize), Unsupported> 
     ))
 }
 
-/// Rewrites an SPS to signal explicit picture order counts (`pic_order_cnt_type` 0 with a
-/// 16-bit LSB); every other field is copied bit for bit.
-pub(crate) fn rewrite_sps(nal: &[u8]) -> Result<Vec<u8>, Unsupported> {
+/// Rewrites an SPS to signal explicit picture order counts (`pic_order_cnt_type` 0) with a
+/// `lsb_bits`-bit LSB; every other field is copied bit for bit.
+pub(crate) fn rewrite_sps(nal: &[u8], lsb_bits: u32) -> Result<Vec<u8>, Unsupported> {
     let (_, poc_start, poc_end) = parse_sps(nal)?;
     let rbsp = unescape(&nal[1..]);
     let mut w = BitWriter::default();
     w.copy_bits(&rbsp, 0, poc_start);
     w.ue(0);
-    w.ue(POC_LSB_BITS - 4);
+    w.ue(lsb_bits - 4);
     // The rest, up to and including the stop bit; trailing zero bits are re-made.
     let last_one = last_set_bit(&rbsp).ok_or_else(|| Unsupported("empty SPS".into()))?;
     w.copy_bits(&rbsp, poc_end, last_one + 1);
@@ -676,6 +678,8 @@ pub struct Splicer {
     sps: Sps,
     pps: Pps,
     framing: Framing,
+    /// Bits of x264's own `pic_order_cnt_lsb` (0: x264 used order type 2, no field).
+    old_poc_bits: u32,
     /// `frame_num` of the last reference picture written.
     prev_ref_frame_num: u32,
     /// Output index of the last IDR picture (order counts restart there).
@@ -721,13 +725,15 @@ impl Splicer {
         if pps.sps_id != sps.id {
             return unsupported("PPS refers to another SPS");
         }
-        if sps.poc_type != 2 {
-            return unsupported("x264 made B-frames (picture order type 0)");
-        }
         if sps.chroma_format_idc > 1 {
             return unsupported("chroma other than 4:2:0");
         }
-        avcc.sps[0] = rewrite_sps(&avcc.sps[0])?;
+        let (old_poc_bits, new_bits) = match sps.poc_type {
+            2 => (0, 16),
+            _ if sps.log2_max_poc_lsb <= 8 => (sps.log2_max_poc_lsb, sps.log2_max_poc_lsb + 8),
+            _ => return unsupported("picture order LSB wider than 8 bits"),
+        };
+        avcc.sps[0] = rewrite_sps(&avcc.sps[0], new_bits)?;
         let (new_sps, _, _) = parse_sps(&avcc.sps[0])?;
         let mbs = sps.width_mbs * sps.height_mbs;
         let (framing, extradata) = if annexb {
@@ -743,6 +749,7 @@ impl Splicer {
                 sps: new_sps,
                 pps,
                 framing,
+                old_poc_bits,
                 prev_ref_frame_num: 0,
                 last_idr: 0,
                 mbs,
@@ -752,7 +759,7 @@ impl Splicer {
     }
 
     fn poc_lsb(&self, index: u64) -> u32 {
-        (index.saturating_sub(self.last_idr) * 2 % (1 << POC_LSB_BITS)) as u32
+        (index.saturating_sub(self.last_idr) * 2 % (1u64 << self.sps.log2_max_poc_lsb)) as u32
     }
 
     /// Rewrites one packet of x264's (length-prefixed NAL units) shown at output frame
@@ -783,7 +790,10 @@ impl Splicer {
         let rbsp = unescape(&nal[1..]);
         let mut r = BitReader::new(&rbsp);
         r.ue()?; // first_mb_in_slice
-        r.ue()?; // slice_type
+        let slice_type = r.ue()? % 5;
+        if slice_type == 1 && header & 0x60 != 0 {
+            return unsupported("a B-frame is a reference (B-pyramid)");
+        }
         if r.ue()? != self.pps.id {
             return unsupported("slice refers to another PPS");
         }
@@ -792,13 +802,14 @@ impl Splicer {
             r.ue()?; // idr_pic_id
         }
         let at = r.pos();
+        let rest = at + self.old_poc_bits as usize;
         if header & 0x60 != 0 {
             self.prev_ref_frame_num = frame_num;
         }
         let mut w = BitWriter::default();
         w.copy_bits(&rbsp, 0, at);
-        w.u(POC_LSB_BITS, lsb);
-        w.copy_bits(&rbsp, at, rbsp.len() * 8);
+        w.u(self.sps.log2_max_poc_lsb, lsb);
+        w.copy_bits(&rbsp, rest, rbsp.len() * 8);
         let mut out = vec![header];
         escape(&w.into_bytes(), &mut out);
         Ok(out)
@@ -817,7 +828,7 @@ impl Splicer {
             self.sps.log2_max_frame_num,
             (self.prev_ref_frame_num + 1) % max_frame_num,
         );
-        w.u(POC_LSB_BITS, self.poc_lsb(index));
+        w.u(self.sps.log2_max_poc_lsb, self.poc_lsb(index));
         if self.pps.redundant_pic_cnt {
             w.ue(0);
         }
