@@ -341,11 +341,13 @@ impl Encoder {
             self.video
                 .send_frame(f)
                 .map_err(EncodeError::ff("send video frame"))?;
-            self.pending.push_back(Pending {
-                index: n,
-                copies: run - 1,
-                received: false,
-            });
+            if self.splicer.is_some() {
+                self.pending.push_back(Pending {
+                    index: n,
+                    copies: run - 1,
+                    received: false,
+                });
+            }
             self.stats.encoded_frames += 1;
             self.drain_video()?;
             self.stats.frames += run;
@@ -417,9 +419,7 @@ impl Encoder {
                 Err(source) => return Err(EncodeError::ff(route.ops.0)(source)),
             }
             let index = pkt.pts().unwrap_or(-1);
-            let delay = *self
-                .delay
-                .get_or_insert(index - pkt.dts().unwrap_or(index));
+            let delay = *self.delay.get_or_insert(index - pkt.dts().unwrap_or(index));
             let Some(pos) = self.pending.iter().position(|p| p.index as i64 == index) else {
                 return Err(EncodeError::Splice(format!(
                     "x264 returned frame {index}, which was not sent or was already written"
@@ -443,7 +443,10 @@ impl Encoder {
             while let Some(p) = self.pending.front().copied().filter(|p| p.received) {
                 self.pending.pop_front();
                 for k in 1..=p.copies {
-                    ready.push((Packet::copy(&splicer.skip(p.index + k)), (p.index + k) as i64));
+                    ready.push((
+                        Packet::copy(&splicer.skip(p.index + k)),
+                        (p.index + k) as i64,
+                    ));
                 }
             }
             for (mut p, at) in ready {

@@ -377,6 +377,7 @@ pub fn render_with_progress(
         frames: plan.total_frames,
         duration_s: plan.duration_s(),
         unique_frames: spans.len() as u64,
+        encoded_frames: encode_stats.encoded_frames,
         quality: plan.quality.as_str().into(),
         wall_s: wall,
         realtime_factor: if wall > 0.0 {

@@ -80,6 +80,8 @@ pub struct RenderReport {
     pub duration_s: f64,
     /// Distinct pictures composed (the rest are repeats of them).
     pub unique_frames: u64,
+    /// Pictures x264 encoded; the other frames are exact all-skip copies (static spans).
+    pub encoded_frames: u64,
     /// Quality preset used.
     pub quality: String,
     /// Whole render, seconds.

@@ -1,0 +1,242 @@
+//! Static spans are written as all-skip copies spliced into x264's stream. These tests decode
+//! the result strictly and check every frame: the count, that every copy is bit-identical to
+//! the picture it repeats, that every frame is close to a lossless render of the same frames
+//! (a copy referring to the wrong picture would be far off), and that keyframes still come at
+//! least every 5 s.
+
+mod common;
+
+use std::path::Path;
+
+use common::{comp, Sandbox};
+use ffmpeg_next as ff;
+use reelsmith::probe::RgbFrame;
+use serde_json::json;
+
+fn spec(photo: &Path) -> serde_json::Value {
+    json!({
+        "output": { "width": 640, "height": 360, "fps": 30, "quality": "fast" },
+        "scenes": [
+            {
+                // 8 s: a fade, then a static title for 7.5 s (longer than a keyframe interval),
+                // with a box that appears at 3 s.
+                "duration": 8,
+                "background": { "type": "solid", "color": "#203A43" },
+                "layers": [
+                    { "type": "text", "text": "Static spans", "size": 48, "y": "40%",
+                      "fade_in": 0.5 },
+                    { "type": "shape", "width": 120, "height": 40, "fill": "#FFC83D",
+                      "x": "50%", "y": "70%", "start": 3 }
+                ]
+            },
+            {
+                // Motion: a crossfade in, an item sliding in, a progress bar.
+                "duration": 3,
+                "transition": { "type": "crossfade", "duration": 0.5 },
+                "background": { "type": "linear_gradient", "colors": ["#0B1F3A", "#1B4F72"] },
+                "layers": [
+                    { "type": "text", "text": "Moving", "size": 40, "y": "30%",
+                      "animate_in": { "effect": "slide", "from": "left", "duration": 0.8 } },
+                    { "type": "progress_bar", "color": "#FFC83D" }
+                ]
+            },
+            {
+                // Every frame differs: a Ken Burns zoom.
+                "duration": 2,
+                "transition": { "type": "fade", "duration": 0.5 },
+                "background": { "type": "image", "src": photo.to_str().unwrap(),
+                                "motion": "zoom_in" }
+            }
+        ]
+    })
+}
+
+/// Decodes every frame with libav's strictest error detection: any bitstream problem fails.
+/// Returns the frames and the presentation indices of the keyframe packets.
+fn decode_strict(path: &Path) -> (Vec<RgbFrame>, Vec<i64>) {
+    ff::init().unwrap();
+    let mut ictx = ff::format::input(&path).unwrap();
+    let st = ictx.streams().best(ff::media::Type::Video).unwrap();
+    let index = st.index();
+    let tb = st.time_base();
+    let ctx = ff::codec::context::Context::from_parameters(st.parameters()).unwrap();
+    let mut opts = ff::Dictionary::new();
+    opts.set("err_detect", "crccheck+bitstream+buffer+explode");
+    let codec = ff::decoder::find(ff::codec::Id::H264).unwrap();
+    let mut dec = ctx
+        .decoder()
+        .open_as_with(codec, opts)
+        .unwrap()
+        .video()
+        .unwrap();
+    let mut keys = Vec::new();
+    let mut yuv = Vec::new();
+    let mut frame = ff::frame::Video::empty();
+    let mut take = |dec: &mut ff::decoder::Video, yuv: &mut Vec<ff::frame::Video>| {
+        while dec.receive_frame(&mut frame).is_ok() {
+            yuv.push(frame.clone());
+        }
+    };
+    for (s, packet) in ictx.packets() {
+        if s.index() != index {
+            continue;
+        }
+        if packet.is_key() {
+            let pts = packet.pts().unwrap();
+            keys.push((pts as f64 * f64::from(tb) * 30.0).round() as i64);
+        }
+        dec.send_packet(&packet)
+            .unwrap_or_else(|e| panic!("decode error: {e}"));
+        take(&mut dec, &mut yuv);
+    }
+    dec.send_eof().unwrap();
+    take(&mut dec, &mut yuv);
+    let mut scaler = ff::software::scaling::Context::get(
+        dec.format(),
+        dec.width(),
+        dec.height(),
+        ff::format::Pixel::RGB24,
+        dec.width(),
+        dec.height(),
+        ff::software::scaling::Flags::POINT,
+    )
+    .unwrap();
+    let frames = yuv
+        .iter()
+        .map(|f| {
+            let mut rgb = ff::frame::Video::empty();
+            scaler.run(f, &mut rgb).unwrap();
+            let (w, h) = (rgb.width(), rgb.height());
+            let stride = rgb.stride(0);
+            let mut img = RgbFrame::new(w, h);
+            for y in 0..h as usize {
+                let row = &rgb.data(0)[y * stride..y * stride + w as usize * 3];
+                img.as_mut()[y * w as usize * 3..(y + 1) * w as usize * 3].copy_from_slice(row);
+            }
+            img
+        })
+        .collect();
+    keys.sort_unstable();
+    (frames, keys)
+}
+
+fn mean_abs_diff(a: &RgbFrame, b: &RgbFrame) -> f64 {
+    let sum: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
+        .sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn static_spans_are_exact_copies_and_every_frame_is_right() {
+    let sb = Sandbox::new();
+    let photo = sb.png("photo.png", 960, 540, |x, y| {
+        [
+            (x * 255 / 960) as u8,
+            (y * 255 / 540) as u8,
+            ((x ^ y) & 0xff) as u8,
+            255,
+        ]
+    });
+    let c = comp(spec(&photo));
+
+    let mut opts = sb.options();
+    opts.output = Some(sb.path("spliced.mp4"));
+    let report = reelsmith::render(&c, &opts).unwrap();
+    let plan = reelsmith::pipeline::plan(&c, &opts).unwrap();
+    let spans = plan.spans();
+    assert_eq!(
+        report.frames, 360,
+        "8 + 3 + 2 s minus two 0.5 s transitions"
+    );
+    assert!(
+        report.encoded_frames < report.frames / 2,
+        "x264 encoded {} of {} frames",
+        report.encoded_frames,
+        report.frames
+    );
+    assert!(report.encoded_frames >= spans.len() as u64);
+
+    let mut lossless = sb.options();
+    lossless.output = Some(sb.path("lossless.mp4"));
+    lossless.lossless = true;
+    reelsmith::render(&c, &lossless).unwrap();
+
+    let (frames, keys) = decode_strict(&sb.path("spliced.mp4"));
+    let (reference, _) = decode_strict(&sb.path("lossless.mp4"));
+    assert_eq!(frames.len() as u64, report.frames, "decoded frame count");
+    assert_eq!(reference.len(), frames.len());
+
+    // Every copy is bit-identical to the picture it repeats (a keyframe inside a span is the
+    // same picture encoded again, so it starts a new run).
+    let mut copies = 0;
+    for s in &spans {
+        for i in s.start + 1..s.start + s.len {
+            if keys.contains(&(i as i64)) {
+                continue;
+            }
+            let (a, b) = (&frames[i as usize - 1], &frames[i as usize]);
+            assert!(a == b, "frame {i} differs from frame {}", i - 1);
+            copies += 1;
+        }
+    }
+    assert!(copies > 200, "{copies} copies");
+
+    // Every frame is close to the lossless render: a copy of the wrong picture, or a picture
+    // predicted from the wrong reference, would be far off.
+    let mut worst = (0.0, 0);
+    for (i, (f, r)) in frames.iter().zip(&reference).enumerate() {
+        let d = mean_abs_diff(f, r);
+        if d > worst.0 {
+            worst = (d, i);
+        }
+    }
+    assert!(
+        worst.0 < 4.0,
+        "frame {} is {:.2} (mean abs RGB) from the lossless render",
+        worst.1,
+        worst.0
+    );
+
+    // Keyframes at least every 5 s (150 frames), also through the 7.5 s static span.
+    assert_eq!(keys.first(), Some(&0));
+    let mut last = 0;
+    for &k in keys.iter().chain(std::iter::once(&(report.frames as i64))) {
+        assert!(k - last <= 150, "no keyframe between {last} and {k}");
+        last = k;
+    }
+}
+
+#[test]
+fn without_splicing_every_frame_is_encoded_and_looks_the_same() {
+    let sb = Sandbox::new();
+    let photo = sb.png("photo.png", 960, 540, |x, y| {
+        [(y * 255 / 540) as u8, (x * 255 / 960) as u8, 128, 255]
+    });
+    let c = comp(spec(&photo));
+    let mut spliced = sb.options();
+    spliced.output = Some(sb.path("a.mp4"));
+    let a = reelsmith::render(&c, &spliced).unwrap();
+    let mut plain = sb.options();
+    plain.output = Some(sb.path("b.mp4"));
+    plain.skip_repeats = false;
+    let b = reelsmith::render(&c, &plain).unwrap();
+    assert_eq!(b.encoded_frames, b.frames);
+    assert!(a.encoded_frames < b.encoded_frames);
+    let (fa, _) = decode_strict(&sb.path("a.mp4"));
+    let (fb, _) = decode_strict(&sb.path("b.mp4"));
+    assert_eq!(fa.len(), fb.len());
+    let mean = fa
+        .iter()
+        .zip(&fb)
+        .map(|(x, y)| mean_abs_diff(x, y))
+        .sum::<f64>()
+        / fa.len() as f64;
+    assert!(
+        mean < 2.0,
+        "spliced and plain encodes differ by {mean:.2} on average"
+    );
+}
