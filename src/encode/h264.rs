@@ -425,7 +425,7 @@ pub(crate) enum Framing {
 
 impl Framing {
     /// Splits `data` into NAL units.
-    pub(crate) fn split<'d>(self, data: &'d [u8]) -> Result<Vec<&'d [u8]>, Unsupported> {
+    pub(crate) fn split(self, data: &[u8]) -> Result<Vec<&[u8]>, Unsupported> {
         let mut nals = Vec::new();
         match self {
             Framing::Length(n) => {
