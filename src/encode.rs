@@ -268,7 +268,8 @@ impl Encoder {
         self.stats.frames
     }
 
-    /// Encodes `pic` as the next `repeat` frames, then the audio that belongs under them.
+    /// Encodes `pic` as the next `repeat` frames, then the audio that belongs under them
+    /// (when `master` is given; without it the audio catches up at the next call that has it).
     ///
     /// With splicing, x264 sees the picture once (again at each keyframe interval) and the
     /// copies become all-skip pictures; without, every copy is encoded.
@@ -279,7 +280,7 @@ impl Encoder {
         &mut self,
         pic: &YuvFrame,
         repeat: u64,
-        master: &mut Master,
+        master: Option<&mut Master>,
         mut on_frame: impl FnMut(u64),
     ) -> Result<(), EncodeError> {
         let mut f = match self.picture.take() {
@@ -296,7 +297,7 @@ impl Encoder {
         f: &mut frame::Video,
         pic: &YuvFrame,
         repeat: u64,
-        master: &mut Master,
+        mut master: Option<&mut Master>,
         on_frame: &mut impl FnMut(u64),
     ) -> Result<(), EncodeError> {
         let cw = pic.width.div_ceil(2) as usize;
@@ -352,7 +353,9 @@ impl Encoder {
             self.drain_video()?;
             self.stats.frames += run;
             left -= run;
-            self.push_audio(master, self.fps.sample_at_frame(self.stats.frames))?;
+            if let Some(m) = master.as_deref_mut() {
+                self.push_audio(m, self.fps.sample_at_frame(self.stats.frames))?;
+            }
             on_frame(self.stats.frames);
         }
         Ok(())

@@ -296,8 +296,7 @@ pub fn render_with_progress(
     let t = Instant::now();
     let mixer = pool.install(|| Mixer::load(&plan))?;
     let source_bytes = mixer.source_bytes();
-    // Measures the whole mix (EBU R128) to set the normalisation gain.
-    let master = Master::new(mixer, &plan.loudness);
+    let mix_index = stages.len();
     stages.push(StageReport::new(
         StageId::Mix,
         t,
@@ -331,7 +330,14 @@ pub fn render_with_progress(
             _ => None,
         },
     };
-    let (compose_stats, encode_stats) = run.run(&partial, &cfg, master, progress)?;
+    let (compose_stats, encode_stats) = run.run(&partial, &cfg, mixer, progress)?;
+    // The loudness analysis (EBU R128 passes over the whole mix) ran beside composition.
+    let mix = &mut stages[mix_index];
+    mix.wall_s += compose_stats.loudness.as_secs_f64();
+    mix.note = Some(format!(
+        "includes {:.2} s of loudness analysis, which overlaps compose",
+        compose_stats.loudness.as_secs_f64()
+    ));
     stages.push(StageReport {
         stage: StageId::Compose,
         wall_s: compose_stats.busy.as_secs_f64(),
@@ -397,6 +403,7 @@ pub fn render_with_progress(
 #[derive(Debug, Default)]
 struct ComposeStats {
     busy: Duration,
+    loudness: Duration,
     encode_busy: Duration,
     pictures: u64,
     bytes: u64,
@@ -434,14 +441,25 @@ impl ComposeEncode<'_> {
         &self,
         out: &Path,
         cfg: &EncoderConfig,
-        mut master: Master,
+        mixer: Mixer,
         progress: &mut dyn Progress,
     ) -> Result<(ComposeStats, EncodeStats), Error> {
         let total = self.plan.total_frames;
         let cancel = AtomicBool::new(false);
         let encoded = AtomicU64::new(0);
         let (tx, rx) = sync_channel::<ComposedSpan>(8);
+        let (master_tx, master_rx) = sync_channel::<(Master, Duration)>(1);
         std::thread::scope(|s| {
+            // Loudness analysis: passes over the whole mix to set the gain. Composition and the
+            // video encoder start meanwhile; audio is encoded once it is ready.
+            std::thread::Builder::new()
+                .name("reelsmith-loudness".into())
+                .spawn_scoped(s, move || {
+                    let t = Instant::now();
+                    let master = Master::new(mixer, &self.plan.loudness);
+                    let _ = master_tx.send((master, t.elapsed()));
+                })
+                .map_err(|e| Error::Internal(format!("spawn loudness thread: {e}")))?;
             // References, so the `move` closure below takes them and only the master by value.
             let (cancel, encoded) = (&cancel, &encoded);
             let stop = CancelOnPanic(cancel);
@@ -482,31 +500,47 @@ impl ComposeEncode<'_> {
                 .map_err(|e| Error::Internal(format!("spawn compose thread: {e}")))?;
             let encoder = std::thread::Builder::new()
                 .name("reelsmith-encode".into())
-                .spawn_scoped(s, move || -> Result<(EncodeStats, Duration), Error> {
-                    let _stop = CancelOnPanic(cancel);
-                    let t = Instant::now();
-                    let mut busy = Duration::ZERO;
-                    let mut enc = Encoder::create(out, cfg)?;
-                    busy += t.elapsed();
-                    for pic in rx {
-                        if cancel.load(Ordering::SeqCst) {
+                .spawn_scoped(
+                    s,
+                    move || -> Result<(EncodeStats, Duration, Duration), Error> {
+                        let _stop = CancelOnPanic(cancel);
+                        let t = Instant::now();
+                        let mut busy = Duration::ZERO;
+                        let mut enc = Encoder::create(out, cfg)?;
+                        busy += t.elapsed();
+                        let mut master: Option<(Master, Duration)> = None;
+                        for pic in rx {
+                            if cancel.load(Ordering::SeqCst) {
+                                return Err(Error::Cancelled);
+                            }
+                            if master.is_none() {
+                                master = master_rx.try_recv().ok();
+                            }
+                            let t = Instant::now();
+                            enc.push(
+                                &pic.frame,
+                                pic.span.len,
+                                master.as_mut().map(|(m, _)| m),
+                                |n| encoded.store(n, Ordering::Relaxed),
+                            )?;
+                            busy += t.elapsed();
+                        }
+                        if enc.frames() != total {
+                            // The producer stopped early (error, cancel): no trailer, no output.
                             return Err(Error::Cancelled);
                         }
+                        let (mut master, loudness) = match master {
+                            Some(m) => m,
+                            None => master_rx.recv().map_err(|_| {
+                                Error::Internal("the loudness analysis failed".into())
+                            })?,
+                        };
                         let t = Instant::now();
-                        enc.push(&pic.frame, pic.span.len, &mut master, |n| {
-                            encoded.store(n, Ordering::Relaxed)
-                        })?;
+                        let stats = enc.finish(&mut master, self.plan.total_samples)?;
                         busy += t.elapsed();
-                    }
-                    if enc.frames() != total {
-                        // The producer stopped early (error, cancel): no trailer, no output.
-                        return Err(Error::Cancelled);
-                    }
-                    let t = Instant::now();
-                    let stats = enc.finish(&mut master, self.plan.total_samples)?;
-                    busy += t.elapsed();
-                    Ok((stats, busy))
-                })
+                        Ok((stats, busy, loudness))
+                    },
+                )
                 .map_err(|e| Error::Internal(format!("spawn encode thread: {e}")))?;
 
             let mut cancelled = false;
@@ -539,11 +573,12 @@ impl ComposeEncode<'_> {
                 }
             };
             match e {
-                Ok(Ok((stats, busy))) => {
+                Ok(Ok((stats, busy, loudness))) => {
                     progress.frames(stats.frames, total);
                     Ok((
                         ComposeStats {
                             encode_busy: busy,
+                            loudness,
                             ..compose_stats
                         },
                         stats,
