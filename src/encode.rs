@@ -53,6 +53,8 @@ pub struct EncoderConfig {
     pub skip_repeats: bool,
     /// Lossless (x264 QP 0, same YUV frames): a reference for quality measurements.
     pub lossless: bool,
+    /// Extra libx264 settings (`key=value:key=value`), applied after reelsmith's own.
+    pub x264_params: Option<String>,
     /// Fail on purpose when this frame is reached (tests of the failure path).
     pub fail_at_frame: Option<u64>,
 }
@@ -163,10 +165,16 @@ impl Encoder {
         }
         let mut opts = Dictionary::new();
         opts.set("preset", cfg.preset);
+        let mut params: Vec<&str> = Vec::new();
         if cfg.skip_repeats {
-            // Splicing needs B-frames that are never references (see `h264`). A fixed B-frame
-            // pattern (b-adapt 0) measured as small and as fast here; see BENCHMARKS.md.
-            opts.set("x264-params", X264_SPLICE_PARAMS);
+            // Splicing needs B-frames that are never references (see `h264`).
+            params.push(X264_SPLICE_PARAMS);
+        }
+        if let Some(extra) = cfg.x264_params.as_deref().filter(|p| !p.is_empty()) {
+            params.push(extra);
+        }
+        if !params.is_empty() {
+            opts.set("x264-params", &params.join(":"));
         }
         if cfg.lossless {
             opts.set("qp", "0");

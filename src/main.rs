@@ -146,8 +146,12 @@ enum Command {
 }
 
 /// How frames are encoded (for measurements; the defaults are what users want).
-#[derive(clap::Args, Debug, Clone, Copy)]
+#[derive(clap::Args, Debug, Clone)]
 struct EncodingArgs {
+    /// Extra libx264 settings as in x264's CLI, `key=value:key=value` (e.g. `subme=1:threads=2`),
+    /// applied after reelsmith's own. For experiments.
+    #[arg(long, value_name = "PARAMS")]
+    x264_params: Option<String>,
     /// Encode every repeated frame with x264 (with B-frames) instead of writing each repeat
     /// of a static picture as an exact all-skip copy. Slower; for comparisons.
     #[arg(long)]
@@ -162,6 +166,7 @@ impl EncodingArgs {
     fn apply(self, opts: &mut RenderOptions) {
         opts.skip_repeats = !self.no_skip_repeats;
         opts.lossless = self.lossless;
+        opts.x264_params = self.x264_params;
     }
 }
 

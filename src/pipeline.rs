@@ -46,6 +46,10 @@ pub struct RenderOptions {
     /// Encode losslessly (x264 QP 0 on the same YUV frames): a reference for quality checks,
     /// large files. Wins over the quality. Default: false.
     pub lossless: bool,
+    /// Extra libx264 settings, `key=value:key=value` as in x264's CLI (e.g. `subme=1`),
+    /// applied after reelsmith's. For experiments; a setting that breaks splicing (B-pyramid)
+    /// makes the render fail. Default: none.
+    pub x264_params: Option<String>,
     /// Fault injection for tests of the failure paths. Default: none.
     #[doc(hidden)]
     pub fault: Option<Fault>,
@@ -63,6 +67,7 @@ impl Default for RenderOptions {
             threads: 0,
             skip_repeats: true,
             lossless: false,
+            x264_params: None,
             fault: None,
         }
     }
@@ -314,6 +319,7 @@ pub fn render_with_progress(
         audio_bitrate: plan.audio_bitrate_kbps as usize * 1000,
         skip_repeats: opts.skip_repeats,
         lossless: opts.lossless,
+        x264_params: opts.x264_params.clone(),
         fail_at_frame: match opts.fault {
             Some(Fault::EncodeAtFrame(n)) => Some(n),
             _ => None,
