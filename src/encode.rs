@@ -25,9 +25,27 @@ use crate::timeline::{Fps, SAMPLE_RATE};
 /// x264 settings while splicing: B-frames never used as references.
 pub const X264_SPLICE_PARAMS: &str = "b-pyramid=none";
 
+/// While splicing, x264 is told that a picture followed by copies lasts this many frames at
+/// most. x264's rate control gives a picture that stays on screen longer more bits (as its
+/// macroblock tree does for a picture that later frames copy, when it sees them); the whole
+/// duration of a long static span would over-spend, a single frame would under-spend.
+/// Chosen by measuring size and SSIM against plain x264 (BENCHMARKS.md).
+pub const HOLD_FRAMES: u64 = 8;
+
+fn hold_frames() -> u64 {
+    std::env::var("REELSMITH_SPLICE_HOLD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(HOLD_FRAMES)
+        .max(1)
+}
+
 /// A picture sent to x264 and the all-skip copies that follow it.
 #[derive(Debug, Clone, Copy)]
 struct Pending {
+    /// The timestamp x264 was given.
+    clock: i64,
+    /// Output frame index.
     index: u64,
     copies: u64,
     received: bool,
@@ -99,8 +117,8 @@ pub struct Encoder {
     pending: VecDeque<Pending>,
     /// Video packets written (decode order position of the next one).
     written: u64,
-    /// x264's decode delay in frames (pts − dts of its first packet).
-    delay: Option<i64>,
+    /// Timestamp for the next picture sent to x264 while splicing (see [`HOLD_FRAMES`]).
+    clock: i64,
     /// Output index of the last keyframe asked for or seen.
     last_key: u64,
     /// Longest run of frames without a keyframe.
@@ -259,7 +277,7 @@ impl Encoder {
             splicer,
             pending: VecDeque::new(),
             written: 0,
-            delay: None,
+            clock: 0,
             last_key: 0,
             gop: u64::from(gop),
             picture: None,
@@ -325,20 +343,34 @@ impl Encoder {
         let mut left = repeat;
         while left > 0 {
             let n = self.stats.frames;
-            let key = n >= self.last_key + self.gop;
+            let splicing = self.splicer.is_some();
+            // While splicing, x264's keyframe interval counts the pictures it sees, not the
+            // frames shown: a keyframe is asked for where a static run would cross the interval
+            // (never in motion, where x264's own keyframes and scene cuts would collide with
+            // it), and at twice the interval at the latest.
+            let key = splicing
+                && ((n >= self.last_key + self.gop && left > 1)
+                    || n >= self.last_key + 2 * self.gop);
             if key {
                 self.last_key = n;
             }
             // Frames this x264 picture stands for: all that are left, up to the next keyframe.
-            let run = if self.splicer.is_some() {
-                left.min(self.last_key + self.gop - n).max(1)
+            let run = if splicing {
+                let to_key = (self.last_key + self.gop).saturating_sub(n);
+                if to_key > 0 {
+                    left.min(to_key)
+                } else {
+                    left
+                }
             } else {
                 1
             };
             if let Some(at) = self.cfg.fail_at_frame.filter(|&at| at >= n && at < n + run) {
                 return Err(EncodeError::Injected(at));
             }
-            f.set_pts(Some(n as i64));
+            let clock = if splicing { self.clock } else { n as i64 };
+            self.clock += run.min(hold_frames()) as i64;
+            f.set_pts(Some(clock));
             // A picture that copies will repeat must be a reference: I or P, never B.
             f.set_kind(if key {
                 ff::picture::Type::I
@@ -352,6 +384,7 @@ impl Encoder {
                 .map_err(EncodeError::ff("send video frame"))?;
             if self.splicer.is_some() {
                 self.pending.push_back(Pending {
+                    clock,
                     index: n,
                     copies: run - 1,
                     received: false,
@@ -429,18 +462,19 @@ impl Encoder {
                 Err(e) if is_again_or_eof(&e) => return Ok(()),
                 Err(source) => return Err(EncodeError::ff(route.ops.0)(source)),
             }
-            let index = pkt.pts().unwrap_or(-1);
-            let delay = *self.delay.get_or_insert(index - pkt.dts().unwrap_or(index));
-            let Some(pos) = self.pending.iter().position(|p| p.index as i64 == index) else {
+            let clock = pkt.pts().unwrap_or(-1);
+            let Some(pos) = self.pending.iter().position(|p| p.clock == clock) else {
                 return Err(EncodeError::Splice(format!(
-                    "x264 returned frame {index}, which was not sent or was already written"
+                    "x264 returned a picture (timestamp {clock}) that was not sent or was already written"
                 )));
             };
+            let index = self.pending[pos].index as i64;
             if self.pending.iter().take(pos).any(|p| p.copies > 0) {
                 return Err(EncodeError::Splice(format!(
                     "x264 returned frame {index} before a picture shown earlier that is repeated"
                 )));
             }
+            let delay = splicer.reorder_delay();
             self.pending[pos].received = true;
             let data = splicer
                 .rewrite(pkt.data().unwrap_or_default(), index as u64)
@@ -492,20 +526,24 @@ impl Encoder {
         Ok(())
     }
 
-    /// Sends the remaining audio, flushes both encoders and writes the trailer (which moves
+    /// Sends the remaining audio (none without a master: a video-only measurement leaves the
+    /// audio track empty), flushes both encoders and writes the trailer (which moves
     /// the moov atom to the front).
     ///
     /// # Errors
     /// [`EncodeError`] naming the libav operation that failed.
     pub fn finish(
         mut self,
-        master: &mut Master,
+        master: Option<&mut Master>,
         total_samples: u64,
     ) -> Result<EncodeStats, EncodeError> {
-        self.push_audio(master, total_samples)?;
-        let rest = total_samples.saturating_sub(self.stats.samples);
-        if rest > 0 {
-            self.send_audio(master, self.stats.samples, rest as usize)?;
+        if let Some(master) = master {
+            self.push_audio(master, total_samples)?;
+            let rest = total_samples.saturating_sub(self.stats.samples);
+            if rest > 0 {
+                self.send_audio(master, self.stats.samples, rest as usize)?;
+            }
+            self.stats.loudness = master.report();
         }
         self.video
             .send_eof()
@@ -521,7 +559,6 @@ impl Encoder {
             .send_eof()
             .map_err(EncodeError::ff("flush audio"))?;
         self.drain_audio()?;
-        self.stats.loudness = master.report();
         self.octx
             .write_trailer()
             .map_err(EncodeError::ff("write_trailer"))?;

@@ -542,7 +542,7 @@ impl ComposeEncode<'_> {
                             })?,
                         };
                         let t = Instant::now();
-                        let stats = enc.finish(&mut master, self.plan.total_samples)?;
+                        let stats = enc.finish(Some(&mut master), self.plan.total_samples)?;
                         busy += t.elapsed();
                         Ok((stats, busy, loudness))
                     },

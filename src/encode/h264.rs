@@ -757,6 +757,12 @@ impl Splicer {
         ))
     }
 
+    /// Frames by which decoding runs ahead of display: 1 with B-frames (never references),
+    /// 0 without.
+    pub fn reorder_delay(&self) -> i64 {
+        i64::from(self.old_poc_bits != 0)
+    }
+
     fn poc_lsb(&self, index: u64) -> u32 {
         (index.saturating_sub(self.last_idr) * 2 % (1u64 << self.sps.log2_max_poc_lsb)) as u32
     }
