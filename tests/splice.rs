@@ -2,7 +2,7 @@
 //! the result strictly and check every frame: the count, that every copy is bit-identical to
 //! the picture it repeats, that every frame is close to a lossless render of the same frames
 //! (a copy referring to the wrong picture would be far off), and that keyframes still come at
-//! least every 5 s.
+//! least every 10 s.
 
 mod common;
 
@@ -201,11 +201,12 @@ fn static_spans_are_exact_copies_and_every_frame_is_right() {
         worst.0
     );
 
-    // Keyframes at least every 5 s (150 frames), also through the 7.5 s static span.
+    // Keyframes at least every 10 s (300 frames: x264 keeps 5 s between the pictures it sees,
+    // reelsmith adds one where a static run crosses that, and never lets 10 s pass).
     assert_eq!(keys.first(), Some(&0));
     let mut last = 0;
     for &k in keys.iter().chain(std::iter::once(&(report.frames as i64))) {
-        assert!(k - last <= 150, "no keyframe between {last} and {k}");
+        assert!(k - last <= 300, "no keyframe between {last} and {k}");
         last = k;
     }
 }
