@@ -73,6 +73,8 @@ pub struct EncoderConfig {
     pub lossless: bool,
     /// Extra libx264 settings (`key=value:key=value`), applied after reelsmith's own.
     pub x264_params: Option<String>,
+    /// libx264 threads; 0 lets x264 choose (1.5 per core).
+    pub threads: usize,
     /// Fail on purpose when this frame is reached (tests of the failure path).
     pub fail_at_frame: Option<u64>,
 }
@@ -183,6 +185,9 @@ impl Encoder {
         }
         let mut opts = Dictionary::new();
         opts.set("preset", cfg.preset);
+        if cfg.threads > 0 {
+            opts.set("threads", &cfg.threads.to_string());
+        }
         let mut params: Vec<&str> = Vec::new();
         if cfg.skip_repeats {
             // Splicing needs B-frames that are never references (see `h264`).

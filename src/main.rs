@@ -54,7 +54,8 @@ enum Command {
         /// Storage root (videos/, assets/temp/).
         #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
         media_root: PathBuf,
-        /// Worker threads for composition (0 = one per core).
+        /// Worker threads for composition, and x264's threads (0 = one compose worker per core,
+        /// x264's own choice).
         #[arg(long, default_value_t = 0)]
         threads: usize,
         #[command(flatten)]
@@ -131,7 +132,8 @@ enum Command {
         /// Override the spec's quality.
         #[arg(long, value_enum)]
         quality: Option<QualityArg>,
-        /// Worker threads for composition (0 = one per core).
+        /// Worker threads for composition, and x264's threads (0 = one compose worker per core,
+        /// x264's own choice).
         #[arg(long, default_value_t = 0)]
         threads: usize,
         #[command(flatten)]
@@ -379,6 +381,16 @@ fn bench_table(spec: &Path, reports: &[reelsmith::RenderReport]) -> String {
         row(stage.stage.as_str(), v, 2);
     }
     row("wall", reports.iter().map(|r| r.wall_s).collect(), 2);
+    row(
+        "CPU s",
+        reports.iter().map(|r| r.cpu_s.unwrap_or(0.0)).collect(),
+        1,
+    );
+    row(
+        "x264 pics",
+        reports.iter().map(|r| r.encoded_frames as f64).collect(),
+        0,
+    );
     row(
         "frames/s",
         reports.iter().map(|r| r.frames as f64 / r.wall_s).collect(),

@@ -38,7 +38,8 @@ pub struct RenderOptions {
     pub quality: Option<Quality>,
     /// Keep the render's temp folder after it ends (for debugging). Default: false.
     pub keep_temp: bool,
-    /// Worker threads for preparing and composing; 0 = one per core. Default: 0.
+    /// Worker threads for preparing and composing, and x264's threads; 0 = one compose worker
+    /// per core and x264's own choice (1.5 per core). Default: 0.
     pub threads: usize,
     /// Write each repeated picture (a static span) as an all-skip P picture instead of
     /// encoding it again; x264 then runs without B-frames. Default: true.
@@ -250,6 +251,7 @@ pub fn render_with_progress(
     progress: &mut dyn Progress,
 ) -> Result<RenderReport, Error> {
     let t_start = Instant::now();
+    let cpu_start = crate::report::process_cpu_s();
     let mut stages = Vec::new();
     let temp_root = opts.temp_root();
     workspace::sweep(&temp_root)?;
@@ -320,6 +322,7 @@ pub fn render_with_progress(
         skip_repeats: opts.skip_repeats,
         lossless: opts.lossless,
         x264_params: opts.x264_params.clone(),
+        threads: opts.threads,
         fail_at_frame: match opts.fault {
             Some(Fault::EncodeAtFrame(n)) => Some(n),
             _ => None,
@@ -399,6 +402,9 @@ pub fn render_with_progress(
         },
         output_bytes,
         peak_rss_bytes: peak_rss_bytes(),
+        cpu_s: crate::report::process_cpu_s()
+            .zip(cpu_start)
+            .map(|(end, start)| end - start),
         audio: encode_stats.loudness,
         threads,
         stages,

@@ -92,6 +92,8 @@ pub struct RenderReport {
     pub output_bytes: u64,
     /// Peak resident memory of the process (Linux), bytes.
     pub peak_rss_bytes: Option<u64>,
+    /// CPU seconds (user + system, all threads) the process spent during the render (Linux).
+    pub cpu_s: Option<f64>,
     /// Loudness of the delivered audio: measured before and after normalisation.
     pub audio: crate::master::LoudnessReport,
     /// Worker threads used for compose.
@@ -164,4 +166,14 @@ pub fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// CPU time (user + system) this process has used so far, seconds (Linux; `None` elsewhere).
+pub fn process_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command (which may hold spaces) start after its closing parenthesis:
+    // state is the first, utime the 12th and stime the 13th; clock ticks are 100 per second.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    Some((ticks(11)? + ticks(12)?) / 100.0)
 }
