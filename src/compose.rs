@@ -5,7 +5,7 @@
 //! Spans are composed in parallel (rayon) in batches and handed on in order.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use yuvutils_rs::{
@@ -172,40 +172,99 @@ pub fn draw(
 /// # Errors
 /// [`EncodeError::Convert`] if the sizes are inconsistent.
 pub fn to_yuv(canvas: &Raster) -> Result<YuvFrame, EncodeError> {
-    let (w, h) = (canvas.width, canvas.height);
-    let mut y = vec![0u8; w as usize * h as usize];
-    let cw = w.div_ceil(2);
-    let ch = h.div_ceil(2);
-    let mut u = vec![0u8; cw as usize * ch as usize];
-    let mut v = vec![0u8; cw as usize * ch as usize];
-    {
-        let mut img = YuvPlanarImageMut {
-            y_plane: BufferStoreMut::Borrowed(&mut y),
-            y_stride: w,
-            u_plane: BufferStoreMut::Borrowed(&mut u),
-            u_stride: cw,
-            v_plane: BufferStoreMut::Borrowed(&mut v),
-            v_stride: cw,
-            width: w,
-            height: h,
-        };
-        rgba_to_yuv420(
-            &mut img,
-            &canvas.data,
-            w * 4,
-            YuvRange::Limited,
-            YuvStandardMatrix::Bt709,
-            YuvConversionMode::Balanced,
-        )
-        .map_err(|e| EncodeError::Convert(e.to_string()))?;
+    let mut frame = YuvFrame::new(canvas.width, canvas.height);
+    to_yuv_into(canvas, &mut frame)?;
+    Ok(frame)
+}
+
+impl YuvFrame {
+    /// A black frame (Y 0; contents are overwritten by [`to_yuv_into`]).
+    pub fn new(width: u32, height: u32) -> YuvFrame {
+        let c = width.div_ceil(2) as usize * height.div_ceil(2) as usize;
+        YuvFrame {
+            width,
+            height,
+            y: vec![0; width as usize * height as usize],
+            u: vec![0; c],
+            v: vec![0; c],
+        }
     }
-    Ok(YuvFrame {
+}
+
+/// Converts `canvas` into `out` (BT.709, limited range), reusing its buffers.
+///
+/// # Errors
+/// [`EncodeError::Convert`] if the conversion fails.
+pub fn to_yuv_into(canvas: &Raster, out: &mut YuvFrame) -> Result<(), EncodeError> {
+    let (w, h) = (canvas.width, canvas.height);
+    if out.width != w || out.height != h {
+        *out = YuvFrame::new(w, h);
+    }
+    let cw = w.div_ceil(2);
+    let mut img = YuvPlanarImageMut {
+        y_plane: BufferStoreMut::Borrowed(&mut out.y),
+        y_stride: w,
+        u_plane: BufferStoreMut::Borrowed(&mut out.u),
+        u_stride: cw,
+        v_plane: BufferStoreMut::Borrowed(&mut out.v),
+        v_stride: cw,
         width: w,
         height: h,
-        y,
-        u,
-        v,
-    })
+    };
+    rgba_to_yuv420(
+        &mut img,
+        &canvas.data,
+        w * 4,
+        YuvRange::Limited,
+        YuvStandardMatrix::Bt709,
+        YuvConversionMode::Balanced,
+    )
+    .map_err(|e| EncodeError::Convert(e.to_string()))
+}
+
+/// Buffers reused from picture to picture: no full-frame allocation (and no page zeroing) in
+/// the hot path once the first batches have run. Canvases go back after each span; YUV frames
+/// come back from the encoder through [`Buffers::recycle`].
+#[derive(Debug, Default)]
+pub struct Buffers {
+    canvases: Mutex<Vec<(Raster, Raster)>>,
+    frames: Mutex<Vec<YuvFrame>>,
+}
+
+/// Frames kept for reuse at most (more are freed).
+const SPARE_FRAMES: usize = 16;
+
+impl Buffers {
+    /// Takes back a frame the encoder has finished with.
+    pub fn recycle(&self, frame: YuvFrame) {
+        let mut f = self.frames.lock().unwrap_or_else(|e| e.into_inner());
+        if f.len() < SPARE_FRAMES {
+            f.push(frame);
+        }
+    }
+
+    fn frame(&self, w: u32, h: u32) -> YuvFrame {
+        let spare = self.frames.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        spare
+            .filter(|f| f.width == w && f.height == h)
+            .unwrap_or_else(|| YuvFrame::new(w, h))
+    }
+
+    fn canvases(&self, w: u32, h: u32) -> (Raster, Raster) {
+        let spare = self
+            .canvases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
+        spare.unwrap_or_else(|| (Raster::new(w, h), Raster::new(w, h)))
+    }
+
+    fn give_back(&self, pair: (Raster, Raster)) {
+        self.canvases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(pair);
+    }
 }
 
 /// Composes and converts a batch of spans in parallel; results come back in input order.
@@ -217,24 +276,30 @@ pub fn compose_batch(
     prepared: &Prepared,
     backgrounds: &Backgrounds,
     spans: &[Span],
+    buffers: &Buffers,
 ) -> Result<Vec<ComposedSpan>, EncodeError> {
     spans
         .par_iter()
-        .map_init(
-            || {
-                (
-                    Raster::new(plan.width, plan.height),
-                    Raster::new(plan.width, plan.height),
-                )
-            },
-            |(canvas, previous), span| {
-                compose_span(plan, prepared, backgrounds, span, canvas, previous)?;
-                Ok(ComposedSpan {
-                    span: *span,
-                    frame: Arc::new(to_yuv(canvas)?),
-                })
-            },
-        )
+        .map(|span| {
+            let (mut canvas, mut previous) = buffers.canvases(plan.width, plan.height);
+            let drawn = compose_span(
+                plan,
+                prepared,
+                backgrounds,
+                span,
+                &mut canvas,
+                &mut previous,
+            );
+            let frame = drawn.and_then(|()| {
+                let mut f = buffers.frame(plan.width, plan.height);
+                to_yuv_into(&canvas, &mut f).map(|()| f)
+            });
+            buffers.give_back((canvas, previous));
+            Ok(ComposedSpan {
+                span: *span,
+                frame: Arc::new(frame?),
+            })
+        })
         .collect()
 }
 

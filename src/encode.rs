@@ -22,8 +22,10 @@ use crate::error::EncodeError;
 use crate::master::{LoudnessReport, Master};
 use crate::timeline::{Fps, SAMPLE_RATE};
 
-/// x264 settings while splicing: B-frames never used as references.
-pub const X264_SPLICE_PARAMS: &str = "b-pyramid=none";
+/// x264 settings while splicing. B-frames are never references (b-pyramid none), and nothing
+/// in a B-frame's prediction may depend on picture order distances, which splicing changes:
+/// no implicit weighted bi-prediction (weightb 0) and spatial, not temporal, direct mode.
+pub const X264_SPLICE_PARAMS: &str = "b-pyramid=none:weightb=0:direct=spatial";
 
 /// While splicing, x264 is told that a picture followed by copies lasts this many frames at
 /// most. x264's rate control gives a picture that stays on screen longer more bits (as its

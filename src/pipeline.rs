@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::assets::{self, Prepared};
@@ -461,6 +462,9 @@ impl ComposeEncode<'_> {
         let encoded = AtomicU64::new(0);
         let (tx, rx) = sync_channel::<ComposedSpan>(8);
         let (master_tx, master_rx) = sync_channel::<(Master, Duration)>(1);
+        // Frames the encoder has finished with go back to the compositor for reuse.
+        let buffers = compose::Buffers::default();
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<compose::YuvFrame>();
         std::thread::scope(|s| {
             // Loudness analysis: passes over the whole mix to set the gain. Composition and the
             // video encoder start meanwhile; audio is encoded once it is ready.
@@ -473,13 +477,13 @@ impl ComposeEncode<'_> {
                 })
                 .map_err(|e| Error::Internal(format!("spawn loudness thread: {e}")))?;
             // References, so the `move` closure below takes them and only the master by value.
-            let (cancel, encoded) = (&cancel, &encoded);
+            let (cancel, encoded, buffers) = (&cancel, &encoded, &buffers);
             let stop = CancelOnPanic(cancel);
             let producer = std::thread::Builder::new()
                 .name("reelsmith-compose".into())
-                .spawn_scoped(s, || -> Result<ComposeStats, Error> {
+                .spawn_scoped(s, move || -> Result<ComposeStats, Error> {
                     let _stop = CancelOnPanic(cancel);
-                    let tx = tx;
+                    let (tx, back_rx) = (tx, back_rx);
                     let mut stats = ComposeStats::default();
                     let mut backgrounds = compose::Backgrounds::default();
                     for chunk in self.spans.chunks(self.batch.max(1)) {
@@ -491,10 +495,19 @@ impl ComposeEncode<'_> {
                                 panic!("injected compose panic at frame {at}");
                             }
                         }
+                        for f in back_rx.try_iter() {
+                            buffers.recycle(f);
+                        }
                         let t = Instant::now();
                         let pics = self.pool.install(|| {
                             backgrounds.keep_only(self.plan, self.prepared, chunk);
-                            compose::compose_batch(self.plan, self.prepared, &backgrounds, chunk)
+                            compose::compose_batch(
+                                self.plan,
+                                self.prepared,
+                                &backgrounds,
+                                chunk,
+                                buffers,
+                            )
                         })?;
                         stats.busy += t.elapsed();
                         for p in pics {
@@ -536,6 +549,9 @@ impl ComposeEncode<'_> {
                                 |n| encoded.store(n, Ordering::Relaxed),
                             )?;
                             busy += t.elapsed();
+                            if let Ok(frame) = Arc::try_unwrap(pic.frame) {
+                                let _ = back_tx.send(frame);
+                            }
                         }
                         if enc.frames() != total {
                             // The producer stopped early (error, cancel): no trailer, no output.

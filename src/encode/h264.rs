@@ -22,7 +22,9 @@
 //!   forbids two non-reference pictures in a row: to type 0 with a 16-bit LSB), and every
 //!   slice header of x264's gets the order count of its output frame. The header grows by
 //!   8 or 16 bits, so everything after it keeps its byte alignment and the CABAC payload is
-//!   copied as it is.
+//!   copied as it is. The new order counts keep the order but not the distances x264 saw, so
+//!   x264 must not use them in prediction: no implicit weighted bi-prediction, no temporal
+//!   direct mode (`X264_SPLICE_PARAMS`).
 //!
 //! Only frame pictures, one slice group, 4:2:0 or 4:0:0 are handled; [`Splicer::new`] refuses
 //! anything else and the encoder then falls back to sending every frame to x264.
