@@ -376,7 +376,7 @@ impl std::fmt::Debug for ClipState {
 }
 
 /// Pictures kept behind the newest one delivered.
-const CLIP_WINDOW: u64 = 12;
+const CLIP_WINDOW: u64 = 8;
 
 impl ClipSource {
     fn new(clip: &crate::timeline::PlanClip, plan: &Plan) -> ClipSource {

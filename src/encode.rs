@@ -32,7 +32,7 @@ pub const X264_SPLICE_PARAMS: &str = "b-pyramid=none:weightb=0:direct=spatial";
 /// macroblock tree does for a picture that later frames copy, when it sees them); the whole
 /// duration of a long static span would over-spend, a single frame would under-spend.
 /// Chosen by measuring size and SSIM against plain x264 (BENCHMARKS.md).
-pub const HOLD_FRAMES: u64 = 2;
+pub const HOLD_FRAMES: u64 = 1;
 
 fn hold_frames() -> u64 {
     std::env::var("REELSMITH_SPLICE_HOLD")
