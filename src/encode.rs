@@ -69,7 +69,7 @@ pub struct EncoderConfig {
     /// AAC bitrate, bit/s.
     pub audio_bitrate: usize,
     /// Write repeated pictures as all-skip P pictures instead of encoding them again (and run
-    /// x264 without B-frames, which the splicing needs). Default on.
+    /// x264 without B-pyramid, which the splicing needs). Default on.
     pub skip_repeats: bool,
     /// Lossless (x264 QP 0, same YUV frames): a reference for quality measurements.
     pub lossless: bool,
@@ -123,6 +123,8 @@ pub struct Encoder {
     written: u64,
     /// Timestamp for the next picture sent to x264 while splicing (see [`HOLD_FRAMES`]).
     clock: i64,
+    /// [`HOLD_FRAMES`], or its override, read once.
+    hold: u64,
     /// Output index of the last keyframe asked for or seen.
     last_key: u64,
     /// Longest run of frames without a keyframe.
@@ -285,6 +287,7 @@ impl Encoder {
             pending: VecDeque::new(),
             written: 0,
             clock: 0,
+            hold: hold_frames(),
             last_key: 0,
             gop: u64::from(gop),
             picture: None,
@@ -376,7 +379,7 @@ impl Encoder {
                 return Err(EncodeError::Injected(at));
             }
             let clock = if splicing { self.clock } else { n as i64 };
-            self.clock += run.min(hold_frames()) as i64;
+            self.clock += run.min(self.hold) as i64;
             f.set_pts(Some(clock));
             // A picture that copies will repeat must be a reference: I or P, never B.
             f.set_kind(if key {

@@ -43,7 +43,7 @@ pub struct RenderOptions {
     /// per core and x264's own choice (1.5 per core). Default: 0.
     pub threads: usize,
     /// Write each repeated picture (a static span) as an all-skip P picture instead of
-    /// encoding it again; x264 then runs without B-frames. Default: true.
+    /// encoding it again; x264 then runs without B-pyramid. Default: true.
     pub skip_repeats: bool,
     /// Encode losslessly (x264 QP 0 on the same YUV frames): a reference for quality checks,
     /// large files. Wins over the quality. Default: false.

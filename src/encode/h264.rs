@@ -687,6 +687,25 @@ pub struct Splicer {
     last_idr: u64,
     /// Macroblocks in a picture.
     mbs: u32,
+    /// The CABAC slice data of a skip picture (byte-aligned, stop bit and padding included).
+    cabac_data: Vec<u8>,
+}
+
+/// CABAC slice data of a picture of `mbs` macroblocks, every one `P_Skip`: `mb_skip_flag` 1
+/// (ctxIdx 11, as no neighbour is ever coded; cabac_init_idc 0, slice QP 26) and
+/// `end_of_slice_flag` after each, then the stop bit and zero padding.
+fn all_skip_cabac(mbs: u32) -> Vec<u8> {
+    let mut w = BitWriter::default();
+    let mut ctx = Context::init(23, 33, 26);
+    let mut c = CabacWriter::new(&mut w);
+    for mb in 0..mbs {
+        c.decision(&mut ctx, 1);
+        c.terminate(mb + 1 == mbs);
+    }
+    while !w.aligned() {
+        w.bit(0);
+    }
+    w.into_bytes()
 }
 
 impl Splicer {
@@ -754,6 +773,7 @@ impl Splicer {
                 prev_ref_frame_num: 0,
                 last_idr: 0,
                 mbs,
+                cabac_data: all_skip_cabac(mbs),
             },
             extradata,
         ))
@@ -865,13 +885,8 @@ impl Splicer {
             while !w.aligned() {
                 w.bit(1); // cabac_alignment_one_bit
             }
-            // mb_skip_flag, ctxIdx 11 (no neighbour is ever coded), cabac_init_idc 0.
-            let mut ctx = Context::init(23, 33, 26);
-            let mut c = CabacWriter::new(&mut w);
-            for mb in 0..self.mbs {
-                c.decision(&mut ctx, 1);
-                c.terminate(mb + 1 == self.mbs); // end_of_slice_flag
-            }
+            // The slice data is the same in every copy: coded once in `new`.
+            w.copy_bits(&self.cabac_data, 0, self.cabac_data.len() * 8);
         } else {
             w.ue(self.mbs); // mb_skip_run
             w.bit(1); // rbsp_stop_one_bit
