@@ -157,6 +157,11 @@ impl Master {
         self.report()
     }
 
+    /// The first error reading decoded source audio back, if any (see [`Mixer::error`]).
+    pub fn source_error(&self) -> Option<String> {
+        self.mixer.error()
+    }
+
     /// Timeline length in samples.
     pub fn total_samples(&self) -> u64 {
         self.mixer.total_samples()

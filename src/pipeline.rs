@@ -148,10 +148,7 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
         &ResolveContext {
             base_dir: &opts.base_dir,
             font_families: &families,
-            audio_seconds: &|p: &Path| {
-                let (rate, stereo) = crate::audio::load_audio(p)?;
-                Ok(stereo.len() as f64 / 2.0 / f64::from(rate))
-            },
+            audio_seconds: &|p: &Path| crate::audio::audio_seconds(p),
             synthesize: &|speech| crate::tts::synthesize(&opts.tts_cache(), speech),
             measure: &measure,
         },
@@ -204,7 +201,7 @@ pub struct ValidationSummary {
 pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSummary, Error> {
     let plan = plan(comp, opts)?;
     assets::prepare(&plan)?;
-    Mixer::load(&plan)?;
+    Mixer::load(&plan, Some(&std::env::temp_dir()))?;
     Ok(ValidationSummary {
         scenes: plan.scenes.len(),
         frames: plan.total_frames,
@@ -302,7 +299,7 @@ pub fn render_with_progress(
 
     progress.stage(StageId::Mix);
     let t = Instant::now();
-    let mixer = pool.install(|| Mixer::load(&plan))?;
+    let mixer = pool.install(|| Mixer::load(&plan, Some(ws.dir())))?;
     let source_bytes = mixer.source_bytes();
     let mix_index = stages.len();
     stages.push(StageReport::new(
@@ -566,6 +563,10 @@ impl ComposeEncode<'_> {
                         let t = Instant::now();
                         let stats = enc.finish(Some(&mut master), self.plan.total_samples)?;
                         busy += t.elapsed();
+                        if let Some(e) = master.source_error() {
+                            // Silence went out where a source could not be read: no output.
+                            return Err(Error::Internal(e));
+                        }
                         Ok((stats, busy, loudness))
                     },
                 )

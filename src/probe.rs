@@ -391,12 +391,47 @@ pub struct DecodedAudio {
     pub start_s: f64,
 }
 
+/// What [`decode_audio_stream`] tells about a stream before its samples.
+#[derive(Debug, Clone, Copy)]
+pub struct AudioHead {
+    /// Sample rate.
+    pub rate: u32,
+    /// Channels of the samples delivered: 1 for mono files, else 2.
+    pub channels: u16,
+}
+
 /// Decodes the best audio stream of any format libav reads (WAV, MP3, AAC/M4A, FLAC, Ogg
 /// Vorbis/Opus, ...) to interleaved f32: mono stays mono, anything else becomes stereo.
 ///
 /// # Errors
 /// [`ProbeError`] if the file cannot be opened or decoded.
 pub fn decode_audio(path: &Path) -> Result<DecodedAudio, ProbeError> {
+    let mut samples = Vec::new();
+    let (head, start_s) = decode_audio_stream(path, &mut |_, chunk| {
+        samples.extend_from_slice(chunk);
+        Ok(())
+    })?;
+    Ok(DecodedAudio {
+        rate: head.rate,
+        channels: head.channels,
+        samples,
+        start_s,
+    })
+}
+
+/// Receives decoded samples: see [`decode_audio_stream`].
+pub type AudioSink<'a> = dyn FnMut(AudioHead, &[f32]) -> Result<(), ProbeError> + 'a;
+
+/// [`decode_audio`] without holding the samples: each decoded frame's interleaved f32 samples
+/// go to `sink` as they come, so memory does not grow with the file's length. Returns the
+/// stream's head and the presentation time of its first sample, seconds.
+///
+/// # Errors
+/// [`ProbeError`] if the file cannot be opened or decoded, or what `sink` returns.
+pub fn decode_audio_stream(
+    path: &Path,
+    sink: &mut AudioSink<'_>,
+) -> Result<(AudioHead, f64), ProbeError> {
     use format::sample::Type;
     let (mut ictx, index, tb, dec) = open_best(path, media::Type::Audio)?;
     let err = |op| ff_err(path, op);
@@ -407,20 +442,19 @@ pub fn decode_audio(path: &Path) -> Result<DecodedAudio, ProbeError> {
     } else {
         ff::ChannelLayout::STEREO
     };
-    let mut out = DecodedAudio {
+    let head = AudioHead {
         rate: dec.rate(),
         channels,
-        samples: Vec::new(),
-        start_s: f64::NAN,
     };
+    let mut start_s = f64::NAN;
     let mut frame = ff::frame::Audio::empty();
+    let mut packed = ff::frame::Audio::empty();
+    let mut samples: Vec<f32> = Vec::new();
     let mut converter: Option<ff::software::resampling::Context> = None;
-    let mut collect = |dec: &mut ff::decoder::Audio,
-                       out: &mut DecodedAudio|
-     -> Result<(), ProbeError> {
+    let mut collect = |dec: &mut ff::decoder::Audio, start_s: &mut f64| -> Result<(), ProbeError> {
         while dec.receive_frame(&mut frame).is_ok() {
-            if out.start_s.is_nan() {
-                out.start_s = frame.pts().map_or(0.0, |p| seconds(p, tb));
+            if start_s.is_nan() {
+                *start_s = frame.pts().map_or(0.0, |p| seconds(p, tb));
             }
             if frame.channel_layout().is_empty() {
                 frame.set_channel_layout(ff::ChannelLayout::default(i32::from(frame.channels())));
@@ -439,16 +473,17 @@ pub fn decode_audio(path: &Path) -> Result<DecodedAudio, ProbeError> {
                     .map_err(err("set up sample conversion"))?,
                 ),
             };
-            let mut packed = ff::frame::Audio::empty();
             conv.run(&frame, &mut packed)
                 .map_err(err("convert samples"))?;
-            let n = packed.samples() * usize::from(out.channels);
+            let n = packed.samples() * usize::from(head.channels);
             let bytes = &packed.data(0)[..n * 4];
-            out.samples.extend(
+            samples.clear();
+            samples.extend(
                 bytes
                     .chunks_exact(4)
                     .map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
             );
+            sink(head, &samples)?;
         }
         Ok(())
     };
@@ -458,12 +493,12 @@ pub fn decode_audio(path: &Path) -> Result<DecodedAudio, ProbeError> {
         }
         dec.send_packet(&packet)
             .map_err(err("decode audio packet"))?;
-        collect(&mut dec, &mut out)?;
+        collect(&mut dec, &mut start_s)?;
     }
     dec.send_eof().map_err(err("flush audio decoder"))?;
-    collect(&mut dec, &mut out)?;
-    if out.start_s.is_nan() {
-        out.start_s = 0.0;
+    collect(&mut dec, &mut start_s)?;
+    if start_s.is_nan() {
+        start_s = 0.0;
     }
-    Ok(out)
+    Ok((head, start_s))
 }
