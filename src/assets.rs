@@ -356,6 +356,9 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
 pub struct ClipSource {
     clip: crate::timeline::PlanClip,
     fps: (u32, u32),
+    /// Pictures kept behind the newest one delivered: one batch of composition (requests of
+    /// a batch arrive in any order), each a full frame of memory.
+    window: u64,
     state: std::sync::Mutex<ClipState>,
 }
 
@@ -375,14 +378,13 @@ impl std::fmt::Debug for ClipState {
     }
 }
 
-/// Pictures kept behind the newest one delivered.
-const CLIP_WINDOW: u64 = 8;
-
 impl ClipSource {
     fn new(clip: &crate::timeline::PlanClip, plan: &Plan) -> ClipSource {
         ClipSource {
             clip: clip.clone(),
             fps: (plan.fps.num, plan.fps.den),
+            // `prepare` runs in the compose pool, whose size sets the batch.
+            window: (rayon::current_num_threads() * crate::compose::SPANS_PER_THREAD).max(2) as u64,
             state: std::sync::Mutex::new(ClipState::default()),
         }
     }
@@ -442,7 +444,7 @@ impl ClipSource {
             st.next += 1;
             last = Some(pic);
         }
-        let floor = k.saturating_sub(CLIP_WINDOW);
+        let floor = k.saturating_sub(self.window);
         st.recent.retain(|&n, _| n >= floor);
         if st.next >= self.clip.frames {
             // Everything has been read: free the decoder (the window stays for stragglers).

@@ -231,6 +231,10 @@ pub struct Buffers {
     frames: Mutex<Vec<YuvFrame>>,
 }
 
+/// Spans composed at once per compose thread (a batch). Clip readers keep this many
+/// pictures per thread behind the newest, so no request of a batch comes too late.
+pub const SPANS_PER_THREAD: usize = 2;
+
 /// Frames kept for reuse at most (more are freed).
 const SPARE_FRAMES: usize = 16;
 

@@ -331,7 +331,7 @@ pub fn render_with_progress(
         prepared: &prepared,
         spans: &spans,
         pool: &pool,
-        batch: threads * 2,
+        batch: threads * compose::SPANS_PER_THREAD,
         panic_at: match opts.fault {
             Some(Fault::PanicAtFrame(n)) => Some(n),
             _ => None,
@@ -457,7 +457,8 @@ impl ComposeEncode<'_> {
         let total = self.plan.total_frames;
         let cancel = AtomicBool::new(false);
         let encoded = AtomicU64::new(0);
-        let (tx, rx) = sync_channel::<ComposedSpan>(8);
+        // Pictures composed ahead of the encoder (x264 buffers its own look-ahead).
+        let (tx, rx) = sync_channel::<ComposedSpan>(4);
         let (master_tx, master_rx) = sync_channel::<(Master, Duration)>(1);
         // Frames the encoder has finished with go back to the compositor for reuse.
         let buffers = compose::Buffers::default();

@@ -448,7 +448,6 @@ pub fn decode_audio_stream(
     };
     let mut start_s = f64::NAN;
     let mut frame = ff::frame::Audio::empty();
-    let mut packed = ff::frame::Audio::empty();
     let mut samples: Vec<f32> = Vec::new();
     let mut converter: Option<ff::software::resampling::Context> = None;
     let mut collect = |dec: &mut ff::decoder::Audio, start_s: &mut f64| -> Result<(), ProbeError> {
@@ -473,6 +472,8 @@ pub fn decode_audio_stream(
                     .map_err(err("set up sample conversion"))?,
                 ),
             };
+            // A fresh frame each time: swresample sizes it for this frame's samples.
+            let mut packed = ff::frame::Audio::empty();
             conv.run(&frame, &mut packed)
                 .map_err(err("convert samples"))?;
             let n = packed.samples() * usize::from(head.channels);

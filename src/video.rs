@@ -54,7 +54,7 @@ pub use audio::clip_audio;
 use convert::Converter;
 
 /// Pictures a [`ClipReader`] decodes ahead of the caller.
-pub const AHEAD: usize = 8;
+pub const AHEAD: usize = 4;
 
 /// Output audio rate of [`clip_audio`].
 const AUDIO_RATE: u32 = 48_000;
