@@ -38,6 +38,8 @@ pub struct PreparedScene {
     pub background: PreparedBackground,
     /// One per plan layer, same order.
     pub layers: Vec<PreparedLayer>,
+    /// Not prepared (see [`Prepared::window`]): nothing to draw.
+    pub is_placeholder: bool,
 }
 
 /// A background ready to draw.
@@ -123,9 +125,123 @@ pub enum Dynamic {
 /// # Errors
 /// [`AssetError::Load`] listing every file that could not be decoded, with its spec path.
 pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
+    prepare_scenes(plan, &|_| true)
+}
+
+/// Checks every asset of `plan` as [`prepare`] would (files decoded, text laid out and
+/// rasterized) one scene at a time, keeping nothing: memory stays that of one scene however
+/// long the video. Returns what one full preparation would report (bytes summed over scenes).
+///
+/// # Errors
+/// [`AssetError::Load`] listing every problem in every scene.
+pub fn check(plan: &Plan) -> Result<Prepared, AssetError> {
+    let mut issues = Vec::new();
+    let mut total = Prepared {
+        scenes: Vec::new(),
+        bytes: 0,
+        images_decoded: 0,
+        texts_rasterized: 0,
+    };
+    for k in 0..plan.scenes.len() {
+        match prepare_scenes(plan, &|i| i == k) {
+            Ok(p) => {
+                total.bytes += p.bytes;
+                total.images_decoded += p.images_decoded;
+                total.texts_rasterized += p.texts_rasterized;
+            }
+            Err(AssetError::Load(mut more)) => {
+                more.retain(|m| !issues.contains(m));
+                issues.extend(more);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if issues.is_empty() {
+        Ok(total)
+    } else {
+        Err(AssetError::Load(issues))
+    }
+}
+
+impl Prepared {
+    /// Nothing prepared yet, one empty slot per scene of `plan` (see [`Prepared::window`]).
+    pub fn empty(plan: &Plan) -> Prepared {
+        Prepared {
+            scenes: plan.scenes.iter().map(PreparedScene::placeholder).collect(),
+            bytes: 0,
+            images_decoded: 0,
+            texts_rasterized: 0,
+        }
+    }
+
+    /// Makes sure the scenes in `wanted` are prepared and frees every other one, so only the
+    /// scenes being composed hold pictures. Returns true if anything was prepared.
+    ///
+    /// # Errors
+    /// As [`prepare`].
+    pub fn window(&mut self, plan: &Plan, wanted: &[usize]) -> Result<bool, AssetError> {
+        for (i, s) in self.scenes.iter_mut().enumerate() {
+            if !s.is_placeholder && !wanted.contains(&i) {
+                *s = PreparedScene::placeholder(&plan.scenes[i]);
+            }
+        }
+        let missing: Vec<usize> = wanted
+            .iter()
+            .copied()
+            .filter(|&i| self.scenes.get(i).is_some_and(|s| s.is_placeholder))
+            .collect();
+        if missing.is_empty() {
+            return Ok(false);
+        }
+        let fresh = prepare_scenes(plan, &|i| missing.contains(&i))?;
+        for (i, s) in fresh.scenes.into_iter().enumerate() {
+            if missing.contains(&i) {
+                self.scenes[i] = s;
+            }
+        }
+        self.images_decoded += fresh.images_decoded;
+        self.texts_rasterized += fresh.texts_rasterized;
+        self.bytes = self.bytes.max(fresh.bytes);
+        Ok(true)
+    }
+}
+
+impl PreparedScene {
+    /// An unprepared scene: a black background and empty layers (never drawn).
+    fn placeholder(s: &crate::timeline::PlanScene) -> PreparedScene {
+        PreparedScene {
+            background: PreparedBackground::Solid([0, 0, 0, 255]),
+            layers: s
+                .layers
+                .iter()
+                .map(|l| PreparedLayer {
+                    raster: Arc::new(Raster::new(0, 0)),
+                    x: 0,
+                    y: 0,
+                    pivot: l.pivot,
+                    dynamic: Dynamic::None,
+                })
+                .collect(),
+            is_placeholder: true,
+        }
+    }
+}
+
+/// [`prepare`] for the scenes where `keep` is true; the others get placeholders and their
+/// files are not read.
+fn prepare_scenes(
+    plan: &Plan,
+    keep: &(dyn Fn(usize) -> bool + Sync),
+) -> Result<Prepared, AssetError> {
     // 1. Decode each distinct file once, in parallel.
     let mut files = FileUses::default();
-    for s in &plan.scenes {
+    for s in plan
+        .scenes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, s)| s)
+    {
         if let PlanBackground::Image { src, .. } = &s.background {
             files.add(src, || format!("{}.background.src", s.path));
         }
@@ -141,7 +257,13 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
     // 2. Picture backgrounds: each distinct (file, fit, colour) scaled once.
     let (w, h) = (plan.width, plan.height);
     let mut bg_keys: Vec<(&PathBuf, BackgroundFit, Rgba)> = Vec::new();
-    for s in &plan.scenes {
+    for s in plan
+        .scenes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, s)| s)
+    {
         if let PlanBackground::Image {
             src,
             fit,
@@ -163,7 +285,11 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
     let mut scenes: Vec<PreparedScene> =
         plan.scenes
             .par_iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(k, s)| {
+                if !keep(k) {
+                    return PreparedScene::placeholder(s);
+                }
                 let background =
                     match &s.background {
                         PlanBackground::Solid(c) => PreparedBackground::Solid(*c),
@@ -267,7 +393,11 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
                         },
                     })
                     .collect();
-                PreparedScene { background, layers }
+                PreparedScene {
+                    background,
+                    layers,
+                    is_placeholder: false,
+                }
             })
             .collect();
 
@@ -279,6 +409,9 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, AssetError> {
     type Cached = (Arc<Raster>, Arc<TextDrawing>);
     let mut cache: Vec<(crate::timeline::PlanText, Cached)> = Vec::new();
     for (s, ps) in plan.scenes.iter().zip(scenes.iter_mut()) {
+        if ps.is_placeholder {
+            continue;
+        }
         for (l, pl) in s.layers.iter().zip(ps.layers.iter_mut()) {
             let PlanLayerKind::Text(t) = &l.kind else {
                 continue;

@@ -42,6 +42,20 @@ pub struct ComposedSpan {
     pub frame: Arc<YuvFrame>,
 }
 
+/// The scenes drawn for `spans`: each span's own and, for a transition, the scene before.
+pub fn scenes_of(spans: &[Span]) -> Vec<usize> {
+    let mut out: Vec<usize> = spans
+        .iter()
+        .flat_map(|s| {
+            let prev = (s.transition && s.scene > 0).then(|| s.scene - 1);
+            std::iter::once(s.scene).chain(prev)
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Full-frame background rasters of the scenes being composed, kept only while needed.
 #[derive(Debug, Default)]
 pub struct Backgrounds {
@@ -52,14 +66,7 @@ impl Backgrounds {
     /// Makes sure the backgrounds of every scene in `spans` are ready (gradients rendered
     /// now) and forgets those of other scenes.
     pub fn keep_only(&mut self, plan: &Plan, prepared: &Prepared, spans: &[Span]) {
-        // A transition frame also shows the scene before.
-        let wanted: Vec<usize> = spans
-            .iter()
-            .flat_map(|s| {
-                let prev = (s.transition && s.scene > 0).then(|| s.scene - 1);
-                std::iter::once(s.scene).chain(prev)
-            })
-            .collect();
+        let wanted = scenes_of(spans);
         self.rasters.retain(|k, _| wanted.contains(k));
         for &scene in &wanted {
             if self.rasters.contains_key(&scene) {

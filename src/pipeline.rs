@@ -200,7 +200,7 @@ pub struct ValidationSummary {
 /// [`Error::Spec`] or [`Error::Asset`] listing every problem.
 pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSummary, Error> {
     let plan = plan(comp, opts)?;
-    assets::prepare(&plan)?;
+    assets::check(&plan)?;
     Mixer::load(&plan, Some(&std::env::temp_dir()))?;
     Ok(ValidationSummary {
         scenes: plan.scenes.len(),
@@ -289,7 +289,9 @@ pub fn render_with_progress(
 
     progress.stage(StageId::Prepare);
     let t = Instant::now();
-    let prepared = pool.install(|| assets::prepare(&plan))?;
+    // Every asset is checked now (no frame is drawn if one is bad); each scene is prepared
+    // again just before it is composed and freed after, so memory does not grow with length.
+    let prepared = pool.install(|| assets::check(&plan))?;
     stages.push(StageReport::new(
         StageId::Prepare,
         t,
@@ -328,7 +330,6 @@ pub fn render_with_progress(
     };
     let run = ComposeEncode {
         plan: &plan,
-        prepared: &prepared,
         spans: &spans,
         pool: &pool,
         batch: threads * compose::SPANS_PER_THREAD,
@@ -421,7 +422,6 @@ struct ComposeStats {
 
 struct ComposeEncode<'a> {
     plan: &'a Plan,
-    prepared: &'a Prepared,
     spans: &'a [timeline::Span],
     pool: &'a rayon::ThreadPool,
     batch: usize,
@@ -484,6 +484,7 @@ impl ComposeEncode<'_> {
                     let (tx, back_rx) = (tx, back_rx);
                     let mut stats = ComposeStats::default();
                     let mut backgrounds = compose::Backgrounds::default();
+                    let mut prepared = Prepared::empty(self.plan);
                     for chunk in self.spans.chunks(self.batch.max(1)) {
                         if cancel.load(Ordering::SeqCst) {
                             return Err(Error::Cancelled);
@@ -497,15 +498,16 @@ impl ComposeEncode<'_> {
                             buffers.recycle(f);
                         }
                         let t = Instant::now();
-                        let pics = self.pool.install(|| {
-                            backgrounds.keep_only(self.plan, self.prepared, chunk);
-                            compose::compose_batch(
+                        let pics = self.pool.install(|| -> Result<_, Error> {
+                            prepared.window(self.plan, &compose::scenes_of(chunk))?;
+                            backgrounds.keep_only(self.plan, &prepared, chunk);
+                            Ok(compose::compose_batch(
                                 self.plan,
-                                self.prepared,
+                                &prepared,
                                 &backgrounds,
                                 chunk,
                                 buffers,
-                            )
+                            )?)
                         })?;
                         stats.busy += t.elapsed();
                         for p in pics {

@@ -466,3 +466,40 @@ fn transitions_overlap_scenes_and_the_total_is_exact() {
         "{found:?}"
     );
 }
+
+#[test]
+fn scenes_are_prepared_only_while_composed() {
+    let plan = plan_of(json!({
+        "output": { "width": 320, "height": 180 },
+        "scenes": [
+            { "duration": 1, "layers": [{ "type": "text", "text": "One" }] },
+            { "duration": 1, "background": { "type": "linear_gradient", "colors": ["#102030", "#405060"] },
+              "layers": [{ "type": "text", "text": "Two" }] },
+            { "duration": 1, "layers": [{ "type": "shape", "width": 40, "height": 20, "fill": "#FF0000" }] }
+        ]
+    }));
+    let whole = reelsmith::assets::prepare(&plan).expect("prepares");
+    let mut p = reelsmith::assets::Prepared::empty(&plan);
+    assert!(p.scenes.iter().all(|s| s.is_placeholder));
+    assert!(p.window(&plan, &[0, 1]).expect("window"));
+    assert!(!p.scenes[0].is_placeholder && !p.scenes[1].is_placeholder);
+    assert!(p.scenes[2].is_placeholder);
+    // The same pixels as a whole preparation.
+    assert_eq!(
+        p.scenes[1].layers[0].raster.data,
+        whole.scenes[1].layers[0].raster.data
+    );
+    assert!(!p.window(&plan, &[0, 1]).expect("window"), "nothing new");
+    // Moving on frees what is behind.
+    assert!(p.window(&plan, &[2]).expect("window"));
+    assert!(p.scenes[0].is_placeholder && p.scenes[1].is_placeholder);
+    assert!(p.scenes[0].layers[0].raster.data.is_empty());
+    assert_eq!(
+        p.scenes[2].layers[0].raster.data,
+        whole.scenes[2].layers[0].raster.data
+    );
+    // The up-front check sees every scene and keeps none.
+    let checked = reelsmith::assets::check(&plan).expect("checks");
+    assert!(checked.scenes.is_empty());
+    assert_eq!(checked.texts_rasterized, whole.texts_rasterized);
+}
