@@ -33,6 +33,7 @@ pub mod compose;
 pub mod encode;
 pub mod error;
 pub mod master;
+pub mod memory;
 pub mod motion;
 pub mod pipeline;
 pub mod probe;

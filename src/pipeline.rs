@@ -499,7 +499,10 @@ impl ComposeEncode<'_> {
                         }
                         let t = Instant::now();
                         let pics = self.pool.install(|| -> Result<_, Error> {
-                            prepared.window(self.plan, &compose::scenes_of(chunk))?;
+                            if prepared.window(self.plan, &compose::scenes_of(chunk))? {
+                                // A scene was freed or prepared: give its holes back.
+                                crate::memory::release_free_pages();
+                            }
                             backgrounds.keep_only(self.plan, &prepared, chunk);
                             Ok(compose::compose_batch(
                                 self.plan,
