@@ -233,15 +233,16 @@ fn prepare_scenes(
     plan: &Plan,
     keep: &(dyn Fn(usize) -> bool + Sync),
 ) -> Result<Prepared, AssetError> {
+    let kept = || {
+        plan.scenes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, s)| s)
+    };
     // 1. Decode each distinct file once, in parallel.
     let mut files = FileUses::default();
-    for s in plan
-        .scenes
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| keep(*i))
-        .map(|(_, s)| s)
-    {
+    for s in kept() {
         if let PlanBackground::Image { src, .. } = &s.background {
             files.add(src, || format!("{}.background.src", s.path));
         }
@@ -257,13 +258,7 @@ fn prepare_scenes(
     // 2. Picture backgrounds: each distinct (file, fit, colour) scaled once.
     let (w, h) = (plan.width, plan.height);
     let mut bg_keys: Vec<(&PathBuf, BackgroundFit, Rgba)> = Vec::new();
-    for s in plan
-        .scenes
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| keep(*i))
-        .map(|(_, s)| s)
-    {
+    for s in kept() {
         if let PlanBackground::Image {
             src,
             fit,
