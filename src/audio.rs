@@ -117,14 +117,6 @@ impl Pcm {
         self.frames
     }
 
-    /// Bytes held in memory.
-    pub fn memory_bytes(&self) -> u64 {
-        match &self.store {
-            PcmStore::Memory(v) => v.len() as u64 * 4,
-            PcmStore::File(_) => 0,
-        }
-    }
-
     /// Copies frames `from..from + out.len() / 2` into `out`; silence past the end.
     pub fn read(&self, from: u64, out: &mut [f32]) {
         let n = (out.len() / 2) as u64;
