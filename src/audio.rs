@@ -36,12 +36,8 @@ fn stream_audio(p: &Path, sink: &mut StereoSink<'_>) -> Result<u32, String> {
     let mut frames = 0u64;
     let mut failure = None;
     let res = crate::probe::decode_audio_stream(p, &mut |head, chunk| {
-        if !(8000..=384_000).contains(&head.rate) {
-            failure = Some(format!(
-                "{} has sample rate {} Hz (expected 8000..=384000)",
-                p.display(),
-                head.rate
-            ));
+        if let Err(message) = check_rate(p, head.rate) {
+            failure = Some(message);
             return Err(crate::error::ProbeError::Io {
                 path: p.into(),
                 source: std::io::Error::other("unsupported sample rate"),
@@ -68,17 +64,24 @@ fn stream_audio(p: &Path, sink: &mut StereoSink<'_>) -> Result<u32, String> {
         (Err(e), None) => return Err(format!("cannot decode audio: {e}")),
         (Ok(h), None) => h,
     };
-    if !(8000..=384_000).contains(&head.rate) {
-        return Err(format!(
-            "{} has sample rate {} Hz (expected 8000..=384000)",
-            p.display(),
-            head.rate
-        ));
-    }
+    // A file without samples never reached the sink's check.
+    check_rate(p, head.rate)?;
     if frames == 0 {
         return Err(format!("{} contains no audio samples", p.display()));
     }
     Ok(head.rate)
+}
+
+/// Sample rates reelsmith accepts from a source file.
+fn check_rate(p: &Path, rate: u32) -> Result<(), String> {
+    if (8000..=384_000).contains(&rate) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} has sample rate {rate} Hz (expected 8000..=384000)",
+            p.display()
+        ))
+    }
 }
 
 /// Sources longer than this many frames (1 s) are kept in an unnamed temporary file instead
