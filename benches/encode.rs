@@ -62,6 +62,7 @@ fn run(frames: &[YuvFrame], repeat: u64, skip_repeats: bool) -> (f64, f64, u64) 
         crf: 23,
         audio_bitrate: 128_000,
         skip_repeats,
+        patches: skip_repeats,
         lossless: false,
         x264_params: None,
         threads: 0,

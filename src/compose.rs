@@ -38,8 +38,11 @@ pub struct YuvFrame {
 pub struct ComposedSpan {
     /// The span.
     pub span: Span,
-    /// Its picture.
+    /// Its picture: the whole frame, or only `region` of it.
     pub frame: Arc<YuvFrame>,
+    /// Where `frame` goes when it is only part of the picture: the rest is the same as the
+    /// picture of the span before ([`Span::bars_only`]).
+    pub region: Option<Region>,
 }
 
 /// The scenes drawn for `spans`: each span's own and, for a transition, the scene before.
@@ -115,10 +118,130 @@ pub fn draw(
         }
         (_, None) => canvas.fill([0, 0, 0, 255]),
     }
+    draw_layers(plan, prepared, scene, frame, canvas, (0, 0))
+}
+
+/// A rectangle of the frame, even-aligned (whole chroma samples).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+/// The rectangle covering every visible progress bar of frame `frame` of `scene`, widened to
+/// even coordinates; `None` if there is none or one is scaled.
+pub fn bars_region(plan: &Plan, prepared: &Prepared, scene: usize, frame: u64) -> Option<Region> {
+    let ps = &prepared.scenes[scene];
+    let (mut x0, mut y0, mut x1, mut y1) = (i64::MAX, i64::MAX, i64::MIN, i64::MIN);
+    for (l, pl) in plan.scenes[scene].layers.iter().zip(&ps.layers) {
+        let st = l.state(frame);
+        if st.alpha <= 0.0 || !matches!(pl.dynamic, Dynamic::Progress { .. }) {
+            continue;
+        }
+        if (st.scale - 1.0).abs() > 1e-6 {
+            return None;
+        }
+        let (x, y) = (pl.x + st.dx.round() as i64, pl.y + st.dy.round() as i64);
+        x0 = x0.min(x);
+        y0 = y0.min(y);
+        x1 = x1.max(x + i64::from(pl.raster.width));
+        y1 = y1.max(y + i64::from(pl.raster.height));
+    }
+    let (w, h) = (i64::from(plan.width), i64::from(plan.height));
+    let (x0, y0) = (x0.clamp(0, w) & !1, y0.clamp(0, h) & !1);
+    let (x1, y1) = (
+        ((x1.clamp(0, w) + 1) & !1).min(w),
+        ((y1.clamp(0, h) + 1) & !1).min(h),
+    );
+    (x0 < x1 && y0 < y1).then(|| Region {
+        x: x0 as u32,
+        y: y0 as u32,
+        width: (x1 - x0) as u32,
+        height: (y1 - y0) as u32,
+    })
+}
+
+/// Draws only `region` of scene-relative frame `frame` of `scene` into `canvas` (resized to
+/// the region). Returns `false`, drawing nothing, when the scene's background is drawn per
+/// frame (then the whole frame must be drawn).
+///
+/// # Errors
+/// [`EncodeError::Clip`] if a video clip cannot be read.
+pub fn draw_region(
+    plan: &Plan,
+    prepared: &Prepared,
+    scene: usize,
+    frame: u64,
+    background: Option<&Raster>,
+    region: Region,
+    canvas: &mut Raster,
+) -> Result<bool, EncodeError> {
+    let ps = &prepared.scenes[scene];
+    if canvas.width != region.width || canvas.height != region.height {
+        *canvas = Raster::new(region.width, region.height);
+    }
+    match (&ps.background, background) {
+        (_, Some(r)) => {
+            let n = region.width as usize * 4;
+            for row in 0..region.height as usize {
+                let from = ((region.y as usize + row) * r.width as usize + region.x as usize) * 4;
+                canvas.data[row * n..(row + 1) * n].copy_from_slice(&r.data[from..from + n]);
+            }
+        }
+        (PreparedBackground::Solid(c), None) => canvas.fill(*c),
+        (PreparedBackground::Motion(_) | PreparedBackground::Clip(_), None) => return Ok(false),
+        (_, None) => canvas.fill([0, 0, 0, 255]),
+    }
+    draw_layers(
+        plan,
+        prepared,
+        scene,
+        frame,
+        canvas,
+        (i64::from(region.x), i64::from(region.y)),
+    )?;
+    Ok(true)
+}
+
+/// Draws the layers of frame `frame` of `scene` over `canvas`, whose top-left pixel is frame
+/// pixel `origin`; layers that miss it are skipped.
+fn draw_layers(
+    plan: &Plan,
+    prepared: &Prepared,
+    scene: usize,
+    frame: u64,
+    canvas: &mut Raster,
+    origin: (i64, i64),
+) -> Result<(), EncodeError> {
+    let ps = &prepared.scenes[scene];
+    let partial = canvas.width != plan.width || canvas.height != plan.height;
     for (l, pl) in plan.scenes[scene].layers.iter().zip(&ps.layers) {
         let st = l.state(frame);
         if st.alpha <= 0.0 {
             continue;
+        }
+        if partial && st.reveal.is_none() && st.motion.is_none() {
+            // The layer's extent at rest, scaled as drawn below.
+            let s = st.scale.max(0.0);
+            let x = pl.pivot.0 + (pl.x as f64 - pl.pivot.0) * s + st.dx - origin.0 as f64;
+            let y = pl.pivot.1 + (pl.y as f64 - pl.pivot.1) * s + st.dy - origin.1 as f64;
+            let (w, h) = (
+                f64::from(pl.raster.width) * s,
+                f64::from(pl.raster.height) * s,
+            );
+            if x + w < -1.0
+                || y + h < -1.0
+                || x > f64::from(canvas.width) + 1.0
+                || y > f64::from(canvas.height) + 1.0
+            {
+                continue;
+            }
         }
         let fresh;
         let clip_picture;
@@ -166,12 +289,33 @@ pub fn draw(
         }
         canvas.blend(
             raster,
-            (x + st.dx).round() as i64,
-            (y + st.dy).round() as i64,
+            (x + st.dx).round() as i64 - origin.0,
+            (y + st.dy).round() as i64 - origin.1,
             st.alpha,
         );
     }
     Ok(())
+}
+
+/// Copies `part` (a picture of `region`) into `frame` at the region's place.
+pub fn paste(frame: &mut YuvFrame, part: &YuvFrame, region: Region) {
+    let (x, y, w, h) = (
+        region.x as usize,
+        region.y as usize,
+        region.width as usize,
+        region.height as usize,
+    );
+    let fw = frame.width as usize;
+    for row in 0..h {
+        frame.y[(y + row) * fw + x..][..w].copy_from_slice(&part.y[row * w..][..w]);
+    }
+    let (cx, cy, cw, ch) = (x / 2, y / 2, w.div_ceil(2), h.div_ceil(2));
+    let fcw = fw.div_ceil(2);
+    for row in 0..ch {
+        let at = (cy + row) * fcw + cx;
+        frame.u[at..at + cw].copy_from_slice(&part.u[row * cw..][..cw]);
+        frame.v[at..at + cw].copy_from_slice(&part.v[row * cw..][..cw]);
+    }
 }
 
 /// Converts an opaque canvas to YUV 4:2:0, BT.709 limited range.
@@ -254,7 +398,8 @@ impl Buffers {
         }
     }
 
-    fn frame(&self, w: u32, h: u32) -> YuvFrame {
+    /// A frame to fill, `w`x`h` (contents unspecified).
+    pub fn frame(&self, w: u32, h: u32) -> YuvFrame {
         let spare = self.frames.lock().unwrap_or_else(|e| e.into_inner()).pop();
         spare
             .filter(|f| f.width == w && f.height == h)
@@ -292,6 +437,20 @@ pub fn compose_batch(
     spans
         .par_iter()
         .map(|span| {
+            if span.bars_only {
+                let local = span.start - plan.scenes[span.scene].start_frame;
+                if let Some(region) = bars_region(plan, prepared, span.scene, local) {
+                    let mut canvas = Raster::new(region.width, region.height);
+                    let bg = backgrounds.get(span.scene);
+                    if draw_region(plan, prepared, span.scene, local, bg, region, &mut canvas)? {
+                        return Ok(ComposedSpan {
+                            span: *span,
+                            frame: Arc::new(to_yuv(&canvas)?),
+                            region: Some(region),
+                        });
+                    }
+                }
+            }
             let (mut canvas, mut previous) = buffers.canvases(plan.width, plan.height);
             let drawn = compose_span(
                 plan,
@@ -309,6 +468,7 @@ pub fn compose_batch(
             Ok(ComposedSpan {
                 span: *span,
                 frame: Arc::new(frame?),
+                region: None,
             })
         })
         .collect()

@@ -11,8 +11,9 @@
 mod extradata;
 pub mod h264;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
+use std::sync::Arc;
 
 use ff::{codec, encoder, format, frame, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
@@ -42,15 +43,41 @@ fn hold_frames() -> u64 {
         .max(1)
 }
 
-/// A picture sent to x264 and the all-skip copies that follow it.
-#[derive(Debug, Clone, Copy)]
+/// A picture sent to x264 and the spliced pictures that follow it.
+#[derive(Debug, Clone)]
 struct Pending {
     /// The timestamp x264 was given.
     clock: i64,
     /// Output frame index.
     index: u64,
-    copies: u64,
+    /// Spliced pictures after it, in order: so many frames of an all-skip copy (`None`) or
+    /// of a patched picture.
+    tail: Vec<(u64, Option<Arc<h264::Patch>>)>,
     received: bool,
+}
+
+impl Pending {
+    fn spliced(&self) -> bool {
+        !self.tail.is_empty()
+    }
+}
+
+/// The widest patch, in macroblocks, coded on its own instead of sending the picture to x264.
+pub const MAX_PATCH_MBS: u32 = 8;
+
+/// The last picture x264 was told to make a reference (I or P) while it is still waiting to
+/// be written: later pictures that differ from it in a few macroblocks of one row are
+/// written as patches over it.
+struct Base {
+    index: u64,
+    picture: YuvFrame,
+}
+
+/// An intra-only libx264 for patches of one width.
+struct PatchEncoder {
+    enc: encoder::Video,
+    frame: frame::Video,
+    pts: i64,
 }
 
 /// Everything the encoder needs to know up front.
@@ -71,6 +98,10 @@ pub struct EncoderConfig {
     /// Write repeated pictures as all-skip P pictures instead of encoding them again (and run
     /// x264 without B-pyramid, which the splicing needs). Default on.
     pub skip_repeats: bool,
+    /// Write pictures that differ from the last reference in a few macroblocks of one row
+    /// (a progress bar's step) as that reference with the changed macroblocks intra-coded
+    /// over it, instead of sending them to x264. Needs `skip_repeats`. Default on.
+    pub patches: bool,
     /// Lossless (x264 QP 0, same YUV frames): a reference for quality measurements.
     pub lossless: bool,
     /// Extra libx264 settings (`key=value:key=value`), applied after reelsmith's own.
@@ -86,8 +117,12 @@ pub struct EncoderConfig {
 pub struct EncodeStats {
     /// Video frames written.
     pub frames: u64,
-    /// Of those, frames x264 encoded (the rest are spliced all-skip copies).
+    /// Of those, frames x264 encoded (the rest are spliced all-skip copies and patches).
     pub encoded_frames: u64,
+    /// Frames written as a patch over the last reference picture.
+    pub patched_frames: u64,
+    /// Distinct patches coded.
+    pub patches: u64,
     /// Audio samples (per channel) encoded.
     pub samples: u64,
     /// Video bytes written.
@@ -131,6 +166,12 @@ pub struct Encoder {
     gop: u64,
     /// The x264 input picture, reused.
     picture: Option<frame::Video>,
+    /// What patches are coded over, while one can be.
+    base: Option<Base>,
+    /// Patch encoders by width in macroblocks; `None` once patching failed.
+    patchers: Option<HashMap<u32, PatchEncoder>>,
+    /// Set by [`Encoder::patches_follow`] for the next picture.
+    patches_follow: bool,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -291,12 +332,22 @@ impl Encoder {
             last_key: 0,
             gop: u64::from(gop),
             picture: None,
+            base: None,
+            patchers: Some(HashMap::new()).filter(|_| cfg.patches),
+            patches_follow: false,
         })
     }
 
     /// Whether repeats are written as skip pictures.
     pub fn splices(&self) -> bool {
         self.splicer.is_some()
+    }
+
+    /// Says that the pictures after the next one pushed will likely differ from it only in a
+    /// small region (the timeline knows: only progress bars move). The next picture is then
+    /// made a reference even when shown for one frame, so that they can be patches over it.
+    pub fn patches_follow(&mut self, likely: bool) {
+        self.patches_follow = likely && self.patchers.is_some();
     }
 
     /// Frames encoded so far.
@@ -336,6 +387,14 @@ impl Encoder {
         mut master: Option<&mut Master>,
         on_frame: &mut impl FnMut(u64),
     ) -> Result<(), EncodeError> {
+        if repeat > 0 && self.try_patch(pic, repeat)? {
+            self.stats.frames += repeat;
+            if let Some(m) = master.as_deref_mut() {
+                self.push_audio(m, self.fps.sample_at_frame(self.stats.frames))?;
+            }
+            on_frame(self.stats.frames);
+            return Ok(());
+        }
         let cw = pic.width.div_ceil(2) as usize;
         let ch = pic.height.div_ceil(2) as usize;
         for (plane, src, pw, ph) in [
@@ -350,6 +409,7 @@ impl Encoder {
                     .copy_from_slice(&src[row * pw..(row + 1) * pw]);
             }
         }
+        let hold = std::mem::take(&mut self.patches_follow);
         let mut left = repeat;
         while left > 0 {
             let n = self.stats.frames;
@@ -381,10 +441,12 @@ impl Encoder {
             let clock = if splicing { self.clock } else { n as i64 };
             self.clock += run.min(self.hold) as i64;
             f.set_pts(Some(clock));
-            // A picture that copies will repeat must be a reference: I or P, never B.
+            // A picture that copies will repeat, or patches be coded over, must be a
+            // reference: I or P, never B.
+            let reference = key || run > 1 || (hold && run == left);
             f.set_kind(if key {
                 ff::picture::Type::I
-            } else if run > 1 {
+            } else if reference {
                 ff::picture::Type::P
             } else {
                 ff::picture::Type::None
@@ -393,12 +455,17 @@ impl Encoder {
                 .send_frame(f)
                 .map_err(EncodeError::ff("send video frame"))?;
             if self.splicer.is_some() {
+                let mut tail = Vec::new();
+                if run > 1 {
+                    tail.push((run - 1, None));
+                }
                 self.pending.push_back(Pending {
                     clock,
                     index: n,
-                    copies: run - 1,
+                    tail,
                     received: false,
                 });
+                self.set_base(reference.then_some((n, pic)));
             }
             self.stats.encoded_frames += 1;
             self.drain_video()?;
@@ -410,6 +477,139 @@ impl Encoder {
             on_frame(self.stats.frames);
         }
         Ok(())
+    }
+
+    /// Remembers the picture later ones may be patched over (or forgets it).
+    fn set_base(&mut self, base: Option<(u64, &YuvFrame)>) {
+        match base.filter(|_| self.patchers.is_some()) {
+            Some((index, pic)) => match self.base.as_mut() {
+                Some(b) if b.picture.width == pic.width && b.picture.height == pic.height => {
+                    b.index = index;
+                    b.picture.y.copy_from_slice(&pic.y);
+                    b.picture.u.copy_from_slice(&pic.u);
+                    b.picture.v.copy_from_slice(&pic.v);
+                }
+                _ => {
+                    self.base = Some(Base {
+                        index,
+                        picture: pic.clone(),
+                    })
+                }
+            },
+            None => {
+                if let Some(b) = self.base.as_mut() {
+                    b.index = u64::MAX;
+                }
+            }
+        }
+    }
+
+    /// Writes `pic` for `repeat` frames as a patch over the base picture when it differs from
+    /// it only in a few macroblocks of one row, the base is still waiting to be written, and
+    /// no keyframe is due. Returns whether it did.
+    fn try_patch(&mut self, pic: &YuvFrame, repeat: u64) -> Result<bool, EncodeError> {
+        let n = self.stats.frames;
+        let (Some(splicer), Some(base)) = (self.splicer.as_ref(), self.base.as_ref()) else {
+            return Ok(false);
+        };
+        let waiting = self.pending.back().is_some_and(|p| p.index == base.index);
+        if !waiting
+            || !splicer.can_patch()
+            || n + repeat > self.last_key + self.gop
+            || self
+                .cfg
+                .fail_at_frame
+                .is_some_and(|at| at >= n && at < n + repeat)
+            || base.picture.width != pic.width
+            || base.picture.height != pic.height
+        {
+            return Ok(false);
+        }
+        let (mbw, mbh) = splicer.mb_size();
+        let Some((row, cols)) = changed_mbs(&base.picture, pic) else {
+            // The same picture: more copies.
+            self.push_tail(repeat, None);
+            return Ok(true);
+        };
+        let width = cols.end - cols.start;
+        if width > MAX_PATCH_MBS || row >= mbh || cols.end > mbw {
+            return Ok(false);
+        }
+        let slice = match self.code_patch(pic, row, cols.clone()) {
+            Ok(slice) => slice,
+            Err(why) => {
+                tracing::warn!("changed pictures will all be sent to x264: {why}");
+                self.patchers = None;
+                return Ok(false);
+            }
+        };
+        let Some(splicer) = self.splicer.as_ref() else {
+            return Ok(false);
+        };
+        let patch = splicer
+            .patch(row * mbw + cols.start, slice)
+            .map_err(|e| EncodeError::Splice(e.to_string()))?;
+        self.stats.patches += 1;
+        self.stats.patched_frames += repeat;
+        self.push_tail(repeat, Some(Arc::new(patch)));
+        Ok(true)
+    }
+
+    fn push_tail(&mut self, frames: u64, patch: Option<Arc<h264::Patch>>) {
+        if let Some(p) = self.pending.back_mut() {
+            match (p.tail.last_mut(), &patch) {
+                (Some((k, None)), None) => *k += frames,
+                _ => p.tail.push((frames, patch)),
+            }
+        }
+    }
+
+    /// Codes macroblocks `cols` of macroblock row `row` of `pic` as one intra slice.
+    fn code_patch(
+        &mut self,
+        pic: &YuvFrame,
+        row: u32,
+        cols: std::ops::Range<u32>,
+    ) -> Result<h264::IntraSlice, String> {
+        let width = cols.end - cols.start;
+        let cfg = &self.cfg;
+        let patchers = self.patchers.get_or_insert_with(HashMap::new);
+        let pe = match patchers.entry(width) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(open_patch_encoder(width, cfg).map_err(|e| e.to_string())?)
+            }
+        };
+        // The patch's pixels; rows and columns past the picture repeat its edge.
+        let (pw, ph) = (pic.width as usize, pic.height as usize);
+        let (cw, ch) = (pw.div_ceil(2), ph.div_ceil(2));
+        for (plane, src, sw, sh, mb) in [
+            (0, &pic.y, pw, ph, 16usize),
+            (1, &pic.u, cw, ch, 8),
+            (2, &pic.v, cw, ch, 8),
+        ] {
+            let stride = pe.frame.stride(plane);
+            let dst = pe.frame.data_mut(plane);
+            let x0 = cols.start as usize * mb;
+            for r in 0..mb {
+                let sy = (row as usize * mb + r).min(sh - 1);
+                let line = &src[sy * sw..(sy + 1) * sw];
+                for c in 0..width as usize * mb {
+                    dst[r * stride + c] = line[(x0 + c).min(sw - 1)];
+                }
+            }
+        }
+        pe.frame.set_pts(Some(pe.pts));
+        pe.pts += 1;
+        pe.enc.send_frame(&pe.frame).map_err(|e| e.to_string())?;
+        let mut pkt = Packet::empty();
+        pe.enc
+            .receive_packet(&mut pkt)
+            .map_err(|e| format!("patch encoder returned no packet at once: {e}"))?;
+        let splicer = self.splicer.as_ref().ok_or("not splicing")?;
+        splicer
+            .intra_slice(pkt.data().unwrap_or_default())
+            .map_err(|e| e.to_string())
     }
 
     /// Encodes audio from where it stopped up to sample `until` (exclusive), in whole encoder
@@ -479,7 +679,7 @@ impl Encoder {
                 )));
             };
             let index = self.pending[pos].index as i64;
-            if self.pending.iter().take(pos).any(|p| p.copies > 0) {
+            if self.pending.iter().take(pos).any(Pending::spliced) {
                 return Err(EncodeError::Splice(format!(
                     "x264 returned frame {index} before a picture shown earlier that is repeated"
                 )));
@@ -495,13 +695,20 @@ impl Encoder {
                 self.last_key = self.last_key.max(index as u64);
             }
             let mut ready = vec![(out, index)];
-            while let Some(p) = self.pending.front().copied().filter(|p| p.received) {
-                self.pending.pop_front();
-                for k in 1..=p.copies {
-                    ready.push((
-                        Packet::copy(&splicer.skip(p.index + k)),
-                        (p.index + k) as i64,
-                    ));
+            while self.pending.front().is_some_and(|p| p.received) {
+                let Some(p) = self.pending.pop_front() else {
+                    break;
+                };
+                let mut at = p.index;
+                for (frames, patch) in &p.tail {
+                    for _ in 0..*frames {
+                        at += 1;
+                        let data = match patch {
+                            None => splicer.skip(at),
+                            Some(patch) => splicer.patched(patch, at),
+                        };
+                        ready.push((Packet::copy(&data), at as i64));
+                    }
                 }
             }
             for (mut p, at) in ready {
@@ -574,6 +781,76 @@ impl Encoder {
             .map_err(EncodeError::ff("write_trailer"))?;
         Ok(self.stats)
     }
+}
+
+/// The macroblocks in which `b` differs from `a`, when they all lie in one macroblock row:
+/// that row and the range of columns from the first to the last changed one. `None` when
+/// the pictures are the same; a row past the picture when more than one row changed.
+fn changed_mbs(a: &YuvFrame, b: &YuvFrame) -> Option<(u32, std::ops::Range<u32>)> {
+    let mut rows: Option<(usize, usize)> = None;
+    let (mut lo, mut hi) = (usize::MAX, 0usize);
+    let (w, h) = (a.width as usize, a.height as usize);
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    for (pa, pb, pw, ph, mb) in [
+        (&a.y, &b.y, w, h, 16usize),
+        (&a.u, &b.u, cw, ch, 8),
+        (&a.v, &b.v, cw, ch, 8),
+    ] {
+        for y in 0..ph {
+            let (la, lb) = (&pa[y * pw..(y + 1) * pw], &pb[y * pw..(y + 1) * pw]);
+            if la == lb {
+                continue;
+            }
+            let first = la.iter().zip(lb).position(|(p, q)| p != q).unwrap_or(0);
+            let last = la.iter().zip(lb).rposition(|(p, q)| p != q).unwrap_or(0);
+            lo = lo.min(first / mb);
+            hi = hi.max(last / mb);
+            let r = y / mb;
+            rows = Some(rows.map_or((r, r), |(r0, r1)| (r0.min(r), r1.max(r))));
+        }
+    }
+    let (r0, r1) = rows?;
+    let row = if r0 == r1 { r0 as u32 } else { u32::MAX };
+    Some((row, lo as u32..hi as u32 + 1))
+}
+
+/// An intra-only libx264 for patches `width_mbs` macroblocks wide and one high: every
+/// picture an IDR picture with its SPS and PPS, at the main encoder's preset (so that its
+/// PPS codes intra macroblocks the same way) and a constant QP equal to the main CRF,
+/// without deblocking (the patch is shown as decoded, never used as a reference), and no
+/// delay: each picture's packet is ready as soon as it is sent.
+fn open_patch_encoder(width_mbs: u32, cfg: &EncoderConfig) -> Result<PatchEncoder, EncodeError> {
+    let x264 = encoder::find_by_name("libx264").ok_or(EncodeError::MissingEncoder("libx264"))?;
+    let mut v = codec::context::Context::new_with_codec(x264)
+        .encoder()
+        .video()
+        .map_err(EncodeError::ff("patch encoder context"))?;
+    let (w, h) = (width_mbs * 16, 16);
+    v.set_width(w);
+    v.set_height(h);
+    v.set_format(format::Pixel::YUV420P);
+    v.set_time_base(Rational(cfg.fps.den as i32, cfg.fps.num as i32));
+    v.set_gop(1);
+    v.set_colorspace(ff::color::Space::BT709);
+    v.set_color_range(ff::color::Range::MPEG);
+    let mut opts = Dictionary::new();
+    opts.set("preset", cfg.preset);
+    opts.set("profile", "high");
+    opts.set("threads", "1");
+    opts.set("qp", &cfg.crf.to_string());
+    opts.set(
+        "x264-params",
+        "keyint=1:min-keyint=1:scenecut=0:bframes=0:rc-lookahead=0:sync-lookahead=0:\
+         threads=1:sliced-threads=0:force-cfr=1:no-deblock=1",
+    );
+    let enc = v
+        .open_as_with(x264, opts)
+        .map_err(EncodeError::ff("open patch encoder"))?;
+    Ok(PatchEncoder {
+        enc,
+        frame: frame::Video::new(format::Pixel::YUV420P, w, h),
+        pts: 0,
+    })
 }
 
 /// Where one encoder's packets go.

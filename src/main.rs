@@ -158,6 +158,11 @@ struct EncodingArgs {
     /// of a static picture as an exact all-skip copy. Slower; for comparisons.
     #[arg(long)]
     no_skip_repeats: bool,
+    /// Send every picture that changed to x264, even one that differs from the last reference
+    /// only in a few macroblocks of one row (a progress bar's step), instead of coding just
+    /// those macroblocks over the reference. Slower; for comparisons.
+    #[arg(long)]
+    no_patches: bool,
     /// Lossless H.264 (x264 QP 0, High 4:4:4 Predictive) of the same frames: a reference for
     /// quality measurements (SSIM). Large files.
     #[arg(long)]
@@ -167,6 +172,7 @@ struct EncodingArgs {
 impl EncodingArgs {
     fn apply(self, opts: &mut RenderOptions) {
         opts.skip_repeats = !self.no_skip_repeats;
+        opts.patches = !self.no_patches;
         opts.lossless = self.lossless;
         opts.x264_params = self.x264_params;
     }

@@ -45,6 +45,10 @@ pub struct RenderOptions {
     /// Write each repeated picture (a static span) as an all-skip P picture instead of
     /// encoding it again; x264 then runs without B-pyramid. Default: true.
     pub skip_repeats: bool,
+    /// Write a picture that differs from the last reference in a few macroblocks of one row
+    /// (a progress bar's step during a static span) as that reference with only those
+    /// macroblocks coded, instead of a full x264 pass. Needs `skip_repeats`. Default: true.
+    pub patches: bool,
     /// Encode losslessly (x264 QP 0 on the same YUV frames): a reference for quality checks,
     /// large files. Wins over the quality. Default: false.
     pub lossless: bool,
@@ -68,6 +72,7 @@ impl Default for RenderOptions {
             keep_temp: false,
             threads: 0,
             skip_repeats: true,
+            patches: true,
             lossless: false,
             x264_params: None,
             fault: None,
@@ -320,6 +325,7 @@ pub fn render_with_progress(
         crf: plan.quality.x264_crf(),
         audio_bitrate: plan.audio_bitrate_kbps as usize * 1000,
         skip_repeats: opts.skip_repeats,
+        patches: opts.patches,
         lossless: opts.lossless,
         x264_params: opts.x264_params.clone(),
         threads: opts.threads,
@@ -359,7 +365,7 @@ pub fn render_with_progress(
         frames: encode_stats.frames,
         bytes: encode_stats.video_bytes + encode_stats.audio_bytes,
         note: Some(format!(
-            "libx264 {} {} + aac {} kbit/s; {} of {} frames encoded, {}; overlaps compose",
+            "libx264 {} {} + aac {} kbit/s; {} of {} frames encoded, {}{}; overlaps compose",
             cfg.preset,
             if cfg.lossless {
                 "lossless".to_string()
@@ -373,6 +379,14 @@ pub fn render_with_progress(
                 "the rest exact skip copies"
             } else {
                 "repeats encoded again"
+            },
+            if encode_stats.patched_frames > 0 {
+                format!(
+                    " or patches ({} frames, {} patches)",
+                    encode_stats.patched_frames, encode_stats.patches
+                )
+            } else {
+                String::new()
             }
         )),
     });
@@ -392,6 +406,7 @@ pub fn render_with_progress(
         duration_s: plan.duration_s(),
         unique_frames: spans.len() as u64,
         encoded_frames: encode_stats.encoded_frames,
+        patched_frames: encode_stats.patched_frames,
         quality: plan.quality.as_str().into(),
         wall_s: wall,
         realtime_factor: if wall > 0.0 {
@@ -485,6 +500,7 @@ impl ComposeEncode<'_> {
                     let mut stats = ComposeStats::default();
                     let mut backgrounds = compose::Backgrounds::default();
                     let mut prepared = Prepared::empty(self.plan);
+                    let mut last: Option<Arc<compose::YuvFrame>> = None;
                     for chunk in self.spans.chunks(self.batch.max(1)) {
                         if cancel.load(Ordering::SeqCst) {
                             return Err(Error::Cancelled);
@@ -513,7 +529,30 @@ impl ComposeEncode<'_> {
                             )?)
                         })?;
                         stats.busy += t.elapsed();
-                        for p in pics {
+                        for mut p in pics {
+                            if let Some(region) = p.region.take() {
+                                // Only the bars were drawn: the rest is the picture before.
+                                let t = Instant::now();
+                                let Some(prev) = last.as_deref() else {
+                                    return Err(Error::Internal(
+                                        "a partial picture came first".into(),
+                                    ));
+                                };
+                                let mut full = buffers.frame(prev.width, prev.height);
+                                full.y.copy_from_slice(&prev.y);
+                                full.u.copy_from_slice(&prev.u);
+                                full.v.copy_from_slice(&prev.v);
+                                compose::paste(&mut full, &p.frame, region);
+                                p.frame = Arc::new(full);
+                                stats.busy += t.elapsed();
+                            }
+                            // Keep the picture for a partial one after it; give the one before
+                            // back for reuse when the encoder is done with it.
+                            if let Some(done) = last.replace(Arc::clone(&p.frame)) {
+                                if let Ok(f) = Arc::try_unwrap(done) {
+                                    buffers.recycle(f);
+                                }
+                            }
                             stats.pictures += 1;
                             stats.bytes +=
                                 (p.frame.y.len() + p.frame.u.len() + p.frame.v.len()) as u64;
@@ -537,10 +576,12 @@ impl ComposeEncode<'_> {
                         let mut enc = Encoder::create(out, cfg)?;
                         busy += t.elapsed();
                         let mut master: Option<(Master, Duration)> = None;
-                        for pic in rx {
+                        let mut rx = rx.into_iter().peekable();
+                        while let Some(pic) = rx.next() {
                             if cancel.load(Ordering::SeqCst) {
                                 return Err(Error::Cancelled);
                             }
+                            enc.patches_follow(rx.peek().is_some_and(|n| n.span.bars_only));
                             if master.is_none() {
                                 master = master_rx.try_recv().ok();
                             }

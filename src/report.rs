@@ -82,6 +82,10 @@ pub struct RenderReport {
     pub unique_frames: u64,
     /// Pictures x264 encoded; the other frames are exact all-skip copies (static spans).
     pub encoded_frames: u64,
+    /// Frames written as a few intra-coded macroblocks over the last reference picture (a
+    /// progress bar's step in a static span); neither encoded by x264 nor exact copies.
+    #[serde(default)]
+    pub patched_frames: u64,
     /// Quality preset used.
     pub quality: String,
     /// Whole render, seconds.

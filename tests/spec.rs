@@ -503,3 +503,67 @@ fn scenes_are_prepared_only_while_composed() {
     assert!(checked.scenes.is_empty());
     assert_eq!(checked.texts_rasterized, whole.texts_rasterized);
 }
+
+/// A span that only moves progress bars is composed by redrawing the bars' rectangle over the
+/// picture before: the result must be the very picture a full composition gives.
+#[test]
+fn bar_steps_are_composed_as_regions_and_match_full_frames() {
+    let plan = plan_of(json!({
+        "output": { "width": 320, "height": 180, "fps": 30 },
+        "scenes": [
+            { "duration": 2,
+              "background": { "type": "linear_gradient", "colors": ["#102030", "#A05060"] },
+              "layers": [
+                { "type": "text", "text": "Steps", "fade_in": 0.3 },
+                { "type": "shape", "width": 320, "height": 20, "fill": "#FFFFFF40", "y": "95%" },
+                { "type": "progress_bar", "color": "#FFC83D", "track_color": "#FFFFFF33",
+                  "corner_radius": 2 },
+                { "type": "progress_bar", "scope": "scene", "y": "5%", "anchor": "top-left",
+                  "width": "50%", "x": "25%" }
+              ] },
+            { "duration": 1, "background": { "type": "solid", "color": "#203040" },
+              "layers": [{ "type": "progress_bar" }] }
+        ]
+    }));
+    let spans = plan.spans();
+    let bars = spans.iter().filter(|s| s.bars_only).count();
+    assert!(bars > 20, "{bars} of {} spans only move bars", spans.len());
+    assert!(!spans[0].bars_only);
+    let prepared = reelsmith::assets::prepare(&plan).expect("prepares");
+    let mut backgrounds = reelsmith::compose::Backgrounds::default();
+    backgrounds.keep_only(&plan, &prepared, &spans);
+    let buffers = reelsmith::compose::Buffers::default();
+    let parts = reelsmith::compose::compose_batch(&plan, &prepared, &backgrounds, &spans, &buffers)
+        .expect("composes");
+    let full_spans: Vec<_> = spans
+        .iter()
+        .map(|s| reelsmith::timeline::Span {
+            bars_only: false,
+            ..*s
+        })
+        .collect();
+    let full =
+        reelsmith::compose::compose_batch(&plan, &prepared, &backgrounds, &full_spans, &buffers)
+            .expect("composes");
+    let mut last: Option<reelsmith::compose::YuvFrame> = None;
+    let mut regions = 0;
+    for (i, (p, f)) in parts.iter().zip(&full).enumerate() {
+        assert!(f.region.is_none());
+        let pic = match p.region {
+            Some(r) => {
+                regions += 1;
+                assert!(
+                    r.width * r.height < 320 * 180,
+                    "{r:?} is less than the frame"
+                );
+                let mut pic = last.clone().expect("a picture before");
+                reelsmith::compose::paste(&mut pic, &p.frame, r);
+                pic
+            }
+            None => (*p.frame).clone(),
+        };
+        assert!(pic == *f.frame, "span {i} ({:?}) differs", spans[i]);
+        last = Some(pic);
+    }
+    assert_eq!(regions, bars);
+}

@@ -174,7 +174,7 @@ fn check_spliced(quality: &str) {
         report.encoded_frames,
         report.frames
     );
-    assert!(report.encoded_frames >= spans.len() as u64);
+    assert!(report.encoded_frames + report.patched_frames >= spans.len() as u64);
 
     let mut lossless = sb.options();
     lossless.output = Some(sb.path("lossless.mp4"));
@@ -256,4 +256,77 @@ fn without_splicing_every_frame_is_encoded_and_looks_the_same() {
         mean < 2.0,
         "spliced and plain encodes differ by {mean:.2} on average"
     );
+}
+
+/// A progress bar creeping over a static slide: each step changes a macroblock or two of one
+/// row, and is written as those macroblocks intra-coded over the last x264 picture. Every
+/// frame must decode strictly, stay close to a lossless render (in the bar's rows too), and
+/// the bar must reach where the timeline says.
+#[test]
+fn progress_bar_steps_are_patched_and_every_frame_is_right() {
+    for quality in ["fast", "high"] {
+        let sb = Sandbox::new();
+        let c = comp(json!({
+            "output": { "width": 640, "height": 360, "fps": 30, "quality": quality },
+            "scenes": [{
+                "duration": 10,
+                "background": { "type": "linear_gradient", "colors": ["#0B1F3A", "#1B4F72"] },
+                "layers": [
+                    { "type": "text", "text": "Patched", "size": 48, "y": "40%", "fade_in": 0.5 },
+                    { "type": "shape", "width": 120, "height": 40, "fill": "#FFC83D",
+                      "x": "50%", "y": "70%", "start": 4 },
+                    { "type": "progress_bar", "color": "#FFC83D", "track_color": "#FFFFFF33",
+                      "height": 8 }
+                ]
+            }]
+        }));
+        let mut opts = sb.options();
+        opts.output = Some(sb.path("patched.mp4"));
+        let report = reelsmith::render(&c, &opts).unwrap();
+        assert_eq!(report.frames, 300);
+        assert!(
+            report.patched_frames > 100,
+            "{quality}: {} of {} frames patched, {} encoded",
+            report.patched_frames,
+            report.frames,
+            report.encoded_frames
+        );
+        let mut lossless = sb.options();
+        lossless.output = Some(sb.path("lossless.mp4"));
+        lossless.lossless = true;
+        reelsmith::render(&c, &lossless).unwrap();
+        let (frames, _) = decode_strict(&sb.path("patched.mp4"));
+        let (reference, _) = decode_strict(&sb.path("lossless.mp4"));
+        assert_eq!(frames.len(), 300, "decoded frame count");
+
+        let bar_rows = |f: &RgbFrame| -> Vec<u8> { f.as_raw()[352 * 640 * 3..].to_vec() };
+        for (i, (f, r)) in frames.iter().zip(&reference).enumerate() {
+            let d = mean_abs_diff(f, r);
+            assert!(
+                d < 4.0,
+                "{quality}: frame {i} is {d:.2} from the lossless render"
+            );
+            let (bf, br) = (bar_rows(f), bar_rows(r));
+            let bd = bf
+                .iter()
+                .zip(&br)
+                .map(|(&x, &y)| f64::from(x.abs_diff(y)))
+                .sum::<f64>()
+                / bf.len() as f64;
+            assert!(bd < 4.0, "{quality}: the bar of frame {i} is {bd:.2} off");
+            // The fill ends where the timeline puts it: 640 px over 300 frames.
+            let want = (i as f64 / 299.0 * 640.0).round() as i64;
+            let row = 356 * 640 * 3;
+            let filled = (0..640)
+                .filter(|&x| {
+                    let p = &f.as_raw()[row + x * 3..row + x * 3 + 3];
+                    p[0] > 200 && p[1] > 150 && p[2] < 120
+                })
+                .count() as i64;
+            assert!(
+                (filled - want).abs() <= 3,
+                "{quality}: frame {i} shows {filled} px of bar, want {want}"
+            );
+        }
+    }
 }

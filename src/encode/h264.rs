@@ -311,6 +311,20 @@ pub(crate) struct Pps {
     pub pic_init_qp: i32,
     pub deblocking_control: bool,
     pub redundant_pic_cnt: bool,
+    /// What the macroblock layer of an intra slice depends on, beyond the SPS: two streams
+    /// whose PPSs agree here decode the same intra slice data the same way.
+    pub intra: IntraParams,
+}
+
+/// The PPS fields that shape intra macroblock data and its decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IntraParams {
+    pub cabac: bool,
+    pub constrained_intra_pred: bool,
+    pub transform_8x8: bool,
+    pub chroma_qp_offset: i32,
+    pub second_chroma_qp_offset: i32,
+    pub scaling_matrix: bool,
 }
 
 /// Parses a PPS NAL unit (with its header byte).
@@ -335,11 +349,31 @@ pub(crate) fn parse_pps(nal: &[u8]) -> Result<Pps, Unsupported> {
     r.u(2)?; // weighted_bipred_idc
     let pic_init_qp = 26 + r.se()?;
     r.se()?; // pic_init_qs_minus26
-    r.se()?; // chroma_qp_index_offset
+    let chroma_qp_offset = r.se()?;
     let deblocking_control = r.u(1)? == 1;
-    r.u(1)?; // constrained_intra_pred_flag
+    let constrained_intra_pred = r.u(1)? == 1;
     let redundant_pic_cnt = r.u(1)? == 1;
+    // The High-profile tail is there when more than the stop bit is left.
+    let more = last_set_bit(&rbsp).is_some_and(|stop| r.pos() < stop);
+    let (transform_8x8, scaling_matrix, second_chroma_qp_offset) = if more {
+        let t = r.u(1)? == 1;
+        let m = r.u(1)? == 1;
+        if m {
+            return unsupported("scaling matrices in the PPS");
+        }
+        (t, m, r.se()?)
+    } else {
+        (false, false, chroma_qp_offset)
+    };
     Ok(Pps {
+        intra: IntraParams {
+            cabac,
+            constrained_intra_pred,
+            transform_8x8,
+            chroma_qp_offset,
+            second_chroma_qp_offset,
+            scaling_matrix,
+        },
         id,
         sps_id,
         cabac,
@@ -845,10 +879,148 @@ impl Splicer {
     /// A packet holding one all-skip, non-reference P picture shown at output frame `index`:
     /// an exact copy of the last reference picture.
     pub fn skip(&self, index: u64) -> Vec<u8> {
-        let chroma = self.sps.chroma_format_idc != 0;
+        let mut out = Vec::new();
+        let nal = self.skip_slice(index, 0, self.mbs, Some(&self.cabac_data), true);
+        self.framing.push(&mut out, &nal);
+        out
+    }
+
+    /// Whether [`Splicer::patched`] pictures can be made (CABAC streams only).
+    pub fn can_patch(&self) -> bool {
+        self.pps.cabac
+    }
+
+    /// Macroblocks per row and rows.
+    pub fn mb_size(&self) -> (u32, u32) {
+        (self.sps.width_mbs, self.sps.height_mbs)
+    }
+
+    /// Takes the one intra slice out of a packet of the patch encoder: an x264 run on just
+    /// the patched macroblocks, intra only, its SPS and PPS in band (as x264 repeats them
+    /// before every IDR picture). Its PPS must code intra macroblocks as the main stream's
+    /// does ([`IntraParams`]).
+    ///
+    /// # Errors
+    /// [`Unsupported`] if the packet is not what such an encoder makes.
+    pub fn intra_slice(&self, packet: &[u8]) -> Result<IntraSlice, Unsupported> {
+        let mut sps = None;
+        let mut pps = None;
+        let mut slice = None;
+        for nal in Framing::AnnexB.split(packet)? {
+            match nal.first().map_or(0, |h| h & 0x1f) {
+                7 => sps = Some(parse_sps(nal)?.0),
+                8 => pps = Some(parse_pps(nal)?),
+                1 | 5 if slice.is_some() => return unsupported("patch in more than one slice"),
+                1 | 5 => slice = Some(nal),
+                _ => {}
+            }
+        }
+        let (Some(sps), Some(pps), Some(nal)) = (sps, pps, slice) else {
+            return unsupported("patch packet without SPS, PPS and slice");
+        };
+        if pps.intra != self.pps.intra || sps.chroma_format_idc != self.sps.chroma_format_idc {
+            return unsupported("patch encoder codes intra macroblocks differently");
+        }
+        let idr = nal[0] & 0x1f == 5;
+        let rbsp = unescape(&nal[1..]);
+        let mut r = BitReader::new(&rbsp);
+        if r.ue()? != 0 {
+            return unsupported("patch slice does not start at its first macroblock");
+        }
+        if r.ue()? % 5 != 2 {
+            return unsupported("patch slice is not an I slice");
+        }
+        r.ue()?; // pic_parameter_set_id
+        r.u(sps.log2_max_frame_num)?;
+        if idr {
+            r.ue()?; // idr_pic_id
+        }
+        if sps.poc_type == 0 {
+            r.u(sps.log2_max_poc_lsb)?;
+        }
+        if pps.redundant_pic_cnt {
+            r.ue()?;
+        }
+        if nal[0] & 0x60 != 0 {
+            if idr {
+                r.u(2)?; // no_output_of_prior_pics_flag, long_term_reference_flag
+            } else if r.u(1)? == 1 {
+                return unsupported("memory management in a patch slice");
+            }
+        }
+        let slice_qp = pps.pic_init_qp + r.se()?;
+        if pps.deblocking_control && r.ue()? != 1 {
+            r.se()?; // slice_alpha_c0_offset_div2
+            r.se()?; // slice_beta_offset_div2
+        }
+        // cabac_alignment_one_bits, then the slice data to the end of the RBSP.
+        let data = rbsp[r.pos().div_ceil(8)..].to_vec();
+        Ok(IntraSlice {
+            mbs: sps.width_mbs * sps.height_mbs,
+            slice_qp,
+            data,
+        })
+    }
+
+    /// A patch of `slice` at macroblock `first_mb`: the all-skip slice data around it is coded
+    /// once here, for every picture that shows the patch.
+    ///
+    /// # Errors
+    /// [`Unsupported`] if the patch does not fit in the picture.
+    pub fn patch(&self, first_mb: u32, slice: IntraSlice) -> Result<Patch, Unsupported> {
+        let end = first_mb + slice.mbs;
+        if end > self.mbs {
+            return unsupported("patch outside the picture");
+        }
+        Ok(Patch {
+            first_mb,
+            before: all_skip_cabac(first_mb),
+            after: all_skip_cabac(self.mbs - end),
+            slice,
+        })
+    }
+
+    /// A packet holding one non-reference picture shown at output frame `index`: the last
+    /// reference picture with `patch` coded over it. Up to three slices: all-skip P slices
+    /// before and after, the patch's I slice between. Nothing is deblocked.
+    pub fn patched(&self, patch: &Patch, index: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        if patch.first_mb > 0 {
+            let nal = self.skip_slice(index, 0, patch.first_mb, Some(&patch.before), false);
+            self.framing.push(&mut out, &nal);
+        }
         let mut w = BitWriter::default();
-        w.ue(0); // first_mb_in_slice
-        w.ue(5); // slice_type: P, as are all slices of the picture
+        self.slice_header(&mut w, index, patch.first_mb, 2, patch.slice.slice_qp);
+        while !w.aligned() {
+            w.bit(1); // cabac_alignment_one_bit
+        }
+        let data = &patch.slice.data;
+        w.copy_bits(data, 0, data.len() * 8);
+        let mut nal = vec![0x01]; // nal_ref_idc 0, nal_unit_type 1 (non-IDR slice)
+        escape(&w.into_bytes(), &mut nal);
+        self.framing.push(&mut out, &nal);
+        let end = patch.first_mb + patch.slice.mbs;
+        if end < self.mbs {
+            let nal = self.skip_slice(index, end, self.mbs - end, Some(&patch.after), false);
+            self.framing.push(&mut out, &nal);
+        }
+        out
+    }
+
+    /// The header of a non-reference slice at output frame `index`: P (`slice_type` 0, or 5
+    /// when every slice of the picture is P) with one reference, the last, or I (2).
+    fn slice_header(
+        &self,
+        w: &mut BitWriter,
+        index: u64,
+        first_mb: u32,
+        slice_type: u32,
+        slice_qp: i32,
+    ) {
+        let chroma = self.sps.chroma_format_idc != 0;
+        let intra = slice_type % 5 == 2;
+        w.ue(first_mb);
+        w.ue(slice_type);
         w.ue(self.pps.id);
         let max_frame_num = 1u32 << self.sps.log2_max_frame_num;
         w.u(
@@ -859,46 +1031,90 @@ impl Splicer {
         if self.pps.redundant_pic_cnt {
             w.ue(0);
         }
-        w.bit(1); // num_ref_idx_active_override_flag
-        w.ue(0); // num_ref_idx_l0_active_minus1: one reference, the last one
-        w.bit(0); // ref_pic_list_modification_flag_l0
-        if self.pps.weighted_pred {
-            w.ue(0); // luma_log2_weight_denom
-            if chroma {
-                w.ue(0); // chroma_log2_weight_denom
-            }
-            w.bit(0); // luma_weight_l0_flag
-            if chroma {
-                w.bit(0); // chroma_weight_l0_flag
+        if !intra {
+            w.bit(1); // num_ref_idx_active_override_flag
+            w.ue(0); // num_ref_idx_l0_active_minus1: one reference, the last one
+            w.bit(0); // ref_pic_list_modification_flag_l0
+            if self.pps.weighted_pred {
+                w.ue(0); // luma_log2_weight_denom
+                if chroma {
+                    w.ue(0); // chroma_log2_weight_denom
+                }
+                w.bit(0); // luma_weight_l0_flag
+                if chroma {
+                    w.bit(0); // chroma_weight_l0_flag
+                }
             }
         }
         // nal_ref_idc 0: no dec_ref_pic_marking.
-        if self.pps.cabac {
+        if self.pps.cabac && !intra {
             w.ue(0); // cabac_init_idc
         }
-        // Slice QP 26: no residual is coded, it only sets the CABAC start states.
-        w.se(26 - self.pps.pic_init_qp);
+        w.se(slice_qp - self.pps.pic_init_qp);
         if self.pps.deblocking_control {
-            w.ue(1); // disable_deblocking_filter_idc: nothing to filter anyway
+            w.ue(1); // disable_deblocking_filter_idc: no filtering in this slice
         }
-        if self.pps.cabac {
-            while !w.aligned() {
-                w.bit(1); // cabac_alignment_one_bit
+    }
+
+    /// A non-reference slice NAL unit of `count` `P_Skip` macroblocks from `first_mb`, with
+    /// their CABAC data (`all_skip_cabac(count)`) when the stream is CABAC.
+    fn skip_slice(
+        &self,
+        index: u64,
+        first_mb: u32,
+        count: u32,
+        cabac_data: Option<&[u8]>,
+        whole: bool,
+    ) -> Vec<u8> {
+        let mut w = BitWriter::default();
+        // Slice QP 26: no residual is coded, it only sets the CABAC start states.
+        self.slice_header(&mut w, index, first_mb, if whole { 5 } else { 0 }, 26);
+        match cabac_data.filter(|_| self.pps.cabac) {
+            Some(data) => {
+                while !w.aligned() {
+                    w.bit(1); // cabac_alignment_one_bit
+                }
+                w.copy_bits(data, 0, data.len() * 8);
             }
-            // The slice data is the same in every copy: coded once in `new`.
-            w.copy_bits(&self.cabac_data, 0, self.cabac_data.len() * 8);
-        } else {
-            w.ue(self.mbs); // mb_skip_run
-            w.bit(1); // rbsp_stop_one_bit
+            None => {
+                w.ue(count); // mb_skip_run
+                w.bit(1); // rbsp_stop_one_bit
+            }
         }
         while !w.aligned() {
             w.bit(0);
         }
         let mut nal = vec![0x01]; // nal_ref_idc 0, nal_unit_type 1 (non-IDR slice)
         escape(&w.into_bytes(), &mut nal);
-        let mut out = Vec::with_capacity(nal.len() + 4);
-        self.framing.push(&mut out, &nal);
-        out
+        nal
+    }
+}
+
+/// The intra slice of a small picture coded on its own: macroblock data that decodes the
+/// same wherever a slice of that width starts, as a slice sees no macroblock outside itself
+/// (nothing to its left or above is available for prediction or context).
+#[derive(Debug, Clone)]
+pub struct IntraSlice {
+    /// Macroblocks it covers.
+    pub mbs: u32,
+    slice_qp: i32,
+    /// CABAC slice data: from the first byte after the header's alignment to the RBSP's end.
+    data: Vec<u8>,
+}
+
+/// An [`IntraSlice`] placed in the picture, with the skip data around it.
+#[derive(Debug, Clone)]
+pub struct Patch {
+    first_mb: u32,
+    before: Vec<u8>,
+    after: Vec<u8>,
+    slice: IntraSlice,
+}
+
+impl Patch {
+    /// Bytes of slice data (for statistics).
+    pub fn slice_bytes(&self) -> usize {
+        self.slice.data.len()
     }
 }
 

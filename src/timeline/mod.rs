@@ -666,6 +666,10 @@ pub struct Span {
     pub len: u64,
     /// A transition frame: the previous scene is drawn too and the two are mixed.
     pub transition: bool,
+    /// The picture differs from the span before only where progress bars are: only their
+    /// fill changed, the background is a still picture and nothing visible is typing or
+    /// moving. Such a picture is composed by redrawing just the bars' rectangles.
+    pub bars_only: bool,
 }
 
 impl Plan {
@@ -690,6 +694,7 @@ impl Plan {
                     start: scene.start_frame + f,
                     len: 1,
                     transition: true,
+                    bars_only: false,
                 });
             }
             // The scene's own frames end where the next scene (or its transition) begins.
@@ -709,13 +714,31 @@ impl Plan {
                 PlanBackground::Video(_) => Some(f),
                 _ => None,
             };
+            let still_background = !matches!(
+                &scene.background,
+                PlanBackground::Image {
+                    motion: Some(_),
+                    ..
+                } | PlanBackground::Video(_)
+            );
             let mut run_start = tf;
+            let mut run_bars_only = false;
             let mut prev: Vec<LayerState> = scene.layers.iter().map(|l| l.state(tf)).collect();
             for f in tf + 1..own_end {
                 let mut changed = bg_key(f) != bg_key(f - 1);
+                let mut bars_only = !changed && still_background;
                 for (l, p) in scene.layers.iter().zip(prev.iter_mut()) {
                     let st = l.state(f);
-                    changed |= st != *p;
+                    if st != *p {
+                        changed = true;
+                        let fill_only = matches!(l.kind, PlanLayerKind::Progress(_))
+                            && LayerState {
+                                progress: p.progress,
+                                ..st
+                            } == *p;
+                        bars_only &= fill_only;
+                    }
+                    bars_only &= st.reveal.is_none() && st.motion.is_none();
                     *p = st;
                 }
                 if changed {
@@ -724,8 +747,10 @@ impl Plan {
                         start: scene.start_frame + run_start,
                         len: f - run_start,
                         transition: false,
+                        bars_only: run_bars_only,
                     });
                     run_start = f;
+                    run_bars_only = bars_only;
                 }
             }
             spans.push(Span {
@@ -733,6 +758,7 @@ impl Plan {
                 start: scene.start_frame + run_start,
                 len: own_end - run_start,
                 transition: false,
+                bars_only: run_bars_only,
             });
         }
         spans
