@@ -6,7 +6,10 @@
 //! up to that frame's end time, so packets arrive at the muxer already interleaved.
 //!
 //! Repeated pictures (static spans) are not sent to x264 again: [`h264::Splicer`] writes each
-//! copy as an all-skip P picture, an exact copy that costs ~20 bytes and no encoder time.
+//! copy as an all-skip P picture, an exact copy that costs ~20 bytes and no encoder time. A
+//! picture that differs from the last reference only in a few macroblocks of one row (a
+//! progress bar's step) is written as that reference with just those macroblocks intra-coded
+//! over it by a tiny second x264 (a *patch*, see [`h264`]).
 
 mod extradata;
 pub mod h264;

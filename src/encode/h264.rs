@@ -26,8 +26,23 @@
 //!   x264 must not use them in prediction: no implicit weighted bi-prediction, no temporal
 //!   direct mode (`X264_SPLICE_PARAMS`).
 //!
+//! **Patches.** A picture that differs from the last reference picture in a few macroblocks
+//! of one row (a progress bar's step during a static span) is written the same way, as a
+//! non-reference picture, but in up to three slices: all-skip P slices before and after the
+//! changed macroblocks, and between them one I slice coding just those. The I slice comes
+//! from a second, tiny libx264 that encodes only the changed macroblocks as an intra picture
+//! of their size ([`Splicer::intra_slice`]). Its macroblock data means the same in the big
+//! picture because a slice never sees outside itself: macroblocks of other slices are
+//! unavailable for intra prediction and for CABAC context, exactly as the tiny picture's
+//! edges are. What has to agree is the PPS's intra coding (`transform_8x8_mode_flag`,
+//! chroma QP offsets, constrained intra prediction, no scaling lists: [`IntraParams`],
+//! compared for every patch) and the slice QP (the new header says the same QP relative to
+//! the main PPS). No slice of such a picture is deblocked. Its copies repeat the patch (same
+//! bytes, new order count), since they too can only refer to the last reference.
+//!
 //! Only frame pictures, one slice group, 4:2:0 or 4:0:0 are handled; [`Splicer::new`] refuses
-//! anything else and the encoder then falls back to sending every frame to x264.
+//! anything else and the encoder then falls back to sending every frame to x264. Patches need
+//! CABAC (x264's default); without it every changed picture goes to x264.
 
 use std::fmt;
 
