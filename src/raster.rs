@@ -109,8 +109,13 @@ impl Raster {
         border: Option<([u8; 4], f64)>,
     ) -> Raster {
         let (pw, ph) = (w.ceil().max(1.0) as u32, h.ceil().max(1.0) as u32);
-        let mut out = Raster::new(pw, ph);
         let r = radius.clamp(0.0, w.min(h) / 2.0);
+        if border.is_none() && r == 0.0 && w.fract() == 0.0 && h.fract() == 0.0 && w >= 1.0 {
+            // Every pixel centre is at least half a pixel inside: full coverage everywhere
+            // (what the general path below computes, only faster: a progress bar's fill).
+            return Raster::filled(pw, ph, fill);
+        }
+        let mut out = Raster::new(pw, ph);
         let fill = premultiply(fill).map(f64::from);
         let (bcol, bw) = border
             .map(|(c, bw)| (premultiply(c).map(f64::from), bw.clamp(0.0, w.min(h) / 2.0)))
@@ -279,6 +284,21 @@ mod tests {
                     assert_eq!(x, y, "len {len} pattern {pattern} a {a}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn square_whole_pixel_rects_are_plain_fills() {
+        for (w, h) in [(1.0, 1.0), (7.0, 3.0), (640.0, 8.0)] {
+            let fast = Raster::rounded_rect(w, h, 0.0, [255, 200, 61, 180], None);
+            assert_eq!(
+                fast,
+                Raster::rounded_rect(w, h, 1e-12, [255, 200, 61, 180], None)
+            );
+            assert_eq!(
+                fast,
+                Raster::filled(w as u32, h as u32, [255, 200, 61, 180])
+            );
         }
     }
 
