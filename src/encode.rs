@@ -897,3 +897,24 @@ fn is_again_or_eof(e: &ff::Error) -> bool {
     matches!(e, ff::Error::Eof)
         || matches!(e, ff::Error::Other { errno } if *errno == ff::util::error::EAGAIN)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_macroblocks_are_found_by_row_and_column() {
+        let a = YuvFrame::new(1920, 1080);
+        assert_eq!(changed_mbs(&a, &a.clone()), None);
+        // One luma pixel in the last, partial macroblock row.
+        let mut b = a.clone();
+        b.y[1075 * 1920 + 37] = 9;
+        assert_eq!(changed_mbs(&a, &b), Some((67, 2..3)));
+        // A chroma sample two macroblocks further right widens the range.
+        b.u[(1074 / 2) * 960 + 40] = 9;
+        assert_eq!(changed_mbs(&a, &b), Some((67, 2..6)));
+        // Another row: not one row any more.
+        b.v[10 * 960] = 9;
+        assert_eq!(changed_mbs(&a, &b).map(|c| c.0), Some(u32::MAX));
+    }
+}

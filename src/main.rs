@@ -398,6 +398,11 @@ fn bench_table(spec: &Path, reports: &[reelsmith::RenderReport]) -> String {
         0,
     );
     row(
+        "patched",
+        reports.iter().map(|r| r.patched_frames as f64).collect(),
+        0,
+    );
+    row(
         "frames/s",
         reports.iter().map(|r| r.frames as f64 / r.wall_s).collect(),
         1,

@@ -128,6 +128,7 @@ def run_height(spec, height, runs, work):
     med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731
     res = {
         "height": height, "frames": r["frames"], "encoded_frames": r.get("encoded_frames"),
+        "patched_frames": r.get("patched_frames", 0),
         "reelsmith": {"wall_s": med(rs, 0), "cpu_s": med(rs, 1), "peak_rss": med(rs, 2),
                       "video_bytes": video_bytes(out), "file_bytes": os.path.getsize(out), "ssim": ssim(out, ref)},
         "ffmpeg_cli": {"wall_s": med(pe, 0), "cpu_s": med(pe, 1), "peak_rss": med(pe, 2),
@@ -164,7 +165,8 @@ def table(res):
         ("strict decode clean", res["decode_errors"] == ""),
     ]
     lines += ["", " · ".join(f"{name}: {'pass' if ok else 'FAIL'}" for name, ok in checks),
-              f"(x264 encoded {res['encoded_frames']} of {res['frames']} frames; the rest are exact skip copies)", ""]
+              f"(x264 encoded {res['encoded_frames']} of {res['frames']} frames; {res['patched_frames']} are "
+              "patches over the last reference (a progress bar's step), the rest exact skip copies)", ""]
     return "\n".join(lines)
 
 
