@@ -103,7 +103,8 @@ pub struct EncoderConfig {
     pub skip_repeats: bool,
     /// Write pictures that differ from the last reference in a few macroblocks of one row
     /// (a progress bar's step) as that reference with the changed macroblocks intra-coded
-    /// over it, instead of sending them to x264. Needs `skip_repeats`. Default on.
+    /// over it, instead of sending them to x264. Needs `skip_repeats`; off when `lossless`.
+    /// Default on.
     pub patches: bool,
     /// Lossless (x264 QP 0, same YUV frames): a reference for quality measurements.
     pub lossless: bool,
@@ -336,7 +337,8 @@ impl Encoder {
             gop: u64::from(gop),
             picture: None,
             base: None,
-            patchers: Some(HashMap::new()).filter(|_| cfg.patches),
+            // A lossless reference must stay lossless: no patches (they are coded at the CRF).
+            patchers: Some(HashMap::new()).filter(|_| cfg.patches && !cfg.lossless),
             patches_follow: false,
         })
     }

@@ -299,7 +299,11 @@ fn progress_bar_steps_are_patched_and_every_frame_is_right() {
         let mut lossless = sb.options();
         lossless.output = Some(sb.path("lossless.mp4"));
         lossless.lossless = true;
-        reelsmith::render(&c, &lossless).unwrap();
+        let reference_report = reelsmith::render(&c, &lossless).unwrap();
+        assert_eq!(
+            reference_report.patched_frames, 0,
+            "a lossless reference has no patches (they are coded at the CRF)"
+        );
         let (frames, _) = decode_strict(&sb.path("patched.mp4"));
         let (reference, _) = decode_strict(&sb.path("lossless.mp4"));
         assert_eq!(frames.len(), 300, "decoded frame count");
