@@ -9,9 +9,11 @@
 
 use std::time::Instant;
 
+use reelsmith::audio::Mixer;
 use reelsmith::compose::YuvFrame;
 use reelsmith::encode::{Encoder, EncoderConfig};
-use reelsmith::timeline::Fps;
+use reelsmith::master::Master;
+use reelsmith::timeline::{Fps, PlanLoudness};
 
 const W: u32 = 1920;
 const H: u32 = 1080;
@@ -69,11 +71,18 @@ fn run(frames: &[YuvFrame], repeat: u64, skip_repeats: bool) -> (f64, f64, u64) 
         fail_at_frame: None,
     };
     let (t, c) = (Instant::now(), cpu_s());
-    let mut enc = Encoder::create(&dir.path().join("out.mp4"), &cfg).expect("encoder");
+    let (mut enc, aac) = Encoder::create(&dir.path().join("out.mp4"), &cfg).expect("encoder");
+    // No audio: the (empty) audio stream is complete before the first picture.
+    let loudness = PlanLoudness {
+        normalize: false,
+        target_lufs: -16.0,
+        ceiling_db: -1.0,
+    };
+    aac.run(&mut Master::new(Mixer::silence(0), &loudness), 0);
     for f in frames {
-        enc.push(f, repeat, None, |_| {}).expect("push");
+        enc.push(f, repeat, |_| {}).expect("push");
     }
-    let stats = enc.finish(None, 0).expect("finish");
+    let stats = enc.finish().expect("finish");
     (t.elapsed().as_secs_f64(), cpu_s() - c, stats.video_bytes)
 }
 

@@ -505,6 +505,14 @@ impl Mixer {
         Ok(Mixer { tracks, total })
     }
 
+    /// A mixer of `total` samples of silence and nothing else (a video-only encode).
+    pub fn silence(total: u64) -> Mixer {
+        Mixer {
+            tracks: Vec::new(),
+            total,
+        }
+    }
+
     /// Samples per channel on the timeline.
     pub fn total_samples(&self) -> u64 {
         self.total

@@ -2,8 +2,9 @@
 //! in-process through libav (ffmpeg-next). Follows ffmpeg-next's sequence: open encoders →
 //! add streams → `write_header` → send/receive → flush → `write_trailer`.
 //!
-//! Audio is encoded alongside the video: after each video frame the encoder pushes the audio
-//! up to that frame's end time, so packets arrive at the muxer already interleaved.
+//! Audio is encoded on a thread of its own ([`AudioEncoder::run`]), which may run up to
+//! [`AUDIO_AHEAD_PACKETS`] packets ahead of the video; after each video picture the muxer
+//! takes the audio packets up to that picture's end time, so the file stays interleaved.
 //!
 //! Repeated pictures (static spans) are not sent to x264 again: [`h264::Splicer`] writes each
 //! copy as an all-skip P picture, an exact copy that costs ~20 bytes and no encoder time. A
@@ -16,6 +17,7 @@ pub mod h264;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use std::sync::Arc;
 
 use ff::{codec, encoder, format, frame, Dictionary, Packet, Rational};
@@ -116,8 +118,117 @@ pub struct EncoderConfig {
     pub fail_at_frame: Option<u64>,
 }
 
+/// Audio packets the audio thread may encode ahead of the muxer: about 32 s at 48 kHz
+/// (AAC frames of 1024 samples), some 500 KB at 128 kbit/s. Enough for the audio to use
+/// cores that composition and x264 leave idle, without holding much.
+pub const AUDIO_AHEAD_PACKETS: usize = 1500;
+
+/// From the audio thread to the muxer.
+enum AudioMsg {
+    Packet(Packet),
+    /// The audio is complete (every packet was sent before this) or failed.
+    Done(Result<AudioDone, EncodeError>),
+}
+
+/// What the audio thread says when it has encoded the whole timeline.
+#[derive(Debug)]
+struct AudioDone {
+    samples: u64,
+    loudness: LoudnessReport,
+    source_error: Option<String>,
+}
+
+/// The AAC encoder, moved to a thread of its own (see [`AudioEncoder::run`]).
+pub struct AudioEncoder {
+    audio: encoder::Audio,
+    frame_size: usize,
+    tx: SyncSender<AudioMsg>,
+    /// Interleaved audio of one encoder frame, reused.
+    scratch: Vec<f32>,
+}
+
+impl std::fmt::Debug for AudioEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AudioEncoder")
+            .field("frame_size", &self.frame_size)
+            .finish()
+    }
+}
+
+impl AudioEncoder {
+    /// Encodes the whole delivered timeline (`total_samples`) from `master` and hands the
+    /// packets to the [`Encoder`] this came from, blocking while it is
+    /// [`AUDIO_AHEAD_PACKETS`] ahead. Returns early, quietly, if that encoder is gone (its
+    /// render failed or was cancelled); an error of its own reaches the encoder's
+    /// [`Encoder::finish`].
+    pub fn run(mut self, master: &mut Master, total_samples: u64) {
+        let result = match self.encode_all(master, total_samples) {
+            Ok(true) => Ok(AudioDone {
+                samples: total_samples,
+                loudness: master.report(),
+                source_error: master.source_error(),
+            }),
+            Ok(false) => return,
+            Err(e) => Err(e),
+        };
+        let _ = self.tx.send(AudioMsg::Done(result));
+    }
+
+    /// `Ok(false)` when the receiving encoder is gone.
+    fn encode_all(&mut self, master: &mut Master, total: u64) -> Result<bool, EncodeError> {
+        let n = self.frame_size as u64;
+        let mut at = 0;
+        while at < total {
+            let len = n.min(total - at) as usize;
+            let mut af = frame::Audio::new(
+                format::Sample::F32(format::sample::Type::Planar),
+                len,
+                ff::ChannelLayout::STEREO,
+            );
+            af.set_rate(SAMPLE_RATE);
+            af.set_pts(Some(at as i64));
+            self.scratch.resize(len * 2, 0.0);
+            let from = master.fill_next(&mut self.scratch);
+            debug_assert_eq!(from, at, "audio is delivered in order");
+            for ch in 0..2 {
+                let plane = af.plane_mut::<f32>(ch);
+                for (i, s) in plane.iter_mut().enumerate().take(len) {
+                    *s = self.scratch[i * 2 + ch];
+                }
+            }
+            self.audio
+                .send_frame(&af)
+                .map_err(EncodeError::ff("send audio frame"))?;
+            if !self.forward()? {
+                return Ok(false);
+            }
+            at += len as u64;
+        }
+        self.audio
+            .send_eof()
+            .map_err(EncodeError::ff("flush audio"))?;
+        self.forward()
+    }
+
+    /// Sends every packet the AAC encoder has ready; `Ok(false)` when nobody receives.
+    fn forward(&mut self) -> Result<bool, EncodeError> {
+        loop {
+            let mut pkt = Packet::empty();
+            match self.audio.receive_packet(&mut pkt) {
+                Ok(()) => {
+                    if self.tx.send(AudioMsg::Packet(pkt)).is_err() {
+                        return Ok(false);
+                    }
+                }
+                Err(e) if is_again_or_eof(&e) => return Ok(true),
+                Err(source) => return Err(EncodeError::ff("receive audio packet")(source)),
+            }
+        }
+    }
+}
+
 /// Counters of a finished encode.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct EncodeStats {
     /// Video frames written.
     pub frames: u64,
@@ -135,13 +246,20 @@ pub struct EncodeStats {
     pub audio_bytes: u64,
     /// Loudness of the delivered audio.
     pub loudness: LoudnessReport,
+    /// Why some source audio could not be read back (silence went out in its place).
+    pub audio_source_error: Option<String>,
 }
 
 /// An open MP4 being written.
 pub struct Encoder {
     octx: format::context::Output,
     video: encoder::Video,
-    audio: encoder::Audio,
+    /// Packets from the [`AudioEncoder`]'s thread.
+    audio_rx: Receiver<AudioMsg>,
+    /// The next audio packet, received but not yet due.
+    audio_next: Option<Packet>,
+    /// The audio thread's last word, once received.
+    audio_done: Option<Result<AudioDone, EncodeError>>,
     v_index: usize,
     a_index: usize,
     v_tb: Rational,
@@ -149,11 +267,8 @@ pub struct Encoder {
     v_stream_tb: Rational,
     a_stream_tb: Rational,
     fps: Fps,
-    audio_frame_size: usize,
     cfg: EncoderConfig,
     stats: EncodeStats,
-    /// Interleaved audio of one encoder frame, reused.
-    scratch: Vec<f32>,
     /// Present when repeats are spliced in as skip pictures.
     splicer: Option<h264::Splicer>,
     /// Frames sent to x264 and not yet written, with the copies to write after each.
@@ -199,11 +314,16 @@ pub fn init() -> Result<(), EncodeError> {
 }
 
 impl Encoder {
-    /// Creates `path` (an MP4, whatever its extension) and opens both encoders.
+    /// Creates `path` (an MP4, whatever its extension) and opens both encoders. The audio
+    /// encoder comes back on its own, to be run on another thread ([`AudioEncoder::run`]);
+    /// [`Encoder::finish`] waits for it.
     ///
     /// # Errors
     /// [`EncodeError`] naming the libav operation that failed.
-    pub fn create(path: &Path, cfg: &EncoderConfig) -> Result<Encoder, EncodeError> {
+    pub fn create(
+        path: &Path,
+        cfg: &EncoderConfig,
+    ) -> Result<(Encoder, AudioEncoder), EncodeError> {
         init()?;
         let mut octx = format::output_as(path, "mp4").map_err(EncodeError::ff("create output"))?;
         let global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
@@ -308,15 +428,28 @@ impl Encoder {
 
         let mut mux_opts = Dictionary::new();
         mux_opts.set("movflags", "+faststart");
+        // Interleave strictly by time however far the audio thread lags (libav's default
+        // gives up after 10 s and writes video alone): a browser then has each second's
+        // audio next to its video. Holds at most the video packets of the lag.
+        mux_opts.set("max_interleave_delta", "0");
         octx.write_header_with(mux_opts)
             .map_err(EncodeError::ff("write_header"))?;
         // The muxer may change stream time bases in write_header: read them back.
         let v_stream_tb = octx.stream(v_index).map_or(v_tb, |s| s.time_base());
         let a_stream_tb = octx.stream(a_index).map_or(a_tb, |s| s.time_base());
-        Ok(Encoder {
+        let (tx, audio_rx) = sync_channel(AUDIO_AHEAD_PACKETS);
+        let audio = AudioEncoder {
+            audio,
+            frame_size: audio_frame_size,
+            tx,
+            scratch: Vec::new(),
+        };
+        let enc = Encoder {
             octx,
             video,
-            audio,
+            audio_rx,
+            audio_next: None,
+            audio_done: None,
             v_index,
             a_index,
             v_tb,
@@ -324,10 +457,8 @@ impl Encoder {
             v_stream_tb,
             a_stream_tb,
             fps: cfg.fps,
-            audio_frame_size,
             cfg: cfg.clone(),
             stats: EncodeStats::default(),
-            scratch: Vec::new(),
             splicer,
             pending: VecDeque::new(),
             written: 0,
@@ -340,7 +471,8 @@ impl Encoder {
             // A lossless reference must stay lossless: no patches (they are coded at the CRF).
             patchers: Some(HashMap::new()).filter(|_| cfg.patches && !cfg.lossless),
             patches_follow: false,
-        })
+        };
+        Ok((enc, audio))
     }
 
     /// Whether repeats are written as skip pictures.
@@ -360,8 +492,8 @@ impl Encoder {
         self.stats.frames
     }
 
-    /// Encodes `pic` as the next `repeat` frames, then the audio that belongs under them
-    /// (when `master` is given; without it the audio catches up at the next call that has it).
+    /// Encodes `pic` as the next `repeat` frames, then muxes the audio packets that belong
+    /// under them as far as the audio thread has made them.
     ///
     /// With splicing, x264 sees the picture once (again at each keyframe interval) and the
     /// copies become all-skip pictures; without, every copy is encoded.
@@ -372,14 +504,13 @@ impl Encoder {
         &mut self,
         pic: &YuvFrame,
         repeat: u64,
-        master: Option<&mut Master>,
         mut on_frame: impl FnMut(u64),
     ) -> Result<(), EncodeError> {
         let mut f = match self.picture.take() {
             Some(f) if f.width() == pic.width && f.height() == pic.height => f,
             _ => frame::Video::new(format::Pixel::YUV420P, pic.width, pic.height),
         };
-        let result = self.push_frame(&mut f, pic, repeat, master, &mut on_frame);
+        let result = self.push_frame(&mut f, pic, repeat, &mut on_frame);
         self.picture = Some(f);
         result
     }
@@ -389,14 +520,11 @@ impl Encoder {
         f: &mut frame::Video,
         pic: &YuvFrame,
         repeat: u64,
-        mut master: Option<&mut Master>,
         on_frame: &mut impl FnMut(u64),
     ) -> Result<(), EncodeError> {
         if repeat > 0 && self.try_patch(pic, repeat)? {
             self.stats.frames += repeat;
-            if let Some(m) = master.as_deref_mut() {
-                self.push_audio(m, self.fps.sample_at_frame(self.stats.frames))?;
-            }
+            self.mux_audio(self.fps.sample_at_frame(self.stats.frames))?;
             on_frame(self.stats.frames);
             return Ok(());
         }
@@ -476,9 +604,7 @@ impl Encoder {
             self.drain_video()?;
             self.stats.frames += run;
             left -= run;
-            if let Some(m) = master.as_deref_mut() {
-                self.push_audio(m, self.fps.sample_at_frame(self.stats.frames))?;
-            }
+            self.mux_audio(self.fps.sample_at_frame(self.stats.frames))?;
             on_frame(self.stats.frames);
         }
         Ok(())
@@ -617,43 +743,36 @@ impl Encoder {
             .map_err(|e| e.to_string())
     }
 
-    /// Encodes audio from where it stopped up to sample `until` (exclusive), in whole encoder
-    /// frames; a final partial frame is sent only by [`Encoder::finish`].
-    fn push_audio(&mut self, master: &mut Master, until: u64) -> Result<(), EncodeError> {
-        let n = self.audio_frame_size as u64;
-        while self.stats.samples + n <= until {
-            self.send_audio(master, self.stats.samples, n as usize)?;
+    /// Muxes the audio packets that start before sample `until`, as far as the audio thread
+    /// has made them (it never waits for it).
+    fn mux_audio(&mut self, until: u64) -> Result<(), EncodeError> {
+        loop {
+            let pkt = match self.audio_next.take() {
+                Some(p) => p,
+                None if self.audio_done.is_some() => return Ok(()),
+                None => match self.audio_rx.try_recv() {
+                    Ok(AudioMsg::Packet(p)) => p,
+                    Ok(AudioMsg::Done(r)) => {
+                        self.audio_done = Some(r);
+                        return Ok(());
+                    }
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(()),
+                },
+            };
+            if pkt.pts().unwrap_or(0) >= until as i64 {
+                self.audio_next = Some(pkt);
+                return Ok(());
+            }
+            self.write_audio(pkt)?;
         }
-        Ok(())
     }
 
-    fn send_audio(
-        &mut self,
-        master: &mut Master,
-        start: u64,
-        len: usize,
-    ) -> Result<(), EncodeError> {
-        let mut af = frame::Audio::new(
-            format::Sample::F32(format::sample::Type::Planar),
-            len,
-            ff::ChannelLayout::STEREO,
-        );
-        af.set_rate(SAMPLE_RATE);
-        af.set_pts(Some(start as i64));
-        self.scratch.resize(len * 2, 0.0);
-        let at = master.fill_next(&mut self.scratch);
-        debug_assert_eq!(at, start, "audio is delivered in order");
-        for ch in 0..2 {
-            let plane = af.plane_mut::<f32>(ch);
-            for (i, s) in plane.iter_mut().enumerate().take(len) {
-                *s = self.scratch[i * 2 + ch];
-            }
-        }
-        self.audio
-            .send_frame(&af)
-            .map_err(EncodeError::ff("send audio frame"))?;
-        self.stats.samples += len as u64;
-        self.drain_audio()
+    fn write_audio(&mut self, mut pkt: Packet) -> Result<(), EncodeError> {
+        pkt.set_stream(self.a_index);
+        pkt.rescale_ts(self.a_tb, self.a_stream_tb);
+        self.stats.audio_bytes += pkt.size() as u64;
+        pkt.write_interleaved(&mut self.octx)
+            .map_err(EncodeError::ff("write audio packet"))
     }
 
     fn drain_video(&mut self) -> Result<(), EncodeError> {
@@ -736,37 +855,12 @@ impl Encoder {
         }
     }
 
-    fn drain_audio(&mut self) -> Result<(), EncodeError> {
-        let route = Route {
-            index: self.a_index,
-            from: self.a_tb,
-            to: self.a_stream_tb,
-            default_duration: 0,
-            ops: ("receive audio packet", "write audio packet"),
-        };
-        self.stats.audio_bytes += drain(&mut self.audio, &mut self.octx, &route)?;
-        Ok(())
-    }
-
-    /// Sends the remaining audio (none without a master: a video-only measurement leaves the
-    /// audio track empty), flushes both encoders and writes the trailer (which moves
-    /// the moov atom to the front).
+    /// Flushes x264, waits for the audio thread to finish (muxing the rest of its packets)
+    /// and writes the trailer (which moves the moov atom to the front).
     ///
     /// # Errors
-    /// [`EncodeError`] naming the libav operation that failed.
-    pub fn finish(
-        mut self,
-        master: Option<&mut Master>,
-        total_samples: u64,
-    ) -> Result<EncodeStats, EncodeError> {
-        if let Some(master) = master {
-            self.push_audio(master, total_samples)?;
-            let rest = total_samples.saturating_sub(self.stats.samples);
-            if rest > 0 {
-                self.send_audio(master, self.stats.samples, rest as usize)?;
-            }
-            self.stats.loudness = master.report();
-        }
+    /// [`EncodeError`] naming the libav operation that failed, or the audio thread's error.
+    pub fn finish(mut self) -> Result<EncodeStats, EncodeError> {
         self.video
             .send_eof()
             .map_err(EncodeError::ff("flush video"))?;
@@ -777,10 +871,25 @@ impl Encoder {
                 self.pending.len()
             )));
         }
-        self.audio
-            .send_eof()
-            .map_err(EncodeError::ff("flush audio"))?;
-        self.drain_audio()?;
+        if let Some(p) = self.audio_next.take() {
+            self.write_audio(p)?;
+        }
+        while self.audio_done.is_none() {
+            match self.audio_rx.recv() {
+                Ok(AudioMsg::Packet(p)) => self.write_audio(p)?,
+                Ok(AudioMsg::Done(r)) => self.audio_done = Some(r),
+                Err(_) => return Err(EncodeError::AudioStopped),
+            }
+        }
+        match self.audio_done.take() {
+            Some(Ok(done)) => {
+                self.stats.samples = done.samples;
+                self.stats.loudness = done.loudness;
+                self.stats.audio_source_error = done.source_error;
+            }
+            Some(Err(e)) => return Err(e),
+            None => return Err(EncodeError::AudioStopped),
+        }
         self.octx
             .write_trailer()
             .map_err(EncodeError::ff("write_trailer"))?;

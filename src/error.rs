@@ -107,6 +107,9 @@ pub enum EncodeError {
     /// x264 produced a packet the static-span splicer could not read.
     #[error("cannot splice repeated frames into the H.264 stream: {0}")]
     Splice(String),
+    /// The audio encoder's thread ended without finishing the audio.
+    #[error("the audio encoder stopped before the end of the audio")]
+    AudioStopped,
     /// A video clip could not be read while composing.
     #[error("{path}: {message}")]
     Clip {

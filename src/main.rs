@@ -554,6 +554,11 @@ fn run(cli: Cli) -> Result<(), Error> {
                     if fs { "yes" } else { "no" }
                 );
             }
+            if let Some(gap) = info.interleave_s {
+                println!(
+                    "  interleaving (largest time gap between streams along the file): {gap:.2} s"
+                );
+            }
             for s in &info.streams {
                 let profile = s.profile.as_deref().unwrap_or("-");
                 match s.kind.as_str() {

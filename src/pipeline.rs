@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::assets::{self, Prepared};
 use crate::audio::Mixer;
 use crate::compose::{self, ComposedSpan};
-use crate::encode::{EncodeStats, Encoder, EncoderConfig};
+use crate::encode::{AudioEncoder, EncodeStats, Encoder, EncoderConfig};
 use crate::error::{Error, SpecError};
 use crate::master::Master;
 use crate::report::{peak_rss_bytes, RenderReport, StageId, StageReport};
@@ -365,7 +365,8 @@ pub fn render_with_progress(
         frames: encode_stats.frames,
         bytes: encode_stats.video_bytes + encode_stats.audio_bytes,
         note: Some(format!(
-            "libx264 {} {} + aac {} kbit/s; {} of {} frames encoded, {}{}; overlaps compose",
+            "libx264 {} {} + aac {} kbit/s ({:.2} s on its own thread); {} of {} frames \
+             encoded, {}{}; overlaps compose",
             cfg.preset,
             if cfg.lossless {
                 "lossless".to_string()
@@ -373,6 +374,7 @@ pub fn render_with_progress(
                 format!("crf {}", cfg.crf)
             },
             plan.audio_bitrate_kbps,
+            compose_stats.aac_busy.as_secs_f64(),
             encode_stats.encoded_frames,
             encode_stats.frames,
             if encode_stats.encoded_frames < encode_stats.frames {
@@ -430,6 +432,8 @@ pub fn render_with_progress(
 struct ComposeStats {
     busy: Duration,
     loudness: Duration,
+    /// Wall time of the AAC encoding on the audio thread (overlaps everything).
+    aac_busy: Duration,
     encode_busy: Duration,
     pictures: u64,
     bytes: u64,
@@ -474,21 +478,30 @@ impl ComposeEncode<'_> {
         let encoded = AtomicU64::new(0);
         // Pictures composed ahead of the encoder (x264 buffers its own look-ahead).
         let (tx, rx) = sync_channel::<ComposedSpan>(4);
-        let (master_tx, master_rx) = sync_channel::<(Master, Duration)>(1);
+        // The audio encoder, from the encoder thread (which opens the file) to the audio thread.
+        let (aac_tx, aac_rx) = sync_channel::<AudioEncoder>(1);
         // Frames the encoder has finished with go back to the compositor for reuse.
         let buffers = compose::Buffers::default();
         let (back_tx, back_rx) = std::sync::mpsc::channel::<compose::YuvFrame>();
         std::thread::scope(|s| {
-            // Loudness analysis: passes over the whole mix to set the gain. Composition and the
-            // video encoder start meanwhile; audio is encoded once it is ready.
-            std::thread::Builder::new()
-                .name("reelsmith-loudness".into())
-                .spawn_scoped(s, move || {
+            // Audio: the loudness analysis (passes over the whole mix to set the gain), then
+            // the AAC encoding of the delivered mix, on this thread of its own. Composition and
+            // the video encoder run meanwhile; the muxer takes the audio packets as the video
+            // reaches their time.
+            let total_samples = self.plan.total_samples;
+            let audio = std::thread::Builder::new()
+                .name("reelsmith-audio".into())
+                .spawn_scoped(s, move || -> (Duration, Duration) {
                     let t = Instant::now();
-                    let master = Master::new(mixer, &self.plan.loudness);
-                    let _ = master_tx.send((master, t.elapsed()));
+                    let mut master = Master::new(mixer, &self.plan.loudness);
+                    let analysis = t.elapsed();
+                    let t = Instant::now();
+                    if let Ok(aac) = aac_rx.recv() {
+                        aac.run(&mut master, total_samples);
+                    }
+                    (analysis, t.elapsed())
                 })
-                .map_err(|e| Error::Internal(format!("spawn loudness thread: {e}")))?;
+                .map_err(|e| Error::Internal(format!("spawn audio thread: {e}")))?;
             // References, so the `move` closure below takes them and only the master by value.
             let (cancel, encoded, buffers) = (&cancel, &encoded, &buffers);
             let stop = CancelOnPanic(cancel);
@@ -567,56 +580,42 @@ impl ComposeEncode<'_> {
                 .map_err(|e| Error::Internal(format!("spawn compose thread: {e}")))?;
             let encoder = std::thread::Builder::new()
                 .name("reelsmith-encode".into())
-                .spawn_scoped(
-                    s,
-                    move || -> Result<(EncodeStats, Duration, Duration), Error> {
-                        let _stop = CancelOnPanic(cancel);
-                        let t = Instant::now();
-                        let mut busy = Duration::ZERO;
-                        let mut enc = Encoder::create(out, cfg)?;
-                        busy += t.elapsed();
-                        let mut master: Option<(Master, Duration)> = None;
-                        let mut rx = rx.into_iter().peekable();
-                        while let Some(pic) = rx.next() {
-                            if cancel.load(Ordering::SeqCst) {
-                                return Err(Error::Cancelled);
-                            }
-                            enc.patches_follow(rx.peek().is_some_and(|n| n.span.bars_only));
-                            if master.is_none() {
-                                master = master_rx.try_recv().ok();
-                            }
-                            let t = Instant::now();
-                            enc.push(
-                                &pic.frame,
-                                pic.span.len,
-                                master.as_mut().map(|(m, _)| m),
-                                |n| encoded.store(n, Ordering::Relaxed),
-                            )?;
-                            busy += t.elapsed();
-                            if let Ok(frame) = Arc::try_unwrap(pic.frame) {
-                                let _ = back_tx.send(frame);
-                            }
-                        }
-                        if enc.frames() != total {
-                            // The producer stopped early (error, cancel): no trailer, no output.
+                .spawn_scoped(s, move || -> Result<(EncodeStats, Duration), Error> {
+                    let _stop = CancelOnPanic(cancel);
+                    let t = Instant::now();
+                    let mut busy = Duration::ZERO;
+                    let (mut enc, aac) = Encoder::create(out, cfg)?;
+                    // If the audio thread is gone, `finish` says so.
+                    let _ = aac_tx.send(aac);
+                    busy += t.elapsed();
+                    let mut rx = rx.into_iter().peekable();
+                    while let Some(pic) = rx.next() {
+                        if cancel.load(Ordering::SeqCst) {
                             return Err(Error::Cancelled);
                         }
-                        let (mut master, loudness) = match master {
-                            Some(m) => m,
-                            None => master_rx.recv().map_err(|_| {
-                                Error::Internal("the loudness analysis failed".into())
-                            })?,
-                        };
+                        enc.patches_follow(rx.peek().is_some_and(|n| n.span.bars_only));
                         let t = Instant::now();
-                        let stats = enc.finish(Some(&mut master), self.plan.total_samples)?;
+                        enc.push(&pic.frame, pic.span.len, |n| {
+                            encoded.store(n, Ordering::Relaxed)
+                        })?;
                         busy += t.elapsed();
-                        if let Some(e) = master.source_error() {
-                            // Silence went out where a source could not be read: no output.
-                            return Err(Error::Internal(e));
+                        if let Ok(frame) = Arc::try_unwrap(pic.frame) {
+                            let _ = back_tx.send(frame);
                         }
-                        Ok((stats, busy, loudness))
-                    },
-                )
+                    }
+                    if enc.frames() != total {
+                        // The producer stopped early (error, cancel): no trailer, no output.
+                        return Err(Error::Cancelled);
+                    }
+                    let t = Instant::now();
+                    let stats = enc.finish()?;
+                    busy += t.elapsed();
+                    if let Some(e) = &stats.audio_source_error {
+                        // Silence went out where a source could not be read: no output.
+                        return Err(Error::Internal(e.clone()));
+                    }
+                    Ok((stats, busy))
+                })
                 .map_err(|e| Error::Internal(format!("spawn encode thread: {e}")))?;
 
             let mut cancelled = false;
@@ -633,6 +632,7 @@ impl ComposeEncode<'_> {
             }
             let p = producer.join();
             let e = encoder.join();
+            let a = audio.join();
             drop(stop);
             if cancelled {
                 return Err(Error::Cancelled);
@@ -648,24 +648,30 @@ impl ComposeEncode<'_> {
                     )))
                 }
             };
-            match e {
-                Ok(Ok((stats, busy, loudness))) => {
-                    progress.frames(stats.frames, total);
-                    Ok((
-                        ComposeStats {
-                            encode_busy: busy,
-                            loudness,
-                            ..compose_stats
-                        },
-                        stats,
-                    ))
+            let stats = match e {
+                Ok(Ok((stats, busy))) => (stats, busy),
+                Ok(Err(err)) => return Err(err),
+                Err(panic) => {
+                    return Err(Error::Internal(format!(
+                        "encoder panicked: {}",
+                        panic_message(&*panic)
+                    )))
                 }
-                Ok(Err(err)) => Err(err),
-                Err(panic) => Err(Error::Internal(format!(
-                    "encoder panicked: {}",
-                    panic_message(&*panic)
-                ))),
-            }
+            };
+            let (loudness, aac_busy) = a.map_err(|panic| {
+                Error::Internal(format!("audio thread panicked: {}", panic_message(&*panic)))
+            })?;
+            let (stats, busy) = stats;
+            progress.frames(stats.frames, total);
+            Ok((
+                ComposeStats {
+                    encode_busy: busy,
+                    loudness,
+                    aac_busy,
+                    ..compose_stats
+                },
+                stats,
+            ))
         })
     }
 }

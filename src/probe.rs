@@ -25,6 +25,11 @@ pub struct ProbeInfo {
     /// MP4/MOV only: the `moov` atom comes before `mdat`, so playback can start before the
     /// whole file has downloaded.
     pub faststart: Option<bool>,
+    /// With more than one stream: the largest distance in time, seconds, between the streams'
+    /// packets at any point of the file. A player reading the file from the start must read
+    /// this much of one stream ahead to reach the other's data for the same moment; a
+    /// well-interleaved web video keeps it around a second or less.
+    pub interleave_s: Option<f64>,
     /// The streams.
     pub streams: Vec<StreamInfo>,
 }
@@ -177,11 +182,21 @@ pub fn probe(path: &Path) -> Result<ProbeInfo, ProbeError> {
         }
         streams.push(info);
     }
-    for (st, _packet) in ictx.packets() {
+    // (file position, stream, decode time in seconds) of every packet.
+    let mut placed: Vec<(i64, usize, f64)> = Vec::new();
+    for (st, packet) in ictx.packets() {
         if let Some(s) = streams.get_mut(st.index()) {
             s.packets += 1;
         }
+        if let Some(t) = packet.dts().or(packet.pts()) {
+            placed.push((
+                packet.position() as i64,
+                st.index(),
+                seconds(t, st.time_base()),
+            ));
+        }
     }
+    let interleave_s = (streams.len() > 1).then(|| interleave(placed, streams.len()));
     let faststart = if ictx.format().name().contains("mp4") {
         Some(moov_before_mdat(path))
     } else {
@@ -194,8 +209,25 @@ pub fn probe(path: &Path) -> Result<ProbeInfo, ProbeError> {
         size_bytes,
         bit_rate: ictx.bit_rate(),
         faststart,
+        interleave_s,
         streams,
     })
+}
+
+/// The largest time distance between streams along the file (see [`ProbeInfo::interleave_s`]).
+fn interleave(mut placed: Vec<(i64, usize, f64)>, streams: usize) -> f64 {
+    placed.sort_by_key(|p| p.0);
+    let mut last: Vec<Option<f64>> = vec![None; streams];
+    let mut worst = 0f64;
+    for (_, s, t) in placed {
+        last[s] = Some(t);
+        let seen = last.iter().flatten();
+        let (lo, hi) = seen.fold((f64::MAX, f64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+        if last.iter().filter(|t| t.is_some()).count() > 1 {
+            worst = worst.max(hi - lo);
+        }
+    }
+    worst
 }
 
 /// Walks the top-level MP4 boxes: true if `moov` comes before `mdat`.

@@ -200,6 +200,30 @@ fn audio_tone_level_and_timing_survive_mix_resample_and_aac() {
 }
 
 #[test]
+fn audio_and_video_stay_interleaved_when_the_audio_lags() {
+    // 20 s of one still picture is written almost at once, while the audio thread is still
+    // measuring loudness: the muxer must hold the video back until its audio is there, not
+    // write long stretches of one stream alone (which makes a browser read ahead).
+    let sb = Sandbox::new();
+    sb.tone_wav("tone.wav", 48_000, 20.0, 440.0, 0.3);
+    let report = sb.render(json!({
+        "output": { "width": 64, "height": 64, "fps": 30, "quality": "fast" },
+        "scenes": [{ "duration": 20 }],
+        "audio": { "tracks": [{ "src": "tone.wav" }] }
+    }));
+    assert_eq!(report.frames, 600);
+    let info = reelsmith::probe::probe(&sb.path("out.mp4")).expect("probe");
+    let gap = info.interleave_s.expect("two streams");
+    assert!(gap <= 1.0, "streams drift {gap:.2} s apart along the file");
+    let a = info.stream("audio").expect("audio");
+    assert!(
+        (a.duration_s - 20.0).abs() < 0.05,
+        "audio {} s",
+        a.duration_s
+    );
+}
+
+#[test]
 fn looped_music_fills_the_video_and_fades_out() {
     let sb = Sandbox::new();
     sb.tone_wav("loop.wav", 48_000, 0.5, 440.0, 0.5);
