@@ -78,7 +78,7 @@ fn run(frames: &[YuvFrame], repeat: u64, skip_repeats: bool) -> (f64, f64, u64) 
         target_lufs: -16.0,
         ceiling_db: -1.0,
     };
-    aac.run(&mut Master::new(Mixer::silence(0), &loudness), 0);
+    let _ = aac.run(&mut Master::new(Mixer::silence(0), &loudness), 0);
     for f in frames {
         enc.push(f, repeat, |_| {}).expect("push");
     }

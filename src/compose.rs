@@ -38,11 +38,11 @@ pub struct YuvFrame {
 pub struct ComposedSpan {
     /// The span.
     pub span: Span,
-    /// Its picture: the whole frame, or only `region` of it.
+    /// Its picture: the whole frame, or an empty (0×0) frame while `parts` holds it.
     pub frame: Arc<YuvFrame>,
-    /// Where `frame` goes when it is only part of the picture: the rest is the same as the
-    /// picture of the span before ([`Span::bars_only`]).
-    pub region: Option<Region>,
+    /// When not empty, the picture is the picture of the span before with these pictures of
+    /// regions pasted over it ([`paste`]): only they changed ([`Span::local`]).
+    pub parts: Vec<(Region, YuvFrame)>,
 }
 
 /// The scenes drawn for `spans`: each span's own and, for a transition, the scene before.
@@ -134,37 +134,123 @@ pub struct Region {
     pub height: u32,
 }
 
-/// The rectangle covering every visible progress bar of frame `frame` of `scene`, widened to
-/// even coordinates; `None` if there is none or one is scaled.
-pub fn bars_region(plan: &Plan, prepared: &Prepared, scene: usize, frame: u64) -> Option<Region> {
-    let ps = &prepared.scenes[scene];
-    let (mut x0, mut y0, mut x1, mut y1) = (i64::MAX, i64::MAX, i64::MIN, i64::MIN);
-    for (l, pl) in plan.scenes[scene].layers.iter().zip(&ps.layers) {
-        let st = l.state(frame);
-        if st.alpha <= 0.0 || !matches!(pl.dynamic, Dynamic::Progress { .. }) {
-            continue;
-        }
-        if (st.scale - 1.0).abs() > 1e-6 {
-            return None;
-        }
-        let (x, y) = (pl.x + st.dx.round() as i64, pl.y + st.dy.round() as i64);
-        x0 = x0.min(x);
-        y0 = y0.min(y);
-        x1 = x1.max(x + i64::from(pl.raster.width));
-        y1 = y1.max(y + i64::from(pl.raster.height));
+/// Where a layer can draw in one state: a box in frame pixels, nothing, or unknown (a clip,
+/// whose picture size is the clip's).
+enum Extent {
+    Nothing,
+    Box(i64, i64, i64, i64),
+    Unknown,
+}
+
+/// The frame pixels `pl` can touch when drawn in state `st`, computed as
+/// [`draw_layers`] places it, widened by a pixel on every side.
+fn extent(pl: &crate::assets::PreparedLayer, st: &crate::timeline::LayerState) -> Extent {
+    if st.alpha <= 0.0 || st.scale <= 0.0 {
+        return Extent::Nothing;
+    }
+    let (w, h) = match &pl.dynamic {
+        Dynamic::Clip(_) => return Extent::Unknown,
+        Dynamic::Motion(m) => (m.width, m.height),
+        Dynamic::Typewriter(d) => (d.width, d.height),
+        Dynamic::None | Dynamic::Progress { .. } => (0, 0),
+    };
+    let (mut w, mut h) = (
+        f64::from(w.max(pl.raster.width)),
+        f64::from(h.max(pl.raster.height)),
+    );
+    let (mut x, mut y) = (pl.x as f64, pl.y as f64);
+    if (st.scale - 1.0).abs() > 1e-6 {
+        x = pl.pivot.0 + (x - pl.pivot.0) * st.scale;
+        y = pl.pivot.1 + (y - pl.pivot.1) * st.scale;
+        w = (w * st.scale).ceil() + 1.0;
+        h = (h * st.scale).ceil() + 1.0;
+    }
+    let (x0, y0) = ((x + st.dx).round() as i64, (y + st.dy).round() as i64);
+    Extent::Box(x0 - 1, y0 - 1, x0 + w as i64 + 1, y0 + h as i64 + 1)
+}
+
+/// Share of the frame above which changed regions are composed as a whole frame instead.
+const REGION_MAX_SHARE: f64 = 0.6;
+
+/// The rectangles in which frame `frame` of `scene` can differ from frame `frame - 1`: where
+/// every layer whose state changed was drawn and is drawn now, widened to even coordinates,
+/// overlapping ones merged. Only meaningful over a still background ([`Span::local`]).
+/// `None` when nothing changed, a changed layer is a clip, or together they are most of the
+/// frame.
+pub fn changed_regions(
+    plan: &Plan,
+    prepared: &Prepared,
+    scene: usize,
+    frame: u64,
+) -> Option<Vec<Region>> {
+    if frame == 0 {
+        return None;
     }
     let (w, h) = (i64::from(plan.width), i64::from(plan.height));
-    let (x0, y0) = (x0.clamp(0, w) & !1, y0.clamp(0, h) & !1);
-    let (x1, y1) = (
-        ((x1.clamp(0, w) + 1) & !1).min(w),
-        ((y1.clamp(0, h) + 1) & !1).min(h),
-    );
-    (x0 < x1 && y0 < y1).then(|| Region {
-        x: x0 as u32,
-        y: y0 as u32,
-        width: (x1 - x0) as u32,
-        height: (y1 - y0) as u32,
-    })
+    let ps = &prepared.scenes[scene];
+    let mut boxes: Vec<[i64; 4]> = Vec::new();
+    for (l, pl) in plan.scenes[scene].layers.iter().zip(&ps.layers) {
+        let (before, now) = (l.state(frame - 1), l.state(frame));
+        if before == now {
+            continue;
+        }
+        for st in [before, now] {
+            match extent(pl, &st) {
+                Extent::Nothing => {}
+                Extent::Unknown => return None,
+                Extent::Box(x0, y0, x1, y1) => {
+                    let b = [
+                        x0.clamp(0, w) & !1,
+                        y0.clamp(0, h) & !1,
+                        ((x1.clamp(0, w) + 1) & !1).min(w),
+                        ((y1.clamp(0, h) + 1) & !1).min(h),
+                    ];
+                    if b[0] < b[2] && b[1] < b[3] {
+                        boxes.push(b);
+                    }
+                }
+            }
+        }
+    }
+    let area = |b: &[i64; 4]| (b[2] - b[0]) * (b[3] - b[1]);
+    let union = |a: &[i64; 4], b: &[i64; 4]| {
+        [
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]
+    };
+    // Merge two boxes while their union costs no more than drawing both (a layer's box
+    // before and after a small move, overlapping boxes).
+    'merge: loop {
+        for i in 0..boxes.len() {
+            for j in i + 1..boxes.len() {
+                let u = union(&boxes[i], &boxes[j]);
+                if area(&u) <= area(&boxes[i]) + area(&boxes[j]) {
+                    boxes[i] = u;
+                    boxes.swap_remove(j);
+                    continue 'merge;
+                }
+            }
+        }
+        break;
+    }
+    let total: i64 = boxes.iter().map(area).sum();
+    if boxes.is_empty() || total as f64 > REGION_MAX_SHARE * (w * h) as f64 {
+        return None;
+    }
+    Some(
+        boxes
+            .iter()
+            .map(|b| Region {
+                x: b[0] as u32,
+                y: b[1] as u32,
+                width: (b[2] - b[0]) as u32,
+                height: (b[3] - b[1]) as u32,
+            })
+            .collect(),
+    )
 }
 
 /// Draws only `region` of scene-relative frame `frame` of `scene` into `canvas` (resized to
@@ -437,16 +523,16 @@ pub fn compose_batch(
     spans
         .par_iter()
         .map(|span| {
-            if span.bars_only {
+            if span.local {
                 let local = span.start - plan.scenes[span.scene].start_frame;
-                if let Some(region) = bars_region(plan, prepared, span.scene, local) {
-                    let mut canvas = Raster::new(region.width, region.height);
-                    let bg = backgrounds.get(span.scene);
-                    if draw_region(plan, prepared, span.scene, local, bg, region, &mut canvas)? {
+                if let Some(regions) = changed_regions(plan, prepared, span.scene, local) {
+                    if let Some(parts) =
+                        compose_regions(plan, prepared, backgrounds, span, &regions)?
+                    {
                         return Ok(ComposedSpan {
                             span: *span,
-                            frame: Arc::new(to_yuv(&canvas)?),
-                            region: Some(region),
+                            frame: Arc::new(YuvFrame::new(0, 0)),
+                            parts,
                         });
                     }
                 }
@@ -468,10 +554,32 @@ pub fn compose_batch(
             Ok(ComposedSpan {
                 span: *span,
                 frame: Arc::new(frame?),
-                region: None,
+                parts: Vec::new(),
             })
         })
         .collect()
+}
+
+/// Draws and converts `regions` of the picture of `span`; `None` when the scene's background
+/// must be drawn whole.
+fn compose_regions(
+    plan: &Plan,
+    prepared: &Prepared,
+    backgrounds: &Backgrounds,
+    span: &Span,
+    regions: &[Region],
+) -> Result<Option<Vec<(Region, YuvFrame)>>, EncodeError> {
+    let local = span.start - plan.scenes[span.scene].start_frame;
+    let bg = backgrounds.get(span.scene);
+    let mut parts = Vec::with_capacity(regions.len());
+    for &region in regions {
+        let mut canvas = Raster::new(region.width, region.height);
+        if !draw_region(plan, prepared, span.scene, local, bg, region, &mut canvas)? {
+            return Ok(None);
+        }
+        parts.push((region, to_yuv(&canvas)?));
+    }
+    Ok(Some(parts))
 }
 
 /// Draws the picture of `span` into `canvas` (`previous` is scratch for transitions).

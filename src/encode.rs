@@ -19,6 +19,7 @@ use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ff::{codec, encoder, format, frame, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
@@ -145,6 +146,8 @@ pub struct AudioEncoder {
     tx: SyncSender<AudioMsg>,
     /// Interleaved audio of one encoder frame, reused.
     scratch: Vec<f32>,
+    /// Time spent blocked on a full channel.
+    waited: Duration,
 }
 
 impl std::fmt::Debug for AudioEncoder {
@@ -161,17 +164,20 @@ impl AudioEncoder {
     /// [`AUDIO_AHEAD_PACKETS`] ahead. Returns early, quietly, if that encoder is gone (its
     /// render failed or was cancelled); an error of its own reaches the encoder's
     /// [`Encoder::finish`].
-    pub fn run(mut self, master: &mut Master, total_samples: u64) {
+    ///
+    /// Returns the time spent waiting for the muxer to take packets.
+    pub fn run(mut self, master: &mut Master, total_samples: u64) -> Duration {
         let result = match self.encode_all(master, total_samples) {
             Ok(true) => Ok(AudioDone {
                 samples: total_samples,
                 loudness: master.report(),
                 source_error: master.source_error(),
             }),
-            Ok(false) => return,
+            Ok(false) => return self.waited,
             Err(e) => Err(e),
         };
         let _ = self.tx.send(AudioMsg::Done(result));
+        self.waited
     }
 
     /// `Ok(false)` when the receiving encoder is gone.
@@ -216,7 +222,10 @@ impl AudioEncoder {
             let mut pkt = Packet::empty();
             match self.audio.receive_packet(&mut pkt) {
                 Ok(()) => {
-                    if self.tx.send(AudioMsg::Packet(pkt)).is_err() {
+                    let t = Instant::now();
+                    let sent = self.tx.send(AudioMsg::Packet(pkt));
+                    self.waited += t.elapsed();
+                    if sent.is_err() {
                         return Ok(false);
                     }
                 }
@@ -443,6 +452,7 @@ impl Encoder {
             frame_size: audio_frame_size,
             tx,
             scratch: Vec::new(),
+            waited: Duration::ZERO,
         };
         let enc = Encoder {
             octx,

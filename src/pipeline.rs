@@ -357,7 +357,11 @@ pub fn render_with_progress(
         wall_s: compose_stats.busy.as_secs_f64(),
         frames: compose_stats.pictures,
         bytes: compose_stats.bytes,
-        note: Some("overlaps encode; frames = distinct pictures composed".into()),
+        note: Some(format!(
+            "overlaps encode; frames = distinct pictures composed, {} of them only where \
+             layers changed",
+            compose_stats.partial
+        )),
     });
     stages.push(StageReport {
         stage: StageId::Encode,
@@ -365,7 +369,8 @@ pub fn render_with_progress(
         frames: encode_stats.frames,
         bytes: encode_stats.video_bytes + encode_stats.audio_bytes,
         note: Some(format!(
-            "libx264 {} {} + aac {} kbit/s ({:.2} s on its own thread); {} of {} frames \
+            "libx264 {} {} + aac {} kbit/s (mastering and AAC busy {:.2} s on their own \
+             thread); {} of {} frames \
              encoded, {}{}; overlaps compose",
             cfg.preset,
             if cfg.lossless {
@@ -432,10 +437,12 @@ pub fn render_with_progress(
 struct ComposeStats {
     busy: Duration,
     loudness: Duration,
-    /// Wall time of the AAC encoding on the audio thread (overlaps everything).
+    /// Time the audio thread spent mastering and encoding AAC, not waiting (overlaps everything).
     aac_busy: Duration,
     encode_busy: Duration,
     pictures: u64,
+    /// Of those, pictures composed as the regions that changed over the picture before.
+    partial: u64,
     bytes: u64,
 }
 
@@ -496,10 +503,11 @@ impl ComposeEncode<'_> {
                     let mut master = Master::new(mixer, &self.plan.loudness);
                     let analysis = t.elapsed();
                     let t = Instant::now();
+                    let mut waited = Duration::ZERO;
                     if let Ok(aac) = aac_rx.recv() {
-                        aac.run(&mut master, total_samples);
+                        waited = aac.run(&mut master, total_samples);
                     }
-                    (analysis, t.elapsed())
+                    (analysis, t.elapsed().saturating_sub(waited))
                 })
                 .map_err(|e| Error::Internal(format!("spawn audio thread: {e}")))?;
             // References, so the `move` closure below takes them and only the master by value.
@@ -543,8 +551,9 @@ impl ComposeEncode<'_> {
                         })?;
                         stats.busy += t.elapsed();
                         for mut p in pics {
-                            if let Some(region) = p.region.take() {
-                                // Only the bars were drawn: the rest is the picture before.
+                            if !p.parts.is_empty() {
+                                // Only what changed was drawn: the rest is the picture before.
+                                stats.partial += 1;
                                 let t = Instant::now();
                                 let Some(prev) = last.as_deref() else {
                                     return Err(Error::Internal(
@@ -555,7 +564,9 @@ impl ComposeEncode<'_> {
                                 full.y.copy_from_slice(&prev.y);
                                 full.u.copy_from_slice(&prev.u);
                                 full.v.copy_from_slice(&prev.v);
-                                compose::paste(&mut full, &p.frame, region);
+                                for (region, part) in p.parts.drain(..) {
+                                    compose::paste(&mut full, &part, region);
+                                }
                                 p.frame = Arc::new(full);
                                 stats.busy += t.elapsed();
                             }

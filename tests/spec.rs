@@ -537,10 +537,7 @@ fn bar_steps_are_composed_as_regions_and_match_full_frames() {
         .expect("composes");
     let full_spans: Vec<_> = spans
         .iter()
-        .map(|s| reelsmith::timeline::Span {
-            bars_only: false,
-            ..*s
-        })
+        .map(|s| reelsmith::timeline::Span { local: false, ..*s })
         .collect();
     let full =
         reelsmith::compose::compose_batch(&plan, &prepared, &backgrounds, &full_spans, &buffers)
@@ -548,22 +545,128 @@ fn bar_steps_are_composed_as_regions_and_match_full_frames() {
     let mut last: Option<reelsmith::compose::YuvFrame> = None;
     let mut regions = 0;
     for (i, (p, f)) in parts.iter().zip(&full).enumerate() {
-        assert!(f.region.is_none());
-        let pic = match p.region {
-            Some(r) => {
-                regions += 1;
+        assert!(f.parts.is_empty());
+        let pic = if p.parts.is_empty() {
+            (*p.frame).clone()
+        } else {
+            regions += 1;
+            let mut pic = last.clone().expect("a picture before");
+            for (r, part) in &p.parts {
                 assert!(
                     r.width * r.height < 320 * 180,
                     "{r:?} is less than the frame"
                 );
-                let mut pic = last.clone().expect("a picture before");
-                reelsmith::compose::paste(&mut pic, &p.frame, r);
-                pic
+                reelsmith::compose::paste(&mut pic, part, *r);
             }
-            None => (*p.frame).clone(),
+            pic
         };
         assert!(pic == *f.frame, "span {i} ({:?}) differs", spans[i]);
         last = Some(pic);
     }
-    assert_eq!(regions, bars);
+    assert!(regions >= bars, "{regions} regions, {bars} bar steps");
+}
+
+/// Composes `spans` twice, as regions where allowed and as whole frames, and checks that every
+/// picture is the same; returns how many were regions.
+fn regions_match_full_frames(plan: &reelsmith::timeline::Plan) -> usize {
+    let spans = plan.spans();
+    let prepared = reelsmith::assets::prepare(plan).expect("prepares");
+    let mut backgrounds = reelsmith::compose::Backgrounds::default();
+    backgrounds.keep_only(plan, &prepared, &spans);
+    let buffers = reelsmith::compose::Buffers::default();
+    let parts = reelsmith::compose::compose_batch(plan, &prepared, &backgrounds, &spans, &buffers)
+        .expect("composes");
+    let full_spans: Vec<_> = spans
+        .iter()
+        .map(|s| reelsmith::timeline::Span { local: false, ..*s })
+        .collect();
+    let full =
+        reelsmith::compose::compose_batch(plan, &prepared, &backgrounds, &full_spans, &buffers)
+            .expect("composes");
+    let mut last: Option<reelsmith::compose::YuvFrame> = None;
+    let mut regions = 0;
+    for (i, (p, f)) in parts.iter().zip(&full).enumerate() {
+        let pic = if p.parts.is_empty() {
+            (*p.frame).clone()
+        } else {
+            regions += 1;
+            assert!(spans[i].local && !spans[i].transition);
+            let mut pic = last.clone().expect("a picture before");
+            for (r, part) in &p.parts {
+                reelsmith::compose::paste(&mut pic, part, *r);
+            }
+            pic
+        };
+        let parts: Vec<_> = p.parts.iter().map(|(r, _)| r).collect();
+        assert!(
+            pic == *f.frame,
+            "span {i} ({:?}, {parts:?}) differs",
+            spans[i]
+        );
+        last = Some(pic);
+    }
+    regions
+}
+
+/// Over a still background, a picture in which only some layers changed (fading, sliding,
+/// scaling, typing, a Ken Burns picture in a box, bars) is composed as the rectangle where they
+/// were and are, pasted over the picture before: the result must be the very picture a full
+/// composition gives, frame after frame, also across a transition and at the frame's edges.
+#[test]
+fn changed_layers_are_composed_as_regions_and_match_full_frames() {
+    let plan = plan_of(json!({
+        "output": { "width": 320, "height": 180, "fps": 30 },
+        "scenes": [
+            { "duration": 2.5,
+              "background": { "type": "linear_gradient", "colors": ["#102030", "#A05060"] },
+              "layers": [
+                { "type": "text", "text": "Fading in", "size": 24, "y": "20%", "fade_in": 0.3,
+                  "fade_out": 0.3 },
+                { "type": "text", "text": "Sliding", "size": 20, "x": "30%", "y": "45%",
+                  "start": 0.2, "animate_in": { "effect": "slide", "from": "left", "distance": 60,
+                  "duration": 0.4 } },
+                { "type": "text", "text": "Growing", "size": 20, "x": "70%", "y": "45%",
+                  "start": 0.5, "animate_in": { "effect": "scale", "scale": 0.3, "duration": 0.4 } },
+                { "type": "text", "text": "Typing along", "size": 18, "y": "65%", "start": 0.9,
+                  "animate_in": { "effect": "typewriter", "duration": 0.5 } },
+                { "type": "text", "text": "Edge", "size": 30, "x": 0, "y": 0, "anchor": "top-left",
+                  "start": 1.5, "animate_in": { "effect": "slide", "from": "top", "distance": 50,
+                  "duration": 0.3 } },
+                { "type": "image", "src": "media/stock/images/logo.png", "width": 80, "height": 50,
+                  "x": "85%", "y": "80%", "start": 1.6, "motion": "zoom_in" },
+                { "type": "progress_bar", "color": "#FFC83D" }
+              ] },
+            { "duration": 1.5, "background": { "type": "solid", "color": "#203040" },
+              "transition": { "type": "crossfade", "duration": 0.3 },
+              "layers": [
+                { "type": "text", "text": "After", "size": 24, "fade_in": 0.2,
+                  "animate_in": { "effect": "slide", "from": "bottom", "distance": 30 } },
+                { "type": "progress_bar" }
+              ] }
+        ]
+    }));
+    let spans = plan.spans();
+    assert!(spans.iter().filter(|s| s.transition).all(|s| !s.local));
+    let regions = regions_match_full_frames(&plan);
+    let local = spans.iter().filter(|s| s.local).count();
+    assert!(
+        regions > 40,
+        "{regions} of {local} local spans composed as regions"
+    );
+}
+
+/// Nothing is composed as a region over a moving background.
+#[test]
+fn spans_over_a_moving_background_are_never_regions() {
+    let plan = plan_of(json!({
+        "output": { "width": 320, "height": 180, "fps": 30 },
+        "scenes": [
+            { "duration": 1,
+              "background": { "type": "image", "src": "media/stock/images/hills-dawn.jpg",
+                              "motion": "zoom_in" },
+              "layers": [{ "type": "text", "text": "Over a move", "fade_in": 0.3 }] }
+        ]
+    }));
+    assert!(plan.spans().iter().all(|s| !s.local));
+    assert_eq!(regions_match_full_frames(&plan), 0);
 }

@@ -668,8 +668,12 @@ pub struct Span {
     pub transition: bool,
     /// The picture differs from the span before only where progress bars are: only their
     /// fill changed, the background is a still picture and nothing visible is typing or
-    /// moving. Such a picture is composed by redrawing just the bars' rectangles.
+    /// moving. The picture after such a one is likely a small patch over it.
     pub bars_only: bool,
+    /// The frame before shows this scene alone (not a transition) over a still background,
+    /// so the picture can be composed as just the rectangle where layers changed, pasted
+    /// over the picture before ([`crate::compose::changed_region`]).
+    pub local: bool,
 }
 
 impl Plan {
@@ -695,6 +699,7 @@ impl Plan {
                     len: 1,
                     transition: true,
                     bars_only: false,
+                    local: false,
                 });
             }
             // The scene's own frames end where the next scene (or its transition) begins.
@@ -748,6 +753,7 @@ impl Plan {
                         len: f - run_start,
                         transition: false,
                         bars_only: run_bars_only,
+                        local: still_background && run_start > tf,
                     });
                     run_start = f;
                     run_bars_only = bars_only;
@@ -759,6 +765,7 @@ impl Plan {
                 len: own_end - run_start,
                 transition: false,
                 bars_only: run_bars_only,
+                local: still_background && run_start > tf,
             });
         }
         spans
