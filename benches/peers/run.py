@@ -179,6 +179,9 @@ def main():
     a = ap.parse_args()
     if not os.path.exists(BIN):
         sys.exit("build first: cargo build --release")
+    for tool in ("ffmpeg", "ffprobe", "/usr/bin/time"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is needed to run the peers: apt-get install ffmpeg time")
     work = a.keep or tempfile.mkdtemp(prefix="reelsmith-peers-")
     os.makedirs(work, exist_ok=True)
     heights = [1080, 720] if a.height == "both" else [int(a.height)]
