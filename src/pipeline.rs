@@ -370,8 +370,7 @@ pub fn render_with_progress(
         bytes: encode_stats.video_bytes + encode_stats.audio_bytes,
         note: Some(format!(
             "libx264 {} {} + aac {} kbit/s (mastering and AAC busy {:.2} s on their own \
-             thread); {} of {} frames \
-             encoded, {}{}; overlaps compose",
+             thread); {} of {} frames encoded, {}{}; overlaps compose",
             cfg.preset,
             if cfg.lossless {
                 "lossless".to_string()
@@ -510,7 +509,8 @@ impl ComposeEncode<'_> {
                     (analysis, t.elapsed().saturating_sub(waited))
                 })
                 .map_err(|e| Error::Internal(format!("spawn audio thread: {e}")))?;
-            // References, so the `move` closure below takes them and only the master by value.
+            // References, so the `move` closures below share them and take only their own
+            // channel ends by value.
             let (cancel, encoded, buffers) = (&cancel, &encoded, &buffers);
             let stop = CancelOnPanic(cancel);
             let producer = std::thread::Builder::new()

@@ -221,9 +221,11 @@ fn interleave(mut placed: Vec<(i64, usize, f64)>, streams: usize) -> f64 {
     let mut worst = 0f64;
     for (_, s, t) in placed {
         last[s] = Some(t);
-        let seen = last.iter().flatten();
-        let (lo, hi) = seen.fold((f64::MAX, f64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
-        if last.iter().filter(|t| t.is_some()).count() > 1 {
+        let (mut lo, mut hi, mut seen) = (f64::MAX, f64::MIN, 0);
+        for &t in last.iter().flatten() {
+            (lo, hi, seen) = (lo.min(t), hi.max(t), seen + 1);
+        }
+        if seen > 1 {
             worst = worst.max(hi - lo);
         }
     }
