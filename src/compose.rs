@@ -38,11 +38,18 @@ pub struct YuvFrame {
 pub struct ComposedSpan {
     /// The span.
     pub span: Span,
-    /// Its picture: the whole frame, or an empty (0×0) frame while `parts` holds it.
-    pub frame: Arc<YuvFrame>,
-    /// When not empty, the picture is the picture of the span before with these pictures of
-    /// regions pasted over it ([`paste`]): only they changed ([`Span::local`]).
-    pub parts: Vec<(Region, YuvFrame)>,
+    /// Its picture.
+    pub picture: Picture,
+}
+
+/// What composition made of a span's picture.
+#[derive(Debug, Clone)]
+pub enum Picture {
+    /// The whole frame.
+    Whole(YuvFrame),
+    /// The picture of the span before with these pictures of regions pasted over it
+    /// ([`paste`]): only they changed ([`Span::local`]).
+    Parts(Vec<(Region, YuvFrame)>),
 }
 
 /// The scenes drawn for `spans`: each span's own and, for a transition, the scene before.
@@ -531,8 +538,7 @@ pub fn compose_batch(
                     {
                         return Ok(ComposedSpan {
                             span: *span,
-                            frame: Arc::new(YuvFrame::new(0, 0)),
-                            parts,
+                            picture: Picture::Parts(parts),
                         });
                     }
                 }
@@ -553,8 +559,7 @@ pub fn compose_batch(
             buffers.give_back((canvas, previous));
             Ok(ComposedSpan {
                 span: *span,
-                frame: Arc::new(frame?),
-                parts: Vec::new(),
+                picture: Picture::Whole(frame?),
             })
         })
         .collect()

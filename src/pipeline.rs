@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::assets::{self, Prepared};
 use crate::audio::Mixer;
-use crate::compose::{self, ComposedSpan};
+use crate::compose::{self, ComposedSpan, Picture, YuvFrame};
 use crate::encode::{AudioEncoder, EncodeStats, Encoder, EncoderConfig};
 use crate::error::{Error, SpecError};
 use crate::master::Master;
@@ -432,6 +432,12 @@ pub fn render_with_progress(
     })
 }
 
+/// A span's whole picture, on its way to the encoder.
+struct Ready {
+    span: timeline::Span,
+    frame: Arc<YuvFrame>,
+}
+
 #[derive(Debug, Default)]
 struct ComposeStats {
     busy: Duration,
@@ -483,7 +489,7 @@ impl ComposeEncode<'_> {
         let cancel = AtomicBool::new(false);
         let encoded = AtomicU64::new(0);
         // Pictures composed ahead of the encoder (x264 buffers its own look-ahead).
-        let (tx, rx) = sync_channel::<ComposedSpan>(4);
+        let (tx, rx) = sync_channel::<Ready>(4);
         // The audio encoder, from the encoder thread (which opens the file) to the audio thread.
         let (aac_tx, aac_rx) = sync_channel::<AudioEncoder>(1);
         // Frames the encoder has finished with go back to the compositor for reuse.
@@ -550,37 +556,40 @@ impl ComposeEncode<'_> {
                             )?)
                         })?;
                         stats.busy += t.elapsed();
-                        for mut p in pics {
-                            if !p.parts.is_empty() {
-                                // Only what changed was drawn: the rest is the picture before.
-                                stats.partial += 1;
-                                let t = Instant::now();
-                                let Some(prev) = last.as_deref() else {
-                                    return Err(Error::Internal(
-                                        "a partial picture came first".into(),
-                                    ));
-                                };
-                                let mut full = buffers.frame(prev.width, prev.height);
-                                full.y.copy_from_slice(&prev.y);
-                                full.u.copy_from_slice(&prev.u);
-                                full.v.copy_from_slice(&prev.v);
-                                for (region, part) in p.parts.drain(..) {
-                                    compose::paste(&mut full, &part, region);
+                        for ComposedSpan { span, picture } in pics {
+                            let frame = match picture {
+                                Picture::Whole(f) => Arc::new(f),
+                                Picture::Parts(parts) => {
+                                    // Only what changed was drawn: the rest is the picture
+                                    // before.
+                                    stats.partial += 1;
+                                    let t = Instant::now();
+                                    let Some(prev) = last.as_deref() else {
+                                        return Err(Error::Internal(
+                                            "a partial picture came first".into(),
+                                        ));
+                                    };
+                                    let mut full = buffers.frame(prev.width, prev.height);
+                                    full.y.copy_from_slice(&prev.y);
+                                    full.u.copy_from_slice(&prev.u);
+                                    full.v.copy_from_slice(&prev.v);
+                                    for (region, part) in &parts {
+                                        compose::paste(&mut full, part, *region);
+                                    }
+                                    stats.busy += t.elapsed();
+                                    Arc::new(full)
                                 }
-                                p.frame = Arc::new(full);
-                                stats.busy += t.elapsed();
-                            }
+                            };
                             // Keep the picture for a partial one after it; give the one before
                             // back for reuse when the encoder is done with it.
-                            if let Some(done) = last.replace(Arc::clone(&p.frame)) {
+                            if let Some(done) = last.replace(Arc::clone(&frame)) {
                                 if let Ok(f) = Arc::try_unwrap(done) {
                                     buffers.recycle(f);
                                 }
                             }
                             stats.pictures += 1;
-                            stats.bytes +=
-                                (p.frame.y.len() + p.frame.u.len() + p.frame.v.len()) as u64;
-                            if tx.send(p).is_err() {
+                            stats.bytes += (frame.y.len() + frame.u.len() + frame.v.len()) as u64;
+                            if tx.send(Ready { span, frame }).is_err() {
                                 // The encoder stopped; its result says why.
                                 return Ok(stats);
                             }

@@ -537,6 +537,7 @@ fn bar_steps_are_composed_as_regions_and_match_full_frames() {
 /// Composes `spans` twice, as regions where allowed and as whole frames, and checks that every
 /// picture is the same; returns how many were regions.
 fn regions_match_full_frames(plan: &reelsmith::timeline::Plan) -> usize {
+    use reelsmith::compose::Picture;
     let spans = plan.spans();
     let prepared = reelsmith::assets::prepare(plan).expect("prepares");
     let mut backgrounds = reelsmith::compose::Backgrounds::default();
@@ -554,26 +555,28 @@ fn regions_match_full_frames(plan: &reelsmith::timeline::Plan) -> usize {
     let mut last: Option<reelsmith::compose::YuvFrame> = None;
     let mut regions = 0;
     for (i, (p, f)) in parts.iter().zip(&full).enumerate() {
-        assert!(f.parts.is_empty());
-        let pic = if p.parts.is_empty() {
-            (*p.frame).clone()
-        } else {
-            regions += 1;
-            assert!(spans[i].local && !spans[i].transition);
-            let mut pic = last.clone().expect("a picture before");
-            for (r, part) in &p.parts {
-                assert!(
-                    r.width * r.height < plan.width * plan.height,
-                    "{r:?} is less than the frame"
-                );
-                reelsmith::compose::paste(&mut pic, part, *r);
-            }
-            pic
+        let Picture::Whole(whole) = &f.picture else {
+            panic!("span {i} composed whole came back in parts");
         };
-        let parts: Vec<_> = p.parts.iter().map(|(r, _)| r).collect();
+        let (pic, regions_of) = match &p.picture {
+            Picture::Whole(pic) => (pic.clone(), Vec::new()),
+            Picture::Parts(parts) => {
+                regions += 1;
+                assert!(spans[i].local && !spans[i].transition);
+                let mut pic = last.clone().expect("a picture before");
+                for (r, part) in parts {
+                    assert!(
+                        r.width * r.height < plan.width * plan.height,
+                        "{r:?} is less than the frame"
+                    );
+                    reelsmith::compose::paste(&mut pic, part, *r);
+                }
+                (pic, parts.iter().map(|(r, _)| *r).collect())
+            }
+        };
         assert!(
-            pic == *f.frame,
-            "span {i} ({:?}, {parts:?}) differs",
+            pic == *whole,
+            "span {i} ({:?}, {regions_of:?}) differs",
             spans[i]
         );
         last = Some(pic);
