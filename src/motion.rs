@@ -37,7 +37,23 @@ pub fn resample(src: &Raster, crop: (f64, f64, f64, f64), dst: &mut Raster, shar
         .use_alpha(false)
         .crop(l, t, w.max(1e-3), h.max(1e-3));
     // Errors here mean inconsistent sizes, which the callers rule out; leave dst as it is.
-    let _ = Resizer::new().resize(&view, &mut out, &opts);
+    if sharp {
+        // One-off downscales of whole photos: a fresh resizer, so that its large scratch
+        // buffer is freed at once.
+        let _ = Resizer::new().resize(&view, &mut out, &opts);
+    } else {
+        // Per-frame moves: each thread keeps its resizer, whose scratch buffer (the crop's
+        // rows at the output width, ~10 MB at 1080p) would otherwise be allocated, faulted
+        // in and freed again for every frame.
+        FRAME_RESIZER.with(|r| {
+            let _ = r.borrow_mut().resize(&view, &mut out, &opts);
+        });
+    }
+}
+
+thread_local! {
+    /// The resizer of per-frame resampling on this thread (see [`resample`]).
+    static FRAME_RESIZER: std::cell::RefCell<Resizer> = std::cell::RefCell::new(Resizer::new());
 }
 
 /// `src` resized to `w`x`h` (Lanczos3).
