@@ -43,8 +43,9 @@ pub fn resample(src: &Raster, crop: (f64, f64, f64, f64), dst: &mut Raster, shar
         let _ = Resizer::new().resize(&view, &mut out, &opts);
     } else {
         // Per-frame moves: each thread keeps its resizer, whose scratch buffer (the crop's
-        // rows at the output width, ~10 MB at 1080p) would otherwise be allocated, faulted
-        // in and freed again for every frame.
+        // rows at the output width, ~10 MB at 1080p) would otherwise be allocated, zeroed
+        // and freed again for every frame. Compose threads belong to the render's own pool,
+        // so the buffers go when the render ends.
         FRAME_RESIZER.with(|r| {
             let _ = r.borrow_mut().resize(&view, &mut out, &opts);
         });
