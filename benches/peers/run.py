@@ -2,7 +2,7 @@
 """Side-by-side speed and quality run: reelsmith vs the ffmpeg CLI filtergraph peer vs the
 encode-only floor, at 1080p and 720p, on the training module. Prints one table per height.
 
-    python3 benches/peers/run.py [--height 1080|720|both] [--runs N] [--keep DIR] [--json]
+    python3 benches/peers/run.py [--height 1080|720|both] [--runs N] [--keep DIR] [--json] [--no-cli]
 
 Ways, each timed (wall seconds; medians when --runs > 1):
 - reelsmith: `reelsmith render SPEC` (release build), its report gives CPU and peak RSS.
@@ -97,7 +97,7 @@ def decode_errors(path):
     return r.stderr.strip()
 
 
-def run_height(spec, height, runs, work):
+def run_height(spec, height, runs, work, cli=True):
     rows = {}
     out = os.path.join(work, f"reelsmith-{height}.mp4")
     rep = os.path.join(work, f"reelsmith-{height}.json")
@@ -111,9 +111,10 @@ def run_height(spec, height, runs, work):
         w, cpu, rss, _ = timed([BIN, "render", spec, "-q", "-o", out, "--report", rep])
         r = json.load(open(rep))
         rs.append((w, r.get("cpu_s") or cpu, r.get("peak_rss_bytes") or rss))
-        print(f"[{height}p] run {i + 1}/{runs}: ffmpeg CLI filtergraph", file=sys.stderr)
-        with tempfile.TemporaryDirectory(dir=work) as tmp:
-            pe.append(timed(ffmpeg_module.command(spec, peer, tmp))[:3])
+        if cli:
+            print(f"[{height}p] run {i + 1}/{runs}: ffmpeg CLI filtergraph", file=sys.stderr)
+            with tempfile.TemporaryDirectory(dir=work) as tmp:
+                pe.append(timed(ffmpeg_module.command(spec, peer, tmp))[:3])
         if i == 0:
             print(f"[{height}p] lossless reference and raw frames (not timed)", file=sys.stderr)
             subprocess.run([BIN, "render", spec, "-q", "-o", ref, "--lossless"], check=True, capture_output=True)
@@ -132,7 +133,7 @@ def run_height(spec, height, runs, work):
         "reelsmith": {"wall_s": med(rs, 0), "cpu_s": med(rs, 1), "peak_rss": med(rs, 2),
                       "video_bytes": video_bytes(out), "file_bytes": os.path.getsize(out), "ssim": ssim(out, ref)},
         "ffmpeg_cli": {"wall_s": med(pe, 0), "cpu_s": med(pe, 1), "peak_rss": med(pe, 2),
-                       "file_bytes": os.path.getsize(peer)},
+                       "file_bytes": os.path.getsize(peer)} if cli else None,
         "floor": {"wall_s": med(fl, 0), "cpu_s": med(fl, 1), "peak_rss": med(fl, 2),
                   "video_bytes": video_bytes(floor), "ssim": ssim(floor, ref)},
         "frame_count": frame_count(out), "decode_errors": decode_errors(out), "runs": runs,
@@ -148,15 +149,16 @@ def table(res):
              "|---|---|---|---|---|---|---|"]
     lines.append(f"| reelsmith | {r['wall_s']:.1f} | 1.00 | {r['cpu_s']:.1f} | {r['peak_rss'] / 1e6:.0f} | "
                  f"{r['video_bytes'] / 1e6:.2f} | {r['ssim']:.5f} |")
-    lines.append(f"| ffmpeg CLI filtergraph | {p['wall_s']:.1f} | {r['wall_s'] / p['wall_s']:.2f} | {p['cpu_s']:.1f} | "
-                 f"{p['peak_rss'] / 1e6:.0f} | ({p['file_bytes'] / 1e6:.2f} file) | – |")
+    if p:
+        lines.append(f"| ffmpeg CLI filtergraph | {p['wall_s']:.1f} | {r['wall_s'] / p['wall_s']:.2f} | "
+                     f"{p['cpu_s']:.1f} | {p['peak_rss'] / 1e6:.0f} | ({p['file_bytes'] / 1e6:.2f} file) | – |")
     lines.append(f"| encode-only floor (plain x264) | {f['wall_s']:.1f} | {r['wall_s'] / f['wall_s']:.2f} | "
                  f"{f['cpu_s']:.1f} | {f['peak_rss'] / 1e6:.0f} | {f['video_bytes'] / 1e6:.2f} | {f['ssim']:.5f} |")
     target = 45 if h >= 1080 else 15
     size = r["video_bytes"] / f["video_bytes"] - 1
     checks = [
         (f"reelsmith ≤ {target} s", r["wall_s"] <= target),
-        ("≤ 0.36× ffmpeg CLI", r["wall_s"] / p["wall_s"] <= 0.36),
+        ("≤ 0.36× ffmpeg CLI", r["wall_s"] / p["wall_s"] <= 0.36) if p else None,
         ("≤ 0.6× floor", r["wall_s"] / f["wall_s"] <= 0.6),
         ("SSIM ≥ 0.98", r["ssim"] >= 0.98),
         (f"video size within 10% of plain x264 ({size:+.1%})", abs(size) <= 0.10),
@@ -164,7 +166,7 @@ def table(res):
         (f"frame count {res['frame_count']} = {res['frames']}", res["frame_count"] == res["frames"]),
         ("strict decode clean", res["decode_errors"] == ""),
     ]
-    lines += ["", " · ".join(f"{name}: {'pass' if ok else 'FAIL'}" for name, ok in checks),
+    lines += ["", " · ".join(f"{name}: {'pass' if ok else 'FAIL'}" for name, ok in filter(None, checks)),
               f"(x264 encoded {res['encoded_frames']} of {res['frames']} frames; {res['patched_frames']} are "
               "patches over the last reference (a progress bar's step), the rest exact skip copies)", ""]
     return "\n".join(lines)
@@ -176,6 +178,8 @@ def main():
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--keep", help="keep outputs and the JSON results in this folder")
     ap.add_argument("--json", action="store_true", help="print the results as JSON too")
+    ap.add_argument("--no-cli", action="store_true",
+                    help="leave out the ffmpeg CLI peer (its runs are 3x as long): reelsmith vs the floor only")
     a = ap.parse_args()
     if not os.path.exists(BIN):
         sys.exit("build first: cargo build --release")
@@ -191,7 +195,7 @@ def main():
             spec = SPEC if h == 1080 else scaled_spec(SPEC, h, work)
             if spec != SPEC:
                 made.append(spec)
-            results.append(run_height(spec, h, a.runs, work))
+            results.append(run_height(spec, h, a.runs, work, cli=not a.no_cli))
             print(table(results[-1]), flush=True)
     finally:
         for m in made:
