@@ -8,21 +8,12 @@ use std::time::Instant;
 
 use reelsmith::audio::Mixer;
 use reelsmith::master::Master;
-use reelsmith::RenderOptions;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
+mod common;
+use common::median;
 
 fn main() {
-    let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/training-module.json");
-    let (comp, base_dir) = reelsmith::load_spec(spec.as_ref()).expect("spec");
-    let opts = RenderOptions {
-        base_dir,
-        ..RenderOptions::default()
-    };
-    let plan = reelsmith::pipeline::plan(&comp, &opts).expect("plan");
+    let plan = common::module_plan();
     let (mut load, mut analyse, mut stream) = (vec![], vec![], vec![]);
     for _ in 0..5 {
         let t = Instant::now();
@@ -44,8 +35,7 @@ fn main() {
     }
     let secs = plan.duration_s();
     println!(
-        "audio of {} ({secs:.0} s of timeline, {} tracks), median of 5:",
-        spec,
+        "audio of examples/training-module.json ({secs:.0} s of timeline, {} tracks), median of 5:",
         plan.tracks.len()
     );
     println!("{:<28} {:>9} {:>12}", "step", "seconds", "x realtime");

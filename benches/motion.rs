@@ -11,30 +11,13 @@ use reelsmith::compose::{self, Backgrounds};
 use reelsmith::raster::Raster;
 use reelsmith::{Composition, RenderOptions};
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
+mod common;
+use common::median;
 
 fn main() {
     let dir = tempfile::tempdir().expect("tmp");
-    // A detailed 3000x2000 "photo".
-    let photo = image::RgbImage::from_fn(3000, 2000, |x, y| {
-        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x ^ y) % 239) as u8])
-    });
-    photo.save(dir.path().join("photo.jpg")).expect("photo");
-    let spec = r##"{
-      "output": { "width": 1920, "height": 1080, "fps": 30 },
-      "scenes": [
-        { "duration": 4, "background": { "type": "image", "src": "photo.jpg", "motion": "zoom_in" },
-          "layers": [{ "type": "lower_third", "title": "Plan the route", "subtitle": "Safe lifting" }] },
-        { "duration": 4, "transition": "crossfade",
-          "background": { "type": "image", "src": "photo.jpg", "motion": "pan_left" } },
-        { "duration": 4, "transition": "push_left",
-          "background": { "type": "image", "src": "photo.jpg", "motion": "zoom_out" } }
-      ]
-    }"##;
-    let comp = Composition::from_json(spec).expect("spec");
+    common::write_photo(dir.path());
+    let comp = Composition::from_json(common::PHOTO_SLIDES).expect("spec");
     let opts = RenderOptions {
         base_dir: dir.path().into(),
         ..RenderOptions::default()

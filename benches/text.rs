@@ -15,37 +15,11 @@ use reelsmith::raster::Raster;
 use reelsmith::timeline::Span;
 use reelsmith::{Composition, RenderOptions};
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-const SPEC: &str = r##"{
-  "output": { "width": 1920, "height": 1080, "fps": 30 },
-  "scenes": [{
-    "duration": 12,
-    "background": { "type": "linear_gradient", "colors": ["#10243E", "#1E3A5F"] },
-    "layers": [
-      { "type": "text", "text": "Before you lift", "size": 72, "weight": "bold",
-        "x": "8%", "y": "10%", "anchor": "top-left" },
-      { "type": "bullets", "reveal": 1.2, "y": "28%", "items": [
-        "Check the load's weight, shape and grip points",
-        "Ask for help with anything over 25 kg",
-        { "text": "Use a trolley for long distances", "level": 1 },
-        "Clear the route before you pick anything up",
-        "Bend your knees and keep your back straight",
-        "Hold the load close to your waist" ] },
-      { "type": "lower_third", "title": "Dana Okafor", "subtitle": "Site safety lead",
-        "start": 1, "end": 11 },
-      { "type": "text", "text": "Keep the load close to your body at all times.",
-        "size": 40, "y": "93%", "start": 8,
-        "animate_in": { "effect": "typewriter", "duration": 2 } }
-    ]
-  }]
-}"##;
+mod common;
+use common::median;
 
 fn main() {
-    let comp = Composition::from_json(SPEC).expect("spec");
+    let comp = Composition::from_json(common::SLIDE).expect("spec");
     let opts = RenderOptions::default();
     let (mut resolve, mut prepare) = (vec![], vec![]);
     let mut plan = None;
