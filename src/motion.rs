@@ -463,4 +463,36 @@ mod tests {
         assert_eq!(down.pixel(0, 2), orig.pixel(1, 0));
         assert_eq!(down.pixel(0, 0), [0, 0, 0, 255]);
     }
+
+    /// The per-thread resizer is reused across crops and sizes: every result must be the one a
+    /// fresh resizer gives.
+    #[test]
+    fn reused_frame_resizer_gives_what_a_fresh_one_gives() {
+        let mut src = Raster::new(300, 200);
+        for (i, px) in src.data.chunks_exact_mut(4).enumerate() {
+            let (x, y) = ((i % 300) as u8, (i / 300) as u8);
+            px.copy_from_slice(&[x, y, x ^ y, 255]);
+        }
+        let cases = [
+            ((10.5, 7.25, 200.0, 112.5), (160, 90)),
+            ((0.0, 0.0, 300.0, 200.0), (64, 36)),
+            ((33.3, 20.1, 120.7, 67.9), (320, 180)),
+            ((10.5, 7.25, 200.0, 112.5), (160, 90)),
+        ];
+        for (crop, (w, h)) in cases {
+            let mut reused = Raster::new(w, h);
+            resample(&src, crop, &mut reused, false);
+            let (l, t, cw, ch) = crop;
+            let mut fresh = Raster::new(w, h);
+            let view = ImageRef::new(src.width, src.height, &src.data, PixelType::U8x4).unwrap();
+            let mut out = Image::from_slice_u8(w, h, &mut fresh.data, PixelType::U8x4).unwrap();
+            let opts = ResizeOptions::new()
+                .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+                .use_alpha(false)
+                .crop(l, t, cw, ch);
+            Resizer::new().resize(&view, &mut out, &opts).unwrap();
+            assert!(reused.data == fresh.data, "crop {crop:?} to {w}x{h}");
+            assert!(reused.data.iter().any(|&v| v != 0));
+        }
+    }
 }
