@@ -6,10 +6,8 @@
 
 use std::time::Instant;
 
-use reelsmith::assets;
-use reelsmith::compose::{self, Backgrounds};
+use reelsmith::compose;
 use reelsmith::raster::Raster;
-use reelsmith::{Composition, RenderOptions};
 
 mod common;
 use common::median;
@@ -17,18 +15,10 @@ use common::median;
 fn main() {
     let dir = tempfile::tempdir().expect("tmp");
     common::write_photo(dir.path());
-    let comp = Composition::from_json(common::PHOTO_SLIDES).expect("spec");
-    let opts = RenderOptions {
-        base_dir: dir.path().into(),
-        ..RenderOptions::default()
-    };
     let t = Instant::now();
-    let plan = reelsmith::pipeline::plan(&comp, &opts).expect("plan");
-    let prepared = assets::prepare(&plan).expect("prepare");
+    let (plan, prepared) = common::plan_and_prepare(common::PHOTO_SLIDES, dir.path());
     let prepare_s = t.elapsed().as_secs_f64();
-    let spans = plan.spans();
-    let mut backgrounds = Backgrounds::default();
-    backgrounds.keep_only(&plan, &prepared, &spans);
+    let (spans, backgrounds) = common::spans_and_backgrounds(&plan, &prepared);
     let (mut canvas, mut prev) = (
         Raster::new(plan.width, plan.height),
         Raster::new(plan.width, plan.height),

@@ -45,13 +45,10 @@ fn compose_group(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tmp");
     common::write_photo(dir.path());
     let (plan, prepared) = common::plan_and_prepare(common::PHOTO_SLIDES, dir.path());
-    let spans = plan.spans();
-    let mut backgrounds = Backgrounds::default();
-    backgrounds.keep_only(&plan, &prepared, &spans);
+    let (spans, backgrounds) = common::spans_and_backgrounds(&plan, &prepared);
     let (slide_plan, slide_prepared) = common::plan_and_prepare(common::SLIDE, dir.path());
-    let slide_spans = slide_plan.spans();
-    let mut slide_backgrounds = Backgrounds::default();
-    slide_backgrounds.keep_only(&slide_plan, &slide_prepared, &slide_spans);
+    let (slide_spans, slide_backgrounds) =
+        common::spans_and_backgrounds(&slide_plan, &slide_prepared);
 
     let (mut canvas, mut previous) = (
         Raster::new(plan.width, plan.height),

@@ -7,10 +7,10 @@ use std::path::Path;
 
 use reelsmith::assets::{self, Prepared};
 use reelsmith::audio::Mixer;
-use reelsmith::compose::YuvFrame;
+use reelsmith::compose::{Backgrounds, YuvFrame};
 use reelsmith::encode::{EncodeStats, Encoder, EncoderConfig};
 use reelsmith::master::Master;
-use reelsmith::timeline::{Fps, Plan, PlanLoudness};
+use reelsmith::timeline::{Fps, Plan, PlanLoudness, Span};
 use reelsmith::{Composition, RenderOptions};
 
 /// The median of `v` (upper middle for an even count).
@@ -77,6 +77,14 @@ pub fn plan_and_prepare(spec: &str, base_dir: &Path) -> (Plan, Prepared) {
     let plan = reelsmith::pipeline::plan(&comp, &opts).expect("plan");
     let prepared = assets::prepare(&plan).expect("prepare");
     (plan, prepared)
+}
+
+/// The spans of `plan` and the backgrounds of all its scenes, ready to compose any of them.
+pub fn spans_and_backgrounds(plan: &Plan, prepared: &Prepared) -> (Vec<Span>, Backgrounds) {
+    let spans = plan.spans();
+    let mut backgrounds = Backgrounds::default();
+    backgrounds.keep_only(plan, prepared, &spans);
+    (spans, backgrounds)
 }
 
 /// The plan of `examples/training-module.json`.
