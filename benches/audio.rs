@@ -1,5 +1,5 @@
 //! Audio stage costs on the example training module: decode + resample (Mixer::load),
-//! mastering analysis (Master::new: measure, rehearse, measure), and streaming the delivered
+//! mastering analysis (Master::new: measure, rehearse), and streaming the delivered
 //! audio the way the encoder pulls it (1024-sample chunks). Prints medians of 5 runs.
 //!
 //! cargo bench --bench audio

@@ -50,7 +50,7 @@ pub struct Master {
     next_out: u64,
     raw: Vec<f32>,
     report: LoudnessReport,
-    /// What the rehearsal measured of the delivery (the render's report).
+    /// A fixed report (silent timelines, which are not metered).
     measured: Option<LoudnessReport>,
 }
 
@@ -82,9 +82,10 @@ impl Master {
     /// Measures the whole mix and prepares the gain and limiter for `settings`.
     ///
     /// Passes over the timeline (each mixes it once, in one-second chunks): one to measure
-    /// the input, one or more rehearsals of the delivery while the limiter still moves the
-    /// loudness by 0.25 LU or more (at most four), and a final one that measures loudness
-    /// range and true peak of exactly what will be delivered. Encoding then needs no meter.
+    /// the input, then rehearsals of the delivery while the limiter still moves the loudness
+    /// by 0.25 LU or more (at most four). The delivery ([`Master::fill_next`]) meters what it
+    /// delivers, so [`Master::report`] gives its loudness, range and true peak once all of
+    /// it has been taken.
     pub fn new(mixer: Mixer, settings: &PlanLoudness) -> Master {
         let ceiling = 10f64.powf((settings.ceiling_db - MARGIN_DB) / 20.0) as f32;
         let build = |gain_db: f64, report: LoudnessReport, mode: Option<Mode>| Master {
@@ -135,15 +136,13 @@ impl Master {
                 report.gain_db += miss;
             }
         }
-        let delivered = build(
+        // The delivery itself is metered (loudness, range, true peak): a pass of its own
+        // before it would measure the same samples again.
+        build(
             report.gain_db,
             report,
             Some(Mode::I | Mode::LRA | Mode::TRUE_PEAK),
         )
-        .rehearse();
-        let mut master = build(report.gain_db, report, None);
-        master.measured = Some(delivered);
-        master
     }
 
     /// Runs the whole delivery and returns its measurements.
@@ -199,7 +198,8 @@ impl Master {
         start
     }
 
-    /// Loudness of the delivered audio (measured in advance by [`Master::new`]).
+    /// Loudness of the audio delivered so far: of the whole delivery once it has all been
+    /// taken through [`Master::fill_next`].
     pub fn report(&self) -> LoudnessReport {
         if let Some(r) = self.measured {
             return r;

@@ -147,6 +147,9 @@ fn quiet_mix_is_normalised_to_the_target() {
     assert!(a.input_lufs.expect("input") < -25.0, "{a:?}");
     assert!((a.output_lufs.expect("output") + 16.0).abs() < 0.2, "{a:?}");
     assert!(a.gain_db > 9.0, "{a:?}");
+    // Range and true peak are metered on the delivery itself (before AAC).
+    assert!(a.range_lu.is_some(), "{a:?}");
+    assert!(a.true_peak_dbtp.is_some_and(|t| t <= -1.0), "{a:?}");
 }
 
 #[test]
