@@ -24,12 +24,16 @@ def main():
     spec, rounds, bins = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     work = tempfile.mkdtemp(prefix="reelsmith-ab-")
     res = {b: [] for b in bins}
+    # Every run mixes and encodes its audio (builds that have the audio cache would otherwise
+    # copy it from the first run).
+    cold = {b: (["--no-audio-cache"] if "--no-audio-cache" in subprocess.run(
+        [b, "render", "--help"], capture_output=True, text=True).stdout else []) for b in bins}
     for r in range(rounds):
         for i, b in enumerate(bins):
             out = os.path.join(work, f"{i}.mp4")
             t = time.time()
             p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", b, "render", spec, "-q", "-o", out,
-                                "--media-root", os.path.join(work, "media")],
+                                "--media-root", os.path.join(work, "media")] + cold[b],
                                capture_output=True, text=True)
             wall = time.time() - t
             if p.returncode != 0:

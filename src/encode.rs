@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use ff::{codec, encoder, format, frame, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
 
+use crate::audio_cache::{Entry, Footer, Store, StoredPacket};
 use crate::compose::YuvFrame;
 use crate::error::EncodeError;
 use crate::master::{LoudnessReport, Master};
@@ -166,8 +167,16 @@ impl AudioEncoder {
     /// [`Encoder::finish`].
     ///
     /// Returns the time spent waiting for the muxer to take packets.
-    pub fn run(mut self, master: &mut Master, total_samples: u64) -> Duration {
-        let result = match self.encode_all(master, total_samples) {
+    ///
+    /// With `store`, every packet is also written to that audio cache entry, which goes into
+    /// the cache when the whole timeline is encoded (a failure there only costs the entry).
+    pub fn run(
+        mut self,
+        master: &mut Master,
+        total_samples: u64,
+        mut store: Option<Store>,
+    ) -> Duration {
+        let result = match self.encode_all(master, total_samples, &mut store) {
             Ok(true) => Ok(AudioDone {
                 samples: total_samples,
                 loudness: master.report(),
@@ -176,12 +185,90 @@ impl AudioEncoder {
             Ok(false) => return self.waited,
             Err(e) => Err(e),
         };
+        if let (Ok(done), Some(store)) = (&result, store) {
+            if done.source_error.is_none() {
+                let footer = Footer {
+                    samples: total_samples,
+                    packets: 0,
+                    extradata: extradata::of_context(&self.audio),
+                    loudness: done.loudness,
+                };
+                if let Err(e) = store.finish(footer) {
+                    tracing::warn!("the encoded audio was not cached: {e}");
+                }
+            }
+        }
         let _ = self.tx.send(AudioMsg::Done(result));
         self.waited
     }
 
+    /// Sends the packets of an audio cache entry (see [`crate::audio_cache`]) as if they had
+    /// just been encoded: the same stream, byte for byte, without mixing or encoding.
+    ///
+    /// Returns the time spent waiting for the muxer to take packets.
+    pub fn replay(mut self, mut entry: Entry, total_samples: u64) -> Duration {
+        let result = self.replay_all(&mut entry, total_samples);
+        let result = match result {
+            Ok(true) => Ok(AudioDone {
+                samples: total_samples,
+                loudness: entry.footer.loudness,
+                source_error: None,
+            }),
+            Ok(false) => return self.waited,
+            Err(e) => {
+                // A damaged entry must not fail the next render too.
+                let _ = std::fs::remove_file(entry.path());
+                Err(e)
+            }
+        };
+        let _ = self.tx.send(AudioMsg::Done(result));
+        self.waited
+    }
+
+    fn replay_all(&mut self, entry: &mut Entry, total: u64) -> Result<bool, EncodeError> {
+        let path = entry.path().to_path_buf();
+        let bad = |why: String| EncodeError::AudioCache {
+            path: path.clone(),
+            why,
+        };
+        if entry.footer.samples != total {
+            return Err(bad(format!(
+                "holds {} samples, the timeline {total}",
+                entry.footer.samples
+            )));
+        }
+        if entry.footer.extradata != extradata::of_context(&self.audio) {
+            return Err(bad("made with another AAC configuration".into()));
+        }
+        loop {
+            let p = match entry.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => return Ok(true),
+                Err(why) => return Err(bad(why)),
+            };
+            let mut pkt = Packet::copy(&p.data);
+            pkt.set_pts(Some(p.pts));
+            pkt.set_dts(Some(p.dts));
+            pkt.set_duration(p.duration);
+            if p.key {
+                pkt.set_flags(ff::packet::Flags::KEY);
+            }
+            let t = Instant::now();
+            let sent = self.tx.send(AudioMsg::Packet(pkt));
+            self.waited += t.elapsed();
+            if sent.is_err() {
+                return Ok(false);
+            }
+        }
+    }
+
     /// `Ok(false)` when the receiving encoder is gone.
-    fn encode_all(&mut self, master: &mut Master, total: u64) -> Result<bool, EncodeError> {
+    fn encode_all(
+        &mut self,
+        master: &mut Master,
+        total: u64,
+        store: &mut Option<Store>,
+    ) -> Result<bool, EncodeError> {
         let n = self.frame_size as u64;
         let mut at = 0;
         while at < total {
@@ -205,7 +292,7 @@ impl AudioEncoder {
             self.audio
                 .send_frame(&af)
                 .map_err(EncodeError::ff("send audio frame"))?;
-            if !self.forward()? {
+            if !self.forward(store)? {
                 return Ok(false);
             }
             at += len as u64;
@@ -213,15 +300,29 @@ impl AudioEncoder {
         self.audio
             .send_eof()
             .map_err(EncodeError::ff("flush audio"))?;
-        self.forward()
+        self.forward(store)
     }
 
-    /// Sends every packet the AAC encoder has ready; `Ok(false)` when nobody receives.
-    fn forward(&mut self) -> Result<bool, EncodeError> {
+    /// Sends every packet the AAC encoder has ready (and writes it to `store`, which is
+    /// dropped if that fails); `Ok(false)` when nobody receives.
+    fn forward(&mut self, store: &mut Option<Store>) -> Result<bool, EncodeError> {
         loop {
             let mut pkt = Packet::empty();
             match self.audio.receive_packet(&mut pkt) {
                 Ok(()) => {
+                    if let Some(s) = store.as_mut() {
+                        let p = StoredPacket {
+                            pts: pkt.pts().unwrap_or(0),
+                            dts: pkt.dts().unwrap_or(0),
+                            duration: pkt.duration(),
+                            key: pkt.is_key(),
+                            data: pkt.data().unwrap_or_default().to_vec(),
+                        };
+                        if let Err(e) = s.add(&p) {
+                            tracing::warn!("the encoded audio will not be cached: {e}");
+                            *store = None;
+                        }
+                    }
                     let t = Instant::now();
                     let sent = self.tx.send(AudioMsg::Packet(pkt));
                     self.waited += t.elapsed();

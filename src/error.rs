@@ -110,6 +110,14 @@ pub enum EncodeError {
     /// The audio encoder's thread ended without finishing the audio.
     #[error("the audio encoder stopped before the end of the audio")]
     AudioStopped,
+    /// An audio cache entry could not be used after all (it has been removed: render again).
+    #[error("audio cache entry {path}: {why} (removed; render again)")]
+    AudioCache {
+        /// The entry.
+        path: std::path::PathBuf,
+        /// What was wrong with it.
+        why: String,
+    },
     /// A video clip could not be read while composing.
     #[error("{path}: {message}")]
     Clip {

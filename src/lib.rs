@@ -29,6 +29,7 @@
 
 pub mod assets;
 pub mod audio;
+pub mod audio_cache;
 pub mod compose;
 pub mod encode;
 pub mod error;

@@ -51,6 +51,11 @@ enum Command {
         /// Keep the render's temporary folder under <media-root>/assets/temp for inspection.
         #[arg(long)]
         keep_temp: bool,
+        /// Mix, master and encode the audio even when an earlier render left exactly this
+        /// audio (same tracks, same source files, same loudness settings and bitrate) in the
+        /// audio cache, <media-root>/assets/audio/encoded; and do not add this one to it.
+        #[arg(long)]
+        no_audio_cache: bool,
         /// Storage root (videos/, assets/temp/).
         #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
         media_root: PathBuf,
@@ -141,6 +146,11 @@ enum Command {
         /// Storage root (temp files).
         #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
         media_root: PathBuf,
+        /// Let runs copy the encoded audio from the audio cache when an earlier render left
+        /// the same audio there (as `render` does). Off by default: every run then mixes,
+        /// masters and encodes its audio, so the runs measure a first render.
+        #[arg(long)]
+        audio_cache: bool,
         /// Print every report as JSON instead of the table.
         #[arg(long)]
         json: bool,
@@ -403,6 +413,14 @@ fn bench_table(spec: &Path, reports: &[reelsmith::RenderReport]) -> String {
         0,
     );
     row(
+        "audio cached",
+        reports
+            .iter()
+            .map(|r| f64::from(u8::from(r.audio_cached)))
+            .collect(),
+        0,
+    );
+    row(
         "frames/s",
         reports.iter().map(|r| r.frames as f64 / r.wall_s).collect(),
         1,
@@ -458,6 +476,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             report,
             quality,
             keep_temp,
+            no_audio_cache,
             media_root,
             threads,
             encoding,
@@ -469,6 +488,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             opts.output = output;
             opts.quality = quality.map(Into::into);
             opts.keep_temp = keep_temp;
+            opts.audio_cache = !no_audio_cache;
             opts.threads = threads;
             let interrupted = Arc::new(AtomicBool::new(false));
             {
@@ -639,12 +659,14 @@ fn run(cli: Cli) -> Result<(), Error> {
             threads,
             encoding,
             media_root,
+            audio_cache,
             json,
         } => {
             let (comp, mut opts) = load(&spec, media_root)?;
             encoding.apply(&mut opts);
             opts.quality = quality.map(Into::into);
             opts.threads = threads;
+            opts.audio_cache = audio_cache;
             let out =
                 std::env::temp_dir().join(format!("reelsmith-bench-{}.mp4", std::process::id()));
             opts.output = Some(out.clone());

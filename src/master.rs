@@ -22,7 +22,7 @@ const MARGIN_DB: f64 = 2.0;
 const RELEASE_S: f64 = 0.05;
 
 /// Loudness facts of the final mix.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct LoudnessReport {
     /// Integrated loudness of the mix before mastering, LUFS (None if silent).
     pub input_lufs: Option<f64>,

@@ -56,6 +56,10 @@ pub struct RenderOptions {
     /// applied after reelsmith's. For experiments; a setting that breaks splicing (B-pyramid)
     /// makes the render fail. Default: none.
     pub x264_params: Option<String>,
+    /// Copy the audio of an earlier render whose audio was exactly the same (same tracks,
+    /// source bytes, loudness settings and bitrate) from `<media_root>/assets/audio/encoded`,
+    /// and keep this render's encoded audio there for later ones. Default: true.
+    pub audio_cache: bool,
     /// Fault injection for tests of the failure paths. Default: none.
     #[doc(hidden)]
     pub fault: Option<Fault>,
@@ -75,6 +79,7 @@ impl Default for RenderOptions {
             patches: true,
             lossless: false,
             x264_params: None,
+            audio_cache: true,
             fault: None,
         }
     }
@@ -84,6 +89,12 @@ impl RenderOptions {
     /// `<media_root>/assets/temp`.
     pub fn temp_root(&self) -> PathBuf {
         self.media_root.join("assets").join("temp")
+    }
+
+    /// `<media_root>/assets/audio/encoded`: encoded audio of earlier renders, by content
+    /// (see [`crate::audio_cache`]).
+    pub fn audio_cache_dir(&self) -> PathBuf {
+        self.media_root.join("assets").join("audio").join("encoded")
     }
 
     /// `<media_root>/assets/audio/tts`: spoken narrations, cached by content.
@@ -306,15 +317,28 @@ pub fn render_with_progress(
 
     progress.stage(StageId::Mix);
     let t = Instant::now();
-    let mixer = pool.install(|| Mixer::load(&plan, Some(ws.dir())))?;
-    let source_bytes = mixer.source_bytes();
+    let audio_bitrate = plan.audio_bitrate_kbps as usize * 1000;
+    let audio = audio_source(&plan, opts, &ws, &pool, audio_bitrate)?;
+    let (mix_bytes, mix_note) = match &audio {
+        AudioSource::Fresh { mixer, .. } => (mixer.source_bytes(), None),
+        AudioSource::Cached(entry) => (
+            std::fs::metadata(entry.path()).map_or(0, |m| m.len()),
+            Some(format!(
+                "the same audio as an earlier render: its AAC packets copied from the audio \
+                 cache ({}), nothing mixed or encoded",
+                entry.path().display()
+            )),
+        ),
+    };
+    let audio_cached = mix_note.is_some();
     let mix_index = stages.len();
     stages.push(StageReport::new(
         StageId::Mix,
         t,
         plan.total_samples,
-        source_bytes,
+        mix_bytes,
     ));
+    stages[mix_index].note = mix_note;
 
     progress.stage(StageId::Compose);
     let cfg = EncoderConfig {
@@ -323,7 +347,7 @@ pub fn render_with_progress(
         fps: plan.fps,
         preset: plan.quality.x264_preset(),
         crf: plan.quality.x264_crf(),
-        audio_bitrate: plan.audio_bitrate_kbps as usize * 1000,
+        audio_bitrate,
         skip_repeats: opts.skip_repeats,
         patches: opts.patches,
         lossless: opts.lossless,
@@ -344,14 +368,16 @@ pub fn render_with_progress(
             _ => None,
         },
     };
-    let (compose_stats, encode_stats) = run.run(&partial, &cfg, mixer, progress)?;
-    // The loudness analysis (EBU R128 passes over the whole mix) ran beside composition.
-    let mix = &mut stages[mix_index];
-    mix.wall_s += compose_stats.loudness.as_secs_f64();
-    mix.note = Some(format!(
-        "includes {:.2} s of loudness analysis, which overlaps compose",
-        compose_stats.loudness.as_secs_f64()
-    ));
+    let (compose_stats, encode_stats) = run.run(&partial, &cfg, audio, progress)?;
+    if !audio_cached {
+        // The loudness analysis (EBU R128 passes over the whole mix) ran beside composition.
+        let mix = &mut stages[mix_index];
+        mix.wall_s += compose_stats.loudness.as_secs_f64();
+        mix.note = Some(format!(
+            "includes {:.2} s of loudness analysis, which overlaps compose",
+            compose_stats.loudness.as_secs_f64()
+        ));
+    }
     stages.push(StageReport {
         stage: StageId::Compose,
         wall_s: compose_stats.busy.as_secs_f64(),
@@ -426,10 +452,54 @@ pub fn render_with_progress(
             .zip(cpu_start)
             .map(|(end, start)| end - start),
         audio: encode_stats.loudness,
+        audio_cached,
         threads,
         stages,
         text_fits: plan.text_fits.clone(),
     })
+}
+
+/// Where a render's audio comes from.
+enum AudioSource {
+    /// Mixed, mastered and encoded now; `store` keeps the packets in the audio cache.
+    Fresh {
+        mixer: Mixer,
+        store: Option<crate::audio_cache::Store>,
+    },
+    /// Copied from an earlier render's audio cache entry.
+    Cached(crate::audio_cache::Entry),
+}
+
+/// The audio cache entry of this render's audio if there is one, else the loaded sources
+/// (and, with the cache on, an entry to fill).
+fn audio_source(
+    plan: &Plan,
+    opts: &RenderOptions,
+    ws: &Workspace,
+    pool: &rayon::ThreadPool,
+    bitrate: usize,
+) -> Result<AudioSource, Error> {
+    let cache = opts
+        .audio_cache
+        .then(|| crate::audio_cache::AudioCache::new(opts.audio_cache_dir()));
+    // A source that cannot be read gives no key: loading it below says what is wrong.
+    let key = cache
+        .as_ref()
+        .and_then(|_| crate::audio_cache::key(plan, bitrate).ok());
+    if let (Some(cache), Some(key)) = (&cache, &key) {
+        if let Some(entry) = cache.open(key) {
+            return Ok(AudioSource::Cached(entry));
+        }
+    }
+    let mixer = pool.install(|| Mixer::load(plan, Some(ws.dir())))?;
+    let store = match (&cache, &key) {
+        (Some(cache), Some(key)) => cache
+            .store(key, ws.dir().join("audio.aac.part"))
+            .map_err(|e| tracing::warn!("the encoded audio will not be cached: {e}"))
+            .ok(),
+        _ => None,
+    };
+    Ok(AudioSource::Fresh { mixer, store })
 }
 
 /// A span's whole picture, on its way to the encoder.
@@ -482,7 +552,7 @@ impl ComposeEncode<'_> {
         &self,
         out: &Path,
         cfg: &EncoderConfig,
-        mixer: Mixer,
+        audio: AudioSource,
         progress: &mut dyn Progress,
     ) -> Result<(ComposeStats, EncodeStats), Error> {
         let total = self.plan.total_frames;
@@ -504,15 +574,27 @@ impl ComposeEncode<'_> {
             let audio = std::thread::Builder::new()
                 .name("reelsmith-audio".into())
                 .spawn_scoped(s, move || -> (Duration, Duration) {
-                    let t = Instant::now();
-                    let mut master = Master::new(mixer, &self.plan.loudness);
-                    let analysis = t.elapsed();
-                    let t = Instant::now();
-                    let mut waited = Duration::ZERO;
-                    if let Ok(aac) = aac_rx.recv() {
-                        waited = aac.run(&mut master, total_samples);
+                    match audio {
+                        AudioSource::Fresh { mixer, store } => {
+                            let t = Instant::now();
+                            let mut master = Master::new(mixer, &self.plan.loudness);
+                            let analysis = t.elapsed();
+                            let t = Instant::now();
+                            let mut waited = Duration::ZERO;
+                            if let Ok(aac) = aac_rx.recv() {
+                                waited = aac.run(&mut master, total_samples, store);
+                            }
+                            (analysis, t.elapsed().saturating_sub(waited))
+                        }
+                        AudioSource::Cached(entry) => {
+                            let t = Instant::now();
+                            let mut waited = Duration::ZERO;
+                            if let Ok(aac) = aac_rx.recv() {
+                                waited = aac.replay(entry, total_samples);
+                            }
+                            (Duration::ZERO, t.elapsed().saturating_sub(waited))
+                        }
                     }
-                    (analysis, t.elapsed().saturating_sub(waited))
                 })
                 .map_err(|e| Error::Internal(format!("spawn audio thread: {e}")))?;
             // References, so the `move` closures below share them and take only their own

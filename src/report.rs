@@ -100,6 +100,9 @@ pub struct RenderReport {
     pub cpu_s: Option<f64>,
     /// Loudness of the delivered audio: measured before and after normalisation.
     pub audio: crate::master::LoudnessReport,
+    /// The audio was the same as an earlier render's and was copied from the audio cache
+    /// (nothing mixed, mastered or encoded; `audio` is that render's measurement).
+    pub audio_cached: bool,
     /// Worker threads used for compose.
     pub threads: usize,
     /// Per stage.

@@ -413,3 +413,98 @@ fn level_driven_ducking_follows_an_unmarked_voice() {
         "released after the voice"
     );
 }
+
+/// The entries in the sandbox's audio cache.
+fn cache_entries(sb: &Sandbox) -> Vec<std::path::PathBuf> {
+    let dir = sb.options().audio_cache_dir();
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn spec_with_background(color: &str) -> serde_json::Value {
+    json!({
+        "output": out(),
+        "scenes": [{ "duration": 2, "background": { "type": "solid", "color": color }, "narration": { "src": "voice.wav" } }],
+        "audio": { "tracks": [{ "src": "music.wav", "loop": true, "volume_db": -12 }] }
+    })
+}
+
+#[test]
+fn unchanged_audio_is_copied_from_the_cache_and_changed_audio_is_encoded_again() {
+    let sb = Sandbox::new();
+    sb.tone_wav("voice.wav", 48_000, 1.5, 440.0, 0.4);
+    sb.tone_wav("music.wav", 44_100, 1.0, 220.0, 0.4);
+    let decode = || reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+
+    let first = sb.render(spec_with_background("#203040"));
+    assert!(!first.audio_cached);
+    assert_eq!(
+        cache_entries(&sb).len(),
+        1,
+        "the first render stores its audio"
+    );
+    let audio = decode();
+
+    // New slides, same audio: copied, sample for sample, with the first render's loudness.
+    let second = sb.render(spec_with_background("#C02020"));
+    assert!(second.audio_cached, "{:?}", second.stages);
+    assert_eq!(decode().samples, audio.samples);
+    assert_eq!(second.audio.output_lufs, first.audio.output_lufs);
+    assert_eq!(second.audio.true_peak_dbtp, first.audio.true_peak_dbtp);
+    let mix = second
+        .stages
+        .iter()
+        .find(|s| s.stage == reelsmith::StageId::Mix);
+    assert!(
+        mix.and_then(|s| s.note.as_deref())
+            .is_some_and(|n| n.contains("audio cache")),
+        "{mix:?}"
+    );
+    // The video is the new one.
+    let f = &common::frames(&sb.path("out.mp4"))[10];
+    let [r, g, b] = common::px(f, 32, 32);
+    assert!(r > 170 && g < 60 && b < 60, "{r} {g} {b}");
+
+    // The same file name with other sound in it: encoded again.
+    sb.tone_wav("voice.wav", 48_000, 1.5, 660.0, 0.4);
+    let third = sb.render(spec_with_background("#C02020"));
+    assert!(!third.audio_cached);
+    assert_ne!(decode().samples, audio.samples);
+    assert_eq!(cache_entries(&sb).len(), 2);
+
+    // Switched off: neither read nor written.
+    sb.tone_wav("voice.wav", 48_000, 1.5, 880.0, 0.4);
+    let comp = common::comp(spec_with_background("#C02020"));
+    let opts = reelsmith::RenderOptions {
+        audio_cache: false,
+        ..sb.options()
+    };
+    let off = reelsmith::render(&comp, &opts).expect("render");
+    assert!(!off.audio_cached);
+    assert_eq!(cache_entries(&sb).len(), 2);
+    assert!(sb.leftovers().is_empty(), "{:?}", sb.leftovers());
+}
+
+#[test]
+fn a_damaged_cache_entry_is_thrown_away_and_the_audio_encoded_again() {
+    let sb = Sandbox::new();
+    sb.tone_wav("voice.wav", 48_000, 1.5, 440.0, 0.4);
+    sb.tone_wav("music.wav", 48_000, 1.0, 220.0, 0.4);
+    sb.render(spec_with_background("#203040"));
+    let entries = cache_entries(&sb);
+    assert_eq!(entries.len(), 1);
+    let whole = std::fs::read(&entries[0]).expect("entry");
+    let audio = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+
+    // Cut in half (as by a full disk): not used, replaced by a whole one.
+    std::fs::write(&entries[0], &whole[..whole.len() / 2]).expect("write");
+    let again = sb.render(spec_with_background("#203040"));
+    assert!(!again.audio_cached);
+    assert_eq!(std::fs::read(&entries[0]).expect("entry"), whole);
+    let decoded = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    assert_eq!(decoded.samples, audio.samples);
+    assert!(sb.leftovers().is_empty(), "{:?}", sb.leftovers());
+}

@@ -147,7 +147,7 @@ pub fn encode(frames: &[YuvFrame], repeat: u64, skip_repeats: bool) -> EncodeSta
         target_lufs: -16.0,
         ceiling_db: -1.0,
     };
-    let _ = aac.run(&mut Master::new(Mixer::silence(0), &loudness), 0);
+    let _ = aac.run(&mut Master::new(Mixer::silence(0), &loudness), 0, None);
     for f in frames {
         enc.push(f, repeat, |_| {}).expect("push");
     }

@@ -108,7 +108,7 @@ def run_height(spec, height, runs, work, cli=True):
     rs, pe, fl = [], [], []
     for i in range(runs):
         print(f"[{height}p] run {i + 1}/{runs}: reelsmith", file=sys.stderr)
-        w, cpu, rss, _ = timed([BIN, "render", spec, "-q", "-o", out, "--report", rep])
+        w, cpu, rss, _ = timed([BIN, "render", spec, "-q", "-o", out, "--report", rep, "--no-audio-cache"])
         r = json.load(open(rep))
         rs.append((w, r.get("cpu_s") or cpu, r.get("peak_rss_bytes") or rss))
         if cli:
@@ -117,7 +117,7 @@ def run_height(spec, height, runs, work, cli=True):
                 pe.append(timed(ffmpeg_module.command(spec, peer, tmp))[:3])
         if i == 0:
             print(f"[{height}p] lossless reference and raw frames (not timed)", file=sys.stderr)
-            subprocess.run([BIN, "render", spec, "-q", "-o", ref, "--lossless"], check=True, capture_output=True)
+            subprocess.run([BIN, "render", spec, "-q", "-o", ref, "--lossless", "--no-audio-cache"], check=True, capture_output=True)
             subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", ref, "-f", "rawvideo", "-pix_fmt", "yuv420p", raw],
                            check=True)
         print(f"[{height}p] run {i + 1}/{runs}: floor (libx264 on raw frames)", file=sys.stderr)
