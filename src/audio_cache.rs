@@ -78,8 +78,14 @@ pub fn key(plan: &Plan, bitrate: usize) -> std::io::Result<String> {
     h.update(plan.total_samples.to_le_bytes());
     h.update(format!("{:?}", plan.loudness).as_bytes());
     let mut buf = vec![0u8; 1 << 20];
+    // Each distinct file's bytes once, as the mixer loads each once (a music bed may serve
+    // several tracks); every track's plan, which names its file, still goes in.
+    let mut hashed = std::collections::BTreeSet::new();
     for t in &plan.tracks {
         h.update(format!("{t:?}").as_bytes());
+        if !hashed.insert(&t.src) {
+            continue;
+        }
         let mut f = File::open(&t.src)?;
         h.update(f.metadata()?.len().to_le_bytes());
         loop {
