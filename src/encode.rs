@@ -24,10 +24,11 @@ use std::time::{Duration, Instant};
 use ff::{codec, encoder, format, frame, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
 
-use crate::audio_cache::{Entry, Footer, Store, StoredPacket};
+use crate::audio_cache::{Entry, Footer};
 use crate::compose::YuvFrame;
 use crate::error::EncodeError;
 use crate::master::{LoudnessReport, Master};
+use crate::packet_cache::{Store, StoredPacket};
 use crate::timeline::{Fps, SAMPLE_RATE};
 
 /// x264 settings while splicing. B-frames are never references (b-pyramid none), and nothing
@@ -42,7 +43,7 @@ pub const X264_SPLICE_PARAMS: &str = "b-pyramid=none:weightb=0:direct=spatial";
 /// Chosen by measuring size and SSIM against plain x264 (BENCHMARKS.md).
 pub const HOLD_FRAMES: u64 = 1;
 
-fn hold_frames() -> u64 {
+pub(crate) fn hold_frames() -> u64 {
     std::env::var("REELSMITH_SPLICE_HOLD")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -78,6 +79,63 @@ pub const MAX_PATCH_MBS: u32 = 8;
 struct Base {
     index: u64,
     picture: YuvFrame,
+}
+
+/// A keyframe at least every 5 s: seekable in browsers, cheap for slides.
+fn gop_frames(fps: Fps) -> u32 {
+    (fps.as_f64() * 5.0).round().max(1.0) as u32
+}
+
+/// Opens libx264 as configured: yuv420p, High profile (High 4:4:4 when lossless), BT.709
+/// tagged, the splicing settings when repeats are spliced.
+fn open_x264(cfg: &EncoderConfig, global_header: bool) -> Result<encoder::Video, EncodeError> {
+    let x264 = encoder::find_by_name("libx264").ok_or(EncodeError::MissingEncoder("libx264"))?;
+    let v_tb = Rational(cfg.fps.den as i32, cfg.fps.num as i32);
+    let mut v = codec::context::Context::new_with_codec(x264)
+        .encoder()
+        .video()
+        .map_err(EncodeError::ff("video encoder context"))?;
+    v.set_width(cfg.width);
+    v.set_height(cfg.height);
+    v.set_format(format::Pixel::YUV420P);
+    v.set_time_base(v_tb);
+    v.set_frame_rate(Some(Rational(cfg.fps.num as i32, cfg.fps.den as i32)));
+    v.set_gop(gop_frames(cfg.fps));
+    v.set_colorspace(ff::color::Space::BT709);
+    v.set_color_range(ff::color::Range::MPEG);
+    v.set_color_primaries(ff::color::Primaries::BT709);
+    v.set_color_transfer_characteristic(ff::color::TransferCharacteristic::BT709);
+    if global_header {
+        v.set_flags(codec::Flags::GLOBAL_HEADER);
+    }
+    let mut opts = Dictionary::new();
+    opts.set("preset", cfg.preset);
+    if cfg.threads > 0 {
+        opts.set("threads", &cfg.threads.to_string());
+    }
+    let mut params: Vec<&str> = Vec::new();
+    if cfg.skip_repeats {
+        // Splicing needs B-frames that are never references (see `h264`).
+        params.push(X264_SPLICE_PARAMS);
+    }
+    if cfg.segments {
+        params.push("sync-lookahead=0");
+    }
+    if let Some(extra) = cfg.x264_params.as_deref().filter(|p| !p.is_empty()) {
+        params.push(extra);
+    }
+    if !params.is_empty() {
+        opts.set("x264-params", &params.join(":"));
+    }
+    if cfg.lossless {
+        opts.set("qp", "0");
+        opts.set("profile", "high444");
+    } else {
+        opts.set("crf", &cfg.crf.to_string());
+        opts.set("profile", "high");
+    }
+    v.open_as_with(x264, opts)
+        .map_err(EncodeError::ff("open libx264"))
 }
 
 /// An intra-only libx264 for patches of one width.
@@ -116,6 +174,12 @@ pub struct EncoderConfig {
     pub x264_params: Option<String>,
     /// libx264 threads; 0 lets x264 choose (1.5 per core).
     pub threads: usize,
+    /// The video is encoded in segments ([`Encoder::begin_segment`]). x264's look-ahead then
+    /// runs on the thread that feeds it (`sync-lookahead=0`): on a look-ahead thread of its
+    /// own, the decisions about a fresh x264's first pictures depend on how fast they arrive
+    /// (measured: 14 of 120 renders of a four-scene spec differed in bytes; none with it),
+    /// and a segment copied from the scene cache should be what encoding it again makes.
+    pub segments: bool,
     /// Fail on purpose when this frame is reached (tests of the failure path).
     pub fail_at_frame: Option<u64>,
 }
@@ -189,7 +253,6 @@ impl AudioEncoder {
             if done.source_error.is_none() {
                 let footer = Footer {
                     samples: total_samples,
-                    packets: 0,
                     extradata: extradata::of_context(&self.audio),
                     loudness: done.loudness,
                 };
@@ -211,7 +274,7 @@ impl AudioEncoder {
         let result = match result {
             Ok(true) => Ok(AudioDone {
                 samples: total_samples,
-                loudness: entry.footer.loudness,
+                loudness: entry.meta.loudness,
                 source_error: None,
             }),
             Ok(false) => return self.waited,
@@ -231,13 +294,13 @@ impl AudioEncoder {
             path: path.clone(),
             why,
         };
-        if entry.footer.samples != total {
+        if entry.meta.samples != total {
             return Err(bad(format!(
                 "holds {} samples, the timeline {total}",
-                entry.footer.samples
+                entry.meta.samples
             )));
         }
-        if entry.footer.extradata != extradata::of_context(&self.audio) {
+        if entry.meta.extradata != extradata::of_context(&self.audio) {
             return Err(bad("made with another AAC configuration".into()));
         }
         loop {
@@ -348,6 +411,12 @@ pub struct EncodeStats {
     pub patched_frames: u64,
     /// Distinct patches coded.
     pub patches: u64,
+    /// Segments the video was encoded in ([`Encoder::begin_segment`]).
+    pub segments: u64,
+    /// Of those, segments copied from the scene cache.
+    pub segments_reused: u64,
+    /// Frames in the segments copied from the scene cache.
+    pub frames_reused: u64,
     /// Audio samples (per channel) encoded.
     pub samples: u64,
     /// Video bytes written.
@@ -363,7 +432,8 @@ pub struct EncodeStats {
 /// An open MP4 being written.
 pub struct Encoder {
     octx: format::context::Output,
-    video: encoder::Video,
+    /// x264; `None` only between two segments' encoders.
+    video: Option<encoder::Video>,
     /// Packets from the [`AudioEncoder`]'s thread.
     audio_rx: Receiver<AudioMsg>,
     /// The next audio packet, received but not yet due.
@@ -401,6 +471,28 @@ pub struct Encoder {
     patchers: Option<HashMap<u32, PatchEncoder>>,
     /// Set by [`Encoder::patches_follow`] for the next picture.
     patches_follow: bool,
+    /// The container was opened with global headers (x264 is reopened the same way).
+    global_header: bool,
+    /// The video stream's extradata (spliced form): every segment's x264 must make the same.
+    stream_extradata: Vec<u8>,
+    /// The last video packet written was an IDR picture with this `idr_pic_id`.
+    last_idr_id: Option<u32>,
+    /// First frame of the current segment (see [`Encoder::begin_segment`]).
+    segment_start: u64,
+    /// Segments begun after the first.
+    seams: u64,
+    /// A picture was sent to the current x264.
+    x264_used: bool,
+    /// The scene cache entry the current segment's packets go to.
+    record: Option<Record>,
+}
+
+/// A segment being kept for the scene cache.
+struct Record {
+    store: Store,
+    start: u64,
+    encoded: u64,
+    patched: u64,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -438,57 +530,13 @@ impl Encoder {
         let mut octx = format::output_as(path, "mp4").map_err(EncodeError::ff("create output"))?;
         let global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
 
-        // Video: libx264, yuv420p, High profile, BT.709 tagged.
         let x264 =
             encoder::find_by_name("libx264").ok_or(EncodeError::MissingEncoder("libx264"))?;
         let v_tb = Rational(cfg.fps.den as i32, cfg.fps.num as i32);
-        let mut v = codec::context::Context::new_with_codec(x264)
-            .encoder()
-            .video()
-            .map_err(EncodeError::ff("video encoder context"))?;
-        v.set_width(cfg.width);
-        v.set_height(cfg.height);
-        v.set_format(format::Pixel::YUV420P);
-        v.set_time_base(v_tb);
-        v.set_frame_rate(Some(Rational(cfg.fps.num as i32, cfg.fps.den as i32)));
-        // A keyframe at least every 5 s: seekable in browsers, cheap for slides.
-        let gop = (cfg.fps.as_f64() * 5.0).round().max(1.0) as u32;
-        v.set_gop(gop);
-
-        v.set_colorspace(ff::color::Space::BT709);
-        v.set_color_range(ff::color::Range::MPEG);
-        v.set_color_primaries(ff::color::Primaries::BT709);
-        v.set_color_transfer_characteristic(ff::color::TransferCharacteristic::BT709);
-        if global_header {
-            v.set_flags(codec::Flags::GLOBAL_HEADER);
-        }
-        let mut opts = Dictionary::new();
-        opts.set("preset", cfg.preset);
-        if cfg.threads > 0 {
-            opts.set("threads", &cfg.threads.to_string());
-        }
-        let mut params: Vec<&str> = Vec::new();
-        if cfg.skip_repeats {
-            // Splicing needs B-frames that are never references (see `h264`).
-            params.push(X264_SPLICE_PARAMS);
-        }
-        if let Some(extra) = cfg.x264_params.as_deref().filter(|p| !p.is_empty()) {
-            params.push(extra);
-        }
-        if !params.is_empty() {
-            opts.set("x264-params", &params.join(":"));
-        }
-        if cfg.lossless {
-            opts.set("qp", "0");
-            opts.set("profile", "high444");
-        } else {
-            opts.set("crf", &cfg.crf.to_string());
-            opts.set("profile", "high");
-        }
-        let video = v
-            .open_as_with(x264, opts)
-            .map_err(EncodeError::ff("open libx264"))?;
+        let gop = gop_frames(cfg.fps);
+        let video = open_x264(cfg, global_header)?;
         let mut splicer = None;
+        let mut stream_extradata = extradata::of_context(&video);
         let v_index = {
             let mut st = octx
                 .add_stream(x264)
@@ -499,6 +547,7 @@ impl Encoder {
                 match h264::Splicer::new(&extradata::of_context(&video)) {
                     Ok((s, avcc)) => {
                         extradata::set_on_stream(&mut st, &avcc)?;
+                        stream_extradata = avcc;
                         splicer = Some(s);
                     }
                     Err(why) => {
@@ -557,7 +606,7 @@ impl Encoder {
         };
         let enc = Encoder {
             octx,
-            video,
+            video: Some(video),
             audio_rx,
             audio_next: None,
             audio_done: None,
@@ -582,6 +631,13 @@ impl Encoder {
             // A lossless reference must stay lossless: no patches (they are coded at the CRF).
             patchers: Some(HashMap::new()).filter(|_| cfg.patches && !cfg.lossless),
             patches_follow: false,
+            global_header,
+            stream_extradata,
+            last_idr_id: None,
+            segment_start: 0,
+            seams: 0,
+            x264_used: false,
+            record: None,
         };
         Ok((enc, audio))
     }
@@ -601,6 +657,161 @@ impl Encoder {
     /// Frames encoded so far.
     pub fn frames(&self) -> u64 {
         self.stats.frames
+    }
+
+    /// Starts a segment at the next frame. If x264 has been given pictures since it was
+    /// opened, it is flushed (every picture it holds is written) and a fresh x264 with the
+    /// same settings encodes what follows, starting with an IDR picture. Nothing after the
+    /// seam refers to anything before it, so a segment's packets depend only on its own
+    /// pictures: they can be kept (`store`, finished when the next segment begins or the
+    /// video ends) and copied into a later render ([`Encoder::replay_segment`]). Needs
+    /// splicing ([`Encoder::splices`]).
+    ///
+    /// # Errors
+    /// [`EncodeError`] naming the libav operation that failed, or [`EncodeError::Splice`] if
+    /// the new x264's parameter sets differ from the stream's.
+    pub fn begin_segment(&mut self, store: Option<Store>) -> Result<(), EncodeError> {
+        if self.x264_used {
+            self.flush_video()?;
+            // The old x264 goes first, its memory back to the system, so that two never
+            // hold their buffers at once.
+            self.video = None;
+            crate::memory::release_free_pages();
+            let video = open_x264(&self.cfg, self.global_header)?;
+            let (splicer, avcc) = h264::Splicer::new(&extradata::of_context(&video))
+                .map_err(|e| EncodeError::Splice(e.to_string()))?;
+            if avcc != self.stream_extradata {
+                return Err(EncodeError::Splice(
+                    "a new segment's x264 made other parameter sets than the first".into(),
+                ));
+            }
+            self.video = Some(video);
+            self.splicer = Some(splicer);
+            self.x264_used = false;
+            self.clock = 0;
+            self.base = None;
+            self.patches_follow = false;
+        }
+        self.finish_record();
+        if self.stats.frames > 0 {
+            self.seams += 1;
+        }
+        self.stats.segments += 1;
+        self.segment_start = self.stats.frames;
+        self.last_key = self.stats.frames;
+        self.record = store.map(|store| Record {
+            store,
+            start: self.stats.frames,
+            encoded: self.stats.encoded_frames,
+            patched: self.stats.patched_frames,
+        });
+        Ok(())
+    }
+
+    /// Moves the finished segment's entry into the scene cache.
+    fn finish_record(&mut self) {
+        let Some(r) = self.record.take() else {
+            return;
+        };
+        let footer = crate::segment_cache::Footer {
+            frames: self.stats.frames - r.start,
+            extradata: self.stream_extradata.clone(),
+            encoded_frames: self.stats.encoded_frames - r.encoded,
+            patched_frames: self.stats.patched_frames - r.patched,
+        };
+        if let Err(e) = r.store.finish(footer) {
+            tracing::warn!("a segment will not be kept in the scene cache: {e}");
+        }
+    }
+
+    /// Whether a scene cache entry fits this stream (made with the same parameter sets).
+    pub fn can_replay(&self, entry: &crate::segment_cache::Entry) -> bool {
+        self.splicer.is_some() && entry.meta.extradata == self.stream_extradata
+    }
+
+    /// Writes a kept segment's packets as the next frames, right after
+    /// [`Encoder::begin_segment`] (with no store), then muxes the audio under them.
+    ///
+    /// # Errors
+    /// [`EncodeError::SceneCache`] if the entry does not fit or cannot be read (it is then
+    /// removed), or a libav error.
+    pub fn replay_segment(
+        &mut self,
+        mut entry: crate::segment_cache::Entry,
+        mut on_frame: impl FnMut(u64),
+    ) -> Result<(), EncodeError> {
+        let path = entry.path().to_path_buf();
+        let bad = |why: String| {
+            let _ = std::fs::remove_file(&path);
+            EncodeError::SceneCache {
+                path: path.clone(),
+                why,
+            }
+        };
+        if !self.can_replay(&entry) {
+            return Err(bad("made for other H.264 parameter sets".into()));
+        }
+        if self.x264_used || self.stats.frames != self.segment_start || self.record.is_some() {
+            return Err(EncodeError::Splice(
+                "a kept segment can only start a segment".into(),
+            ));
+        }
+        let start = self.stats.frames;
+        let frames = entry.meta.frames;
+        if entry.packets() != frames {
+            return Err(bad(format!(
+                "{} packets for {frames} frames",
+                entry.packets()
+            )));
+        }
+        let mut n = 0;
+        while let Some(p) = entry.next_packet().map_err(bad)? {
+            if p.pts < 0 || p.pts as u64 >= frames {
+                return Err(bad(format!(
+                    "a packet shown at frame {} of {frames}",
+                    p.pts
+                )));
+            }
+            let mut flags = codec::packet::Flags::empty();
+            flags.set(codec::packet::Flags::KEY, p.key);
+            self.write_video(&p.data, flags, (start + p.pts as u64) as i64)?;
+            n += 1;
+            self.mux_audio(self.fps.sample_at_frame(start + n))?;
+            on_frame(start + n);
+        }
+        self.stats.frames = start + frames;
+        self.stats.segments_reused += 1;
+        self.stats.frames_reused += frames;
+        self.segment_start = self.stats.frames;
+        self.last_key = self.stats.frames;
+        on_frame(self.stats.frames);
+        Ok(())
+    }
+
+    /// Segments begun after the first (see [`Encoder::begin_segment`]).
+    pub fn seams(&self) -> u64 {
+        self.seams
+    }
+
+    fn x264(&mut self) -> Result<&mut encoder::Video, EncodeError> {
+        self.video
+            .as_mut()
+            .ok_or_else(|| EncodeError::Splice("no x264 between segments".into()))
+    }
+
+    /// Sends x264 the end of its input and writes every picture it still holds.
+    fn flush_video(&mut self) -> Result<(), EncodeError> {
+        self.x264()?
+            .send_eof()
+            .map_err(EncodeError::ff("flush video"))?;
+        self.drain_video()?;
+        if !self.pending.is_empty() {
+            return Err(EncodeError::Splice(format!(
+                "x264 never returned {} frames",
+                self.pending.len()
+            )));
+        }
+        Ok(())
     }
 
     /// Encodes `pic` as the next `repeat` frames, then muxes the audio packets that belong
@@ -695,9 +906,10 @@ impl Encoder {
             } else {
                 ff::picture::Type::None
             });
-            self.video
+            self.x264()?
                 .send_frame(f)
                 .map_err(EncodeError::ff("send video frame"))?;
+            self.x264_used = true;
             if self.splicer.is_some() {
                 let mut tail = Vec::new();
                 if run > 1 {
@@ -896,13 +1108,16 @@ impl Encoder {
             default_duration: 1,
             ops: ("receive video packet", "write video packet"),
         };
-        let Some(splicer) = self.splicer.as_mut() else {
-            self.stats.video_bytes += drain(&mut self.video, &mut self.octx, &route)?;
+        if self.splicer.is_none() {
+            let Some(video) = self.video.as_mut() else {
+                return Ok(());
+            };
+            self.stats.video_bytes += drain(video, &mut self.octx, &route)?;
             return Ok(());
-        };
+        }
         let mut pkt = Packet::empty();
         loop {
-            match self.video.receive_packet(&mut pkt) {
+            match self.x264()?.receive_packet(&mut pkt) {
                 Ok(()) => {}
                 Err(e) if is_again_or_eof(&e) => return Ok(()),
                 Err(source) => return Err(EncodeError::ff(route.ops.0)(source)),
@@ -919,17 +1134,17 @@ impl Encoder {
                     "x264 returned frame {index} before a picture shown earlier that is repeated"
                 )));
             }
-            let delay = splicer.reorder_delay();
+            let Some(splicer) = self.splicer.as_mut() else {
+                return Ok(());
+            };
             self.pending[pos].received = true;
             let data = splicer
                 .rewrite(pkt.data().unwrap_or_default(), index as u64)
                 .map_err(|e| EncodeError::Splice(e.to_string()))?;
-            let mut out = Packet::copy(&data);
-            out.set_flags(pkt.flags());
             if pkt.is_key() {
                 self.last_key = self.last_key.max(index as u64);
             }
-            let mut ready = vec![(out, index)];
+            let mut ready = vec![(data, pkt.flags(), index)];
             while self.pending.front().is_some_and(|p| p.received) {
                 let Some(p) = self.pending.pop_front() else {
                     break;
@@ -942,28 +1157,74 @@ impl Encoder {
                             None => splicer.skip(at),
                             Some(patch) => splicer.patched(patch, at),
                         };
-                        ready.push((Packet::copy(&data), at as i64));
+                        ready.push((data, codec::packet::Flags::empty(), at as i64));
                     }
                 }
             }
-            for (mut p, at) in ready {
-                let dts = self.written as i64 - delay;
-                if dts > at {
-                    return Err(EncodeError::Splice(format!(
-                        "frame {at} would be decoded after it is shown"
-                    )));
-                }
-                p.set_stream(route.index);
-                p.set_pts(Some(at));
-                p.set_dts(Some(dts));
-                p.set_duration(1);
-                p.rescale_ts(route.from, route.to);
-                self.stats.video_bytes += p.size() as u64;
-                self.written += 1;
-                p.write_interleaved(&mut self.octx)
-                    .map_err(EncodeError::ff(route.ops.1))?;
+            for (data, flags, at) in ready {
+                self.write_video(&data, flags, at)?;
             }
         }
+    }
+
+    /// Writes one video packet in spliced form, shown at frame `at`: into the current
+    /// segment's scene cache entry as it is, and into the file with its decode time and, for
+    /// a segment's first IDR picture, an `idr_pic_id` other than that of an IDR picture
+    /// right before it (the last picture of the segment before).
+    fn write_video(
+        &mut self,
+        data: &[u8],
+        flags: codec::packet::Flags,
+        at: i64,
+    ) -> Result<(), EncodeError> {
+        if let Some(r) = self.record.as_mut() {
+            let stored = StoredPacket {
+                pts: at - r.start as i64,
+                dts: 0,
+                duration: 1,
+                key: flags.contains(codec::packet::Flags::KEY),
+                data: data.to_vec(),
+            };
+            if let Err(e) = r.store.add(&stored) {
+                tracing::warn!("a segment will not be kept in the scene cache: {e}");
+                self.record = None;
+            }
+        }
+        let splicer = self
+            .splicer
+            .as_ref()
+            .ok_or_else(|| EncodeError::Splice("not splicing".into()))?;
+        let splice_err = |e: h264::Unsupported| EncodeError::Splice(e.to_string());
+        let idr = splicer.idr_pic_id(data).map_err(splice_err)?;
+        let renamed;
+        let data = match (idr, self.last_idr_id) {
+            (Some(id), Some(last)) if id == last => {
+                renamed = splicer.with_idr_pic_id(data, id).map_err(splice_err)?;
+                self.last_idr_id = Some(h264::other_idr_pic_id(id));
+                &renamed[..]
+            }
+            (idr, _) => {
+                self.last_idr_id = idr;
+                data
+            }
+        };
+        let dts = self.written as i64 - splicer.reorder_delay();
+        if dts > at {
+            return Err(EncodeError::Splice(format!(
+                "frame {at} would be decoded after it is shown"
+            )));
+        }
+        let mut p = Packet::copy(data);
+        p.set_flags(flags);
+        p.set_stream(self.v_index);
+        p.set_pts(Some(at));
+        p.set_dts(Some(dts));
+        p.set_duration(1);
+        p.rescale_ts(self.v_tb, self.v_stream_tb);
+        self.stats.video_bytes += p.size() as u64;
+        self.written += 1;
+        p.write_interleaved(&mut self.octx)
+            .map_err(EncodeError::ff("write video packet"))
     }
 
     /// Flushes x264, waits for the audio thread to finish (muxing the rest of its packets)
@@ -972,16 +1233,8 @@ impl Encoder {
     /// # Errors
     /// [`EncodeError`] naming the libav operation that failed, or the audio thread's error.
     pub fn finish(mut self) -> Result<EncodeStats, EncodeError> {
-        self.video
-            .send_eof()
-            .map_err(EncodeError::ff("flush video"))?;
-        self.drain_video()?;
-        if !self.pending.is_empty() {
-            return Err(EncodeError::Splice(format!(
-                "x264 never returned {} frames",
-                self.pending.len()
-            )));
-        }
+        self.flush_video()?;
+        self.finish_record();
         if let Some(p) = self.audio_next.take() {
             self.write_audio(p)?;
         }

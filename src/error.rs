@@ -118,6 +118,14 @@ pub enum EncodeError {
         /// What was wrong with it.
         why: String,
     },
+    /// A scene cache entry could not be used after all (it has been removed: render again).
+    #[error("scene cache entry {path}: {why} (removed; render again)")]
+    SceneCache {
+        /// The entry.
+        path: std::path::PathBuf,
+        /// What was wrong with it.
+        why: String,
+    },
     /// A video clip could not be read while composing.
     #[error("{path}: {message}")]
     Clip {

@@ -36,10 +36,12 @@ pub mod error;
 pub mod master;
 pub mod memory;
 pub mod motion;
+pub mod packet_cache;
 pub mod pipeline;
 pub mod probe;
 pub mod raster;
 pub mod report;
+pub mod segment_cache;
 #[cfg(feature = "service")]
 pub mod service;
 pub mod spec;

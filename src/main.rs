@@ -56,6 +56,13 @@ enum Command {
         /// audio cache, <media-root>/assets/audio/encoded; and do not add this one to it.
         #[arg(long)]
         no_audio_cache: bool,
+        /// Keep each scene's encoded video in the scene cache, <media-root>/assets/video/segments,
+        /// and copy the scenes an earlier render encoded from exactly the same pictures instead
+        /// of composing and encoding them again. For re-rendering after changing some scenes:
+        /// only the changed ones cost time. A first render takes a few percent longer (each
+        /// scene is encoded as a closed segment of its own).
+        #[arg(long)]
+        scene_cache: bool,
         /// Storage root (videos/, assets/temp/).
         #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
         media_root: PathBuf,
@@ -151,6 +158,11 @@ enum Command {
         /// masters and encodes its audio, so the runs measure a first render.
         #[arg(long)]
         audio_cache: bool,
+        /// Let runs copy scenes from the scene cache when an earlier render left the same
+        /// encoded scenes there (see `render --scene-cache`); runs after the first then
+        /// measure a re-render. Off by default.
+        #[arg(long)]
+        scene_cache: bool,
         /// Print every report as JSON instead of the table.
         #[arg(long)]
         json: bool,
@@ -177,6 +189,10 @@ struct EncodingArgs {
     /// quality measurements (SSIM). Large files.
     #[arg(long)]
     lossless: bool,
+    /// Encode each scene as a closed segment of its own (x264 flushed and opened again at
+    /// every scene's first frame).
+    #[arg(long)]
+    segments: bool,
 }
 
 impl EncodingArgs {
@@ -185,6 +201,7 @@ impl EncodingArgs {
         opts.patches = !self.no_patches;
         opts.lossless = self.lossless;
         opts.x264_params = self.x264_params;
+        opts.segments = self.segments;
     }
 }
 
@@ -413,6 +430,16 @@ fn bench_table(spec: &Path, reports: &[reelsmith::RenderReport]) -> String {
         0,
     );
     row(
+        "segments",
+        reports.iter().map(|r| r.segments as f64).collect(),
+        0,
+    );
+    row(
+        "reused",
+        reports.iter().map(|r| r.segments_reused as f64).collect(),
+        0,
+    );
+    row(
         "audio cached",
         reports
             .iter()
@@ -477,6 +504,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             quality,
             keep_temp,
             no_audio_cache,
+            scene_cache,
             media_root,
             threads,
             encoding,
@@ -489,6 +517,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             opts.quality = quality.map(Into::into);
             opts.keep_temp = keep_temp;
             opts.audio_cache = !no_audio_cache;
+            opts.scene_cache = scene_cache;
             opts.threads = threads;
             let interrupted = Arc::new(AtomicBool::new(false));
             {
@@ -660,6 +689,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             encoding,
             media_root,
             audio_cache,
+            scene_cache,
             json,
         } => {
             let (comp, mut opts) = load(&spec, media_root)?;
@@ -667,6 +697,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             opts.quality = quality.map(Into::into);
             opts.threads = threads;
             opts.audio_cache = audio_cache;
+            opts.scene_cache = scene_cache;
             let out =
                 std::env::temp_dir().join(format!("reelsmith-bench-{}.mp4", std::process::id()));
             opts.output = Some(out.clone());

@@ -413,6 +413,55 @@ mod tests {
     }
 
     #[test]
+    fn a_frame_of_a_move_is_the_same_whatever_the_thread_drew_before() {
+        let mut img = Raster::new(640, 360);
+        for (i, p) in img.data.chunks_mut(4).enumerate() {
+            let (x, y) = (i % 640, i / 640);
+            p.copy_from_slice(&[
+                (x * 7 % 256) as u8,
+                (y * 5 % 256) as u8,
+                ((x ^ y) % 256) as u8,
+                255,
+            ]);
+        }
+        let m = PlanMotion {
+            from: Viewport {
+                zoom: 1.0,
+                x: 0.5,
+                y: 0.5,
+            },
+            to: Viewport {
+                zoom: 1.3,
+                x: 0.4,
+                y: 0.6,
+            },
+            easing: crate::spec::Easing::Linear,
+            start: 0,
+            frames: 60,
+        };
+        let src = std::sync::Arc::new(MotionSource::new(&img, 320, 180, m));
+        let draw = |frames: Vec<u64>| {
+            let src = src.clone();
+            std::thread::spawn(move || {
+                let mut out = Raster::new(320, 180);
+                for f in frames {
+                    src.render_into(f, &mut out);
+                }
+                out.data
+            })
+            .join()
+            .expect("thread")
+        };
+        let fresh = draw(vec![11]);
+        for before in [0u64, 5, 10, 12, 30, 59] {
+            assert!(
+                draw(vec![before, 11]) == fresh,
+                "frame 11 after frame {before} differs"
+            );
+        }
+    }
+
+    #[test]
     fn ken_burns_crop_stays_inside_and_zooms() {
         let img = Raster::filled(400, 300, [10, 20, 30, 255]);
         let m = PlanMotion {

@@ -60,6 +60,16 @@ pub struct RenderOptions {
     /// source bytes, loudness settings and bitrate) from `<media_root>/assets/audio/encoded`,
     /// and keep this render's encoded audio there for later ones. Default: true.
     pub audio_cache: bool,
+    /// Encode each scene as a segment of its own: x264 is flushed and opened again at every
+    /// scene's first frame (see [`Plan::segment_starts`]), so that no picture refers to one of
+    /// another scene. Needs `skip_repeats`. Default: false (on with `scene_cache`).
+    pub segments: bool,
+    /// Encode in segments (as `segments`) and keep each one's packets in
+    /// `<media_root>/assets/video/segments`; a segment an earlier render encoded from exactly
+    /// the same pictures is copied from there instead of being composed and encoded (see
+    /// [`crate::segment_cache`]). A first render costs a little more (a fresh x264 per scene),
+    /// a re-render after changing some scenes only what changed. Default: false.
+    pub scene_cache: bool,
     /// Fault injection for tests of the failure paths. Default: none.
     #[doc(hidden)]
     pub fault: Option<Fault>,
@@ -80,6 +90,8 @@ impl Default for RenderOptions {
             lossless: false,
             x264_params: None,
             audio_cache: true,
+            segments: false,
+            scene_cache: false,
             fault: None,
         }
     }
@@ -95,6 +107,15 @@ impl RenderOptions {
     /// (see [`crate::audio_cache`]).
     pub fn audio_cache_dir(&self) -> PathBuf {
         self.media_root.join("assets").join("audio").join("encoded")
+    }
+
+    /// `<media_root>/assets/video/segments`: encoded scenes of earlier renders, by content
+    /// (see [`crate::segment_cache`]).
+    pub fn scene_cache_dir(&self) -> PathBuf {
+        self.media_root
+            .join("assets")
+            .join("video")
+            .join("segments")
     }
 
     /// `<media_root>/assets/audio/tts`: spoken narrations, cached by content.
@@ -353,11 +374,60 @@ pub fn render_with_progress(
         lossless: opts.lossless,
         x264_params: opts.x264_params.clone(),
         threads: opts.threads,
+        segments: opts.segments || (opts.scene_cache && opts.skip_repeats),
         fail_at_frame: match opts.fault {
             Some(Fault::EncodeAtFrame(n)) => Some(n),
             _ => None,
         },
     };
+    // Segments: one per scene when encoding in segments, else the whole video; with the
+    // scene cache each has a key and maybe an entry from an earlier render.
+    let scene_cache = (opts.scene_cache && opts.skip_repeats)
+        .then(|| crate::segment_cache::cache(opts.scene_cache_dir()));
+    let starts = if cfg.segments {
+        plan.segment_starts()
+    } else {
+        Vec::new()
+    };
+    let segments: Vec<SegmentWork> = if scene_cache.is_some() {
+        crate::segment_cache::segments(&plan, &spans, &starts, &cfg)
+    } else {
+        let mut bounds = vec![0];
+        bounds.extend(&starts);
+        bounds.push(plan.total_frames);
+        bounds
+            .windows(2)
+            .map(|w| crate::segment_cache::Segment {
+                start: w[0],
+                end: w[1],
+                key: None,
+            })
+            .collect()
+    }
+    .into_iter()
+    .enumerate()
+    .map(|(i, seg)| {
+        let (entry, store) = match (&scene_cache, &seg.key) {
+            (Some(cache), Some(key)) => match cache.open::<crate::segment_cache::Footer>(key) {
+                Some(e) if e.meta.frames == seg.end - seg.start => (Some(e), None),
+                _ => (
+                    None,
+                    cache
+                        .store(key, ws.dir().join(format!("segment-{i}.part")))
+                        .map_err(|e| tracing::warn!("a segment will not be cached: {e}"))
+                        .ok(),
+                ),
+            },
+            _ => (None, None),
+        };
+        SegmentWork {
+            start: seg.start,
+            end: seg.end,
+            entry,
+            store,
+        }
+    })
+    .collect();
     let run = ComposeEncode {
         plan: &plan,
         spans: &spans,
@@ -368,7 +438,7 @@ pub fn render_with_progress(
             _ => None,
         },
     };
-    let (compose_stats, encode_stats) = run.run(&partial, &cfg, audio, progress)?;
+    let (compose_stats, encode_stats) = run.run(&partial, &cfg, audio, segments, progress)?;
     if !audio_cached {
         // The loudness analysis (EBU R128 passes over the whole mix) ran beside composition.
         let mix = &mut stages[mix_index];
@@ -396,7 +466,7 @@ pub fn render_with_progress(
         bytes: encode_stats.video_bytes + encode_stats.audio_bytes,
         note: Some(format!(
             "libx264 {} {} + aac {} kbit/s (mastering and AAC busy {:.2} s on their own \
-             thread); {} of {} frames encoded, {}{}; overlaps compose",
+             thread); {} of {} frames encoded, {}{}{}; overlaps compose",
             cfg.preset,
             if cfg.lossless {
                 "lossless".to_string()
@@ -416,6 +486,14 @@ pub fn render_with_progress(
                 format!(
                     " or patches ({} frames, {} patches)",
                     encode_stats.patched_frames, encode_stats.patches
+                )
+            } else {
+                String::new()
+            },
+            if encode_stats.segments > 1 {
+                format!(
+                    "; {} segments, {} of them ({} frames) copied from the scene cache",
+                    encode_stats.segments, encode_stats.segments_reused, encode_stats.frames_reused
                 )
             } else {
                 String::new()
@@ -439,6 +517,9 @@ pub fn render_with_progress(
         unique_frames: spans.len() as u64,
         encoded_frames: encode_stats.encoded_frames,
         patched_frames: encode_stats.patched_frames,
+        segments: encode_stats.segments.max(1),
+        segments_reused: encode_stats.segments_reused,
+        frames_reused: encode_stats.frames_reused,
         quality: plan.quality.as_str().into(),
         wall_s: wall,
         realtime_factor: if wall > 0.0 {
@@ -464,7 +545,7 @@ enum AudioSource {
     /// Mixed, mastered and encoded now; `store` keeps the packets in the audio cache.
     Fresh {
         mixer: Mixer,
-        store: Option<crate::audio_cache::Store>,
+        store: Option<crate::packet_cache::Store>,
     },
     /// Copied from an earlier render's audio cache entry.
     Cached(crate::audio_cache::Entry),
@@ -481,13 +562,13 @@ fn audio_source(
 ) -> Result<AudioSource, Error> {
     let cache = opts
         .audio_cache
-        .then(|| crate::audio_cache::AudioCache::new(opts.audio_cache_dir()));
+        .then(|| crate::audio_cache::cache(opts.audio_cache_dir()));
     // A source that cannot be read gives no key: loading it below says what is wrong.
     let key = cache
         .as_ref()
         .and_then(|_| crate::audio_cache::key(plan, bitrate).ok());
     if let (Some(cache), Some(key)) = (&cache, &key) {
-        if let Some(entry) = cache.open(key) {
+        if let Some(entry) = cache.open::<crate::audio_cache::Footer>(key) {
             return Ok(AudioSource::Cached(entry));
         }
     }
@@ -529,6 +610,24 @@ struct ComposeEncode<'a> {
     panic_at: Option<u64>,
 }
 
+/// A segment of the video on its way through compose and encode.
+struct SegmentWork {
+    start: u64,
+    end: u64,
+    /// Its packets from the scene cache.
+    entry: Option<crate::segment_cache::Entry>,
+    /// Where its packets go for the scene cache.
+    store: Option<crate::packet_cache::Store>,
+}
+
+/// From the compose thread to the encoder thread, in order.
+enum Work {
+    /// The next segment begins (its index).
+    Segment(usize),
+    /// A span's picture.
+    Picture(Ready),
+}
+
 /// Sets the flag if dropped while unwinding from a panic, so the other threads stop promptly
 /// instead of finishing a render that will be thrown away.
 struct CancelOnPanic<'a>(&'a AtomicBool);
@@ -553,13 +652,20 @@ impl ComposeEncode<'_> {
         out: &Path,
         cfg: &EncoderConfig,
         audio: AudioSource,
+        segments: Vec<SegmentWork>,
         progress: &mut dyn Progress,
     ) -> Result<(ComposeStats, EncodeStats), Error> {
         let total = self.plan.total_frames;
         let cancel = AtomicBool::new(false);
         let encoded = AtomicU64::new(0);
-        // Pictures composed ahead of the encoder (x264 buffers its own look-ahead).
-        let (tx, rx) = sync_channel::<Ready>(4);
+        // Pictures composed ahead of the encoder (x264 buffers its own look-ahead), and where
+        // segments begin.
+        let (tx, rx) = sync_channel::<Work>(4);
+        // Which segments the encoder copies from the scene cache (the compose thread skips
+        // them), once the encoder has checked the entries against its stream.
+        let (reuse_tx, reuse_rx) = sync_channel::<Vec<bool>>(1);
+        let bounds: Vec<(u64, u64)> = segments.iter().map(|s| (s.start, s.end)).collect();
+        let mut kept: Vec<_> = segments.into_iter().map(|s| (s.entry, s.store)).collect();
         // The audio encoder, from the encoder thread (which opens the file) to the audio thread.
         let (aac_tx, aac_rx) = sync_channel::<AudioEncoder>(1);
         // Frames the encoder has finished with go back to the compositor for reuse.
@@ -610,70 +716,85 @@ impl ComposeEncode<'_> {
                     let mut backgrounds = compose::Backgrounds::default();
                     let mut prepared = Prepared::empty(self.plan);
                     let mut last: Option<Arc<compose::YuvFrame>> = None;
-                    for chunk in self.spans.chunks(self.batch.max(1)) {
-                        if cancel.load(Ordering::SeqCst) {
-                            return Err(Error::Cancelled);
+                    let Ok(reuse) = reuse_rx.recv() else {
+                        // The encoder did not start; its result says why.
+                        return Ok(stats);
+                    };
+                    for (i, &(start, end)) in bounds.iter().enumerate() {
+                        if tx.send(Work::Segment(i)).is_err() {
+                            return Ok(stats);
                         }
-                        if let (Some(at), Some(last)) = (self.panic_at, chunk.last()) {
-                            if last.start + last.len > at {
-                                panic!("injected compose panic at frame {at}");
+                        if reuse.get(i).copied().unwrap_or(false) {
+                            continue;
+                        }
+                        let lo = self.spans.partition_point(|s| s.start < start);
+                        let hi = self.spans.partition_point(|s| s.start < end);
+                        for chunk in self.spans[lo..hi].chunks(self.batch.max(1)) {
+                            if cancel.load(Ordering::SeqCst) {
+                                return Err(Error::Cancelled);
                             }
-                        }
-                        for f in back_rx.try_iter() {
-                            buffers.recycle(f);
-                        }
-                        let t = Instant::now();
-                        let pics = self.pool.install(|| -> Result<_, Error> {
-                            if prepared.window(self.plan, &compose::scenes_of(chunk))? {
-                                // A scene was freed or prepared: give its holes back.
-                                crate::memory::release_free_pages();
+                            if let (Some(at), Some(last)) = (self.panic_at, chunk.last()) {
+                                if last.start + last.len > at {
+                                    panic!("injected compose panic at frame {at}");
+                                }
                             }
-                            backgrounds.keep_only(self.plan, &prepared, chunk);
-                            Ok(compose::compose_batch(
-                                self.plan,
-                                &prepared,
-                                &backgrounds,
-                                chunk,
-                                buffers,
-                            )?)
-                        })?;
-                        stats.busy += t.elapsed();
-                        for ComposedSpan { span, picture } in pics {
-                            let frame = match picture {
-                                Picture::Whole(f) => Arc::new(f),
-                                Picture::Parts(parts) => {
-                                    // Only what changed was drawn: the rest is the picture
-                                    // before.
-                                    stats.partial += 1;
-                                    let t = Instant::now();
-                                    let Some(prev) = last.as_deref() else {
-                                        return Err(Error::Internal(
-                                            "a partial picture came first".into(),
-                                        ));
-                                    };
-                                    let mut full = buffers.frame(prev.width, prev.height);
-                                    full.y.copy_from_slice(&prev.y);
-                                    full.u.copy_from_slice(&prev.u);
-                                    full.v.copy_from_slice(&prev.v);
-                                    for (region, part) in &parts {
-                                        compose::paste(&mut full, part, *region);
+                            for f in back_rx.try_iter() {
+                                buffers.recycle(f);
+                            }
+                            let t = Instant::now();
+                            let pics = self.pool.install(|| -> Result<_, Error> {
+                                if prepared.window(self.plan, &compose::scenes_of(chunk))? {
+                                    // A scene was freed or prepared: give its holes back.
+                                    crate::memory::release_free_pages();
+                                }
+                                backgrounds.keep_only(self.plan, &prepared, chunk);
+                                Ok(compose::compose_batch(
+                                    self.plan,
+                                    &prepared,
+                                    &backgrounds,
+                                    chunk,
+                                    buffers,
+                                )?)
+                            })?;
+                            stats.busy += t.elapsed();
+                            for ComposedSpan { span, picture } in pics {
+                                let frame = match picture {
+                                    Picture::Whole(f) => Arc::new(f),
+                                    Picture::Parts(parts) => {
+                                        // Only what changed was drawn: the rest is the picture
+                                        // before.
+                                        stats.partial += 1;
+                                        let t = Instant::now();
+                                        let Some(prev) = last.as_deref() else {
+                                            return Err(Error::Internal(
+                                                "a partial picture came first".into(),
+                                            ));
+                                        };
+                                        let mut full = buffers.frame(prev.width, prev.height);
+                                        full.y.copy_from_slice(&prev.y);
+                                        full.u.copy_from_slice(&prev.u);
+                                        full.v.copy_from_slice(&prev.v);
+                                        for (region, part) in &parts {
+                                            compose::paste(&mut full, part, *region);
+                                        }
+                                        stats.busy += t.elapsed();
+                                        Arc::new(full)
                                     }
-                                    stats.busy += t.elapsed();
-                                    Arc::new(full)
+                                };
+                                // Keep the picture for a partial one after it; give the one before
+                                // back for reuse when the encoder is done with it.
+                                if let Some(done) = last.replace(Arc::clone(&frame)) {
+                                    if let Ok(f) = Arc::try_unwrap(done) {
+                                        buffers.recycle(f);
+                                    }
                                 }
-                            };
-                            // Keep the picture for a partial one after it; give the one before
-                            // back for reuse when the encoder is done with it.
-                            if let Some(done) = last.replace(Arc::clone(&frame)) {
-                                if let Ok(f) = Arc::try_unwrap(done) {
-                                    buffers.recycle(f);
+                                stats.pictures += 1;
+                                stats.bytes +=
+                                    (frame.y.len() + frame.u.len() + frame.v.len()) as u64;
+                                if tx.send(Work::Picture(Ready { span, frame })).is_err() {
+                                    // The encoder stopped; its result says why.
+                                    return Ok(stats);
                                 }
-                            }
-                            stats.pictures += 1;
-                            stats.bytes += (frame.y.len() + frame.u.len() + frame.v.len()) as u64;
-                            if tx.send(Ready { span, frame }).is_err() {
-                                // The encoder stopped; its result says why.
-                                return Ok(stats);
                             }
                         }
                     }
@@ -689,13 +810,46 @@ impl ComposeEncode<'_> {
                     let (mut enc, aac) = Encoder::create(out, cfg)?;
                     // If the audio thread is gone, `finish` says so.
                     let _ = aac_tx.send(aac);
+                    // Kept segments are used only if they fit this stream.
+                    let splices = enc.splices();
+                    let reuse = kept
+                        .iter_mut()
+                        .map(|(entry, _)| {
+                            if entry.as_ref().is_some_and(|e| !enc.can_replay(e)) {
+                                *entry = None;
+                            }
+                            entry.is_some()
+                        })
+                        .collect();
+                    let _ = reuse_tx.send(reuse);
                     busy += t.elapsed();
                     let mut rx = rx.into_iter().peekable();
-                    while let Some(pic) = rx.next() {
+                    while let Some(work) = rx.next() {
                         if cancel.load(Ordering::SeqCst) {
                             return Err(Error::Cancelled);
                         }
-                        enc.patches_follow(rx.peek().is_some_and(|n| n.span.bars_only));
+                        let pic = match work {
+                            Work::Picture(pic) => pic,
+                            Work::Segment(_) if !splices => continue,
+                            Work::Segment(i) => {
+                                let t = Instant::now();
+                                let (entry, store) = kept
+                                    .get_mut(i)
+                                    .map_or((None, None), |k| (k.0.take(), k.1.take()));
+                                enc.begin_segment(store)?;
+                                if let Some(entry) = entry {
+                                    enc.replay_segment(entry, |n| {
+                                        encoded.store(n, Ordering::Relaxed)
+                                    })?;
+                                }
+                                busy += t.elapsed();
+                                continue;
+                            }
+                        };
+                        enc.patches_follow(
+                            rx.peek()
+                                .is_some_and(|n| matches!(n, Work::Picture(p) if p.span.bars_only)),
+                        );
                         let t = Instant::now();
                         enc.push(&pic.frame, pic.span.len, |n| {
                             encoded.store(n, Ordering::Relaxed)

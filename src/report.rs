@@ -86,6 +86,16 @@ pub struct RenderReport {
     /// progress bar's step in a static span); neither encoded by x264 nor exact copies.
     #[serde(default)]
     pub patched_frames: u64,
+    /// Segments the video was encoded in: 1, or one per scene with the scene cache or
+    /// `segments` (see [`crate::segment_cache`]).
+    #[serde(default)]
+    pub segments: u64,
+    /// Of those, segments copied from the scene cache (neither composed nor encoded).
+    #[serde(default)]
+    pub segments_reused: u64,
+    /// Frames in the segments copied from the scene cache.
+    #[serde(default)]
+    pub frames_reused: u64,
     /// Quality preset used.
     pub quality: String,
     /// Whole render, seconds.

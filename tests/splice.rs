@@ -8,8 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{comp, Sandbox};
-use ffmpeg_next as ff;
+use common::{comp, decode_strict, mean_abs_diff, Sandbox};
 use reelsmith::probe::RgbFrame;
 use serde_json::json;
 
@@ -53,85 +52,6 @@ fn spec_at(photo: &Path, quality: &str) -> serde_json::Value {
             }
         ]
     })
-}
-
-/// Decodes every frame with libav's strictest error detection: any bitstream problem fails.
-/// Returns the frames and the presentation indices of the keyframe packets.
-fn decode_strict(path: &Path) -> (Vec<RgbFrame>, Vec<i64>) {
-    ff::init().unwrap();
-    let mut ictx = ff::format::input(&path).unwrap();
-    let st = ictx.streams().best(ff::media::Type::Video).unwrap();
-    let index = st.index();
-    let tb = st.time_base();
-    let ctx = ff::codec::context::Context::from_parameters(st.parameters()).unwrap();
-    let mut opts = ff::Dictionary::new();
-    opts.set("err_detect", "crccheck+bitstream+buffer+explode");
-    let codec = ff::decoder::find(ff::codec::Id::H264).unwrap();
-    let mut dec = ctx
-        .decoder()
-        .open_as_with(codec, opts)
-        .unwrap()
-        .video()
-        .unwrap();
-    let mut keys = Vec::new();
-    let mut yuv = Vec::new();
-    let mut frame = ff::frame::Video::empty();
-    let mut take = |dec: &mut ff::decoder::Video, yuv: &mut Vec<ff::frame::Video>| {
-        while dec.receive_frame(&mut frame).is_ok() {
-            yuv.push(frame.clone());
-        }
-    };
-    for (s, packet) in ictx.packets() {
-        if s.index() != index {
-            continue;
-        }
-        if packet.is_key() {
-            let pts = packet.pts().unwrap();
-            keys.push((pts as f64 * f64::from(tb) * 30.0).round() as i64);
-        }
-        dec.send_packet(&packet)
-            .unwrap_or_else(|e| panic!("decode error: {e}"));
-        take(&mut dec, &mut yuv);
-    }
-    dec.send_eof().unwrap();
-    take(&mut dec, &mut yuv);
-    let mut scaler = ff::software::scaling::Context::get(
-        dec.format(),
-        dec.width(),
-        dec.height(),
-        ff::format::Pixel::RGB24,
-        dec.width(),
-        dec.height(),
-        ff::software::scaling::Flags::POINT,
-    )
-    .unwrap();
-    let frames = yuv
-        .iter()
-        .map(|f| {
-            let mut rgb = ff::frame::Video::empty();
-            scaler.run(f, &mut rgb).unwrap();
-            let (w, h) = (rgb.width(), rgb.height());
-            let stride = rgb.stride(0);
-            let mut img = RgbFrame::new(w, h);
-            for y in 0..h as usize {
-                let row = &rgb.data(0)[y * stride..y * stride + w as usize * 3];
-                img.as_mut()[y * w as usize * 3..(y + 1) * w as usize * 3].copy_from_slice(row);
-            }
-            img
-        })
-        .collect();
-    keys.sort_unstable();
-    (frames, keys)
-}
-
-fn mean_abs_diff(a: &RgbFrame, b: &RgbFrame) -> f64 {
-    let sum: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
-        .sum();
-    sum as f64 / a.as_raw().len() as f64
 }
 
 #[test]

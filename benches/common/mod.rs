@@ -138,6 +138,7 @@ pub fn encode(frames: &[YuvFrame], repeat: u64, skip_repeats: bool) -> EncodeSta
         lossless: false,
         x264_params: None,
         threads: 0,
+        segments: false,
         fail_at_frame: None,
     };
     let (mut enc, aac) = Encoder::create(&dir.path().join("out.mp4"), &cfg).expect("encoder");

@@ -740,6 +740,25 @@ pub struct Splicer {
     cabac_data: Vec<u8>,
 }
 
+/// Another `idr_pic_id` whose exp-Golomb code is as long as `id`'s (or, for 0, whose code
+/// is 8 bits longer: 15), so that a header keeps its length modulo 8.
+pub fn other_idr_pic_id(id: u32) -> u32 {
+    match id {
+        0 => return 15,
+        // Alone in its code length below the largest allowed id: 0's code is 32 bits shorter.
+        65535 => return 0,
+        _ => {}
+    }
+    // Codes of one length cover [2^k - 1, 2^(k+1) - 2].
+    let k = 63 - (u64::from(id) + 1).leading_zeros();
+    let last = ((1u64 << (k + 1)) - 2) as u32;
+    if id < last {
+        id + 1
+    } else {
+        id - 1
+    }
+}
+
 /// CABAC slice data of a picture of `mbs` macroblocks, every one `P_Skip`: `mb_skip_flag` 1
 /// (ctxIdx 11, as no neighbour is ever coded; cabac_init_idc 0, slice QP 26) and
 /// `end_of_slice_flag` after each, then the stop bit and zero padding.
@@ -888,6 +907,67 @@ impl Splicer {
         w.copy_bits(&rbsp, rest, rbsp.len() * 8);
         let mut out = vec![header];
         escape(&w.into_bytes(), &mut out);
+        Ok(out)
+    }
+
+    /// The `idr_pic_id` of a packet's first slice when the packet is an IDR picture (in the
+    /// spliced form [`Splicer::rewrite`] makes), `None` for any other picture.
+    ///
+    /// # Errors
+    /// [`Unsupported`] if the slice header cannot be parsed.
+    pub fn idr_pic_id(&self, packet: &[u8]) -> Result<Option<u32>, Unsupported> {
+        for nal in self.framing.split(packet)? {
+            match nal.first().map_or(0, |h| h & 0x1f) {
+                5 => return Ok(Some(self.idr_field(nal)?.2)),
+                1 => return Ok(None),
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    /// Where a slice's `idr_pic_id` lies in its RBSP (bits) and its value.
+    fn idr_field(&self, nal: &[u8]) -> Result<(usize, usize, u32), Unsupported> {
+        let rbsp = unescape(&nal[1..]);
+        let mut r = BitReader::new(&rbsp);
+        r.ue()?; // first_mb_in_slice
+        r.ue()?; // slice_type
+        r.ue()?; // pic_parameter_set_id
+        r.u(self.sps.log2_max_frame_num)?;
+        let at = r.pos();
+        let id = r.ue()?;
+        Ok((at, r.pos(), id))
+    }
+
+    /// `packet` (an IDR picture in spliced form) with an `idr_pic_id` other than `avoid` in
+    /// every slice. Two IDR pictures in a row must differ in it (7.4.3); x264 numbers its own
+    /// 0, 1, 0, …, so where segments of separate encoders meet, the second's first IDR may
+    /// need another. The new value's code is as long as the old one's, or 8 bits longer, so
+    /// the CABAC payload keeps its byte alignment and is copied as it is.
+    ///
+    /// # Errors
+    /// [`Unsupported`] if a slice header cannot be parsed.
+    pub fn with_idr_pic_id(&self, packet: &[u8], avoid: u32) -> Result<Vec<u8>, Unsupported> {
+        let mut out = Vec::with_capacity(packet.len() + 2);
+        for nal in self.framing.split(packet)? {
+            if nal.first().map_or(0, |h| h & 0x1f) != 5 {
+                self.framing.push(&mut out, nal);
+                continue;
+            }
+            let (at, end, id) = self.idr_field(nal)?;
+            if id != avoid {
+                self.framing.push(&mut out, nal);
+                continue;
+            }
+            let rbsp = unescape(&nal[1..]);
+            let mut w = BitWriter::default();
+            w.copy_bits(&rbsp, 0, at);
+            w.ue(other_idr_pic_id(id));
+            w.copy_bits(&rbsp, end, rbsp.len() * 8);
+            let mut slice = vec![nal[0]];
+            escape(&w.into_bytes(), &mut slice);
+            self.framing.push(&mut out, &slice);
+        }
         Ok(out)
     }
 
@@ -1187,6 +1267,21 @@ mod tests {
                     assert_eq!(r.u(1).unwrap(), s.u(1).unwrap(), "{from}..{to}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn another_idr_pic_id_keeps_the_header_length_modulo_8() {
+        let len = |v: u32| {
+            let mut w = BitWriter::default();
+            w.ue(v);
+            w.bits
+        };
+        for id in [0u32, 1, 2, 3, 6, 7, 14, 100, 65534, 65535] {
+            let other = other_idr_pic_id(id);
+            assert_ne!(other, id);
+            assert!(other <= 65535, "{id} -> {other}");
+            assert_eq!(len(other) % 8, len(id) % 8, "{id} -> {other}");
         }
     }
 

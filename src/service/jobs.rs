@@ -698,6 +698,8 @@ impl Service {
             } else {
                 cores.div_ceil(self.cfg.workers.max(1)).max(1)
             },
+            // A spec submitted again with some scenes changed re-makes only those.
+            scene_cache: true,
             ..RenderOptions::default()
         };
         let mut progress = JobProgress {

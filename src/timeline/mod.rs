@@ -772,6 +772,30 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Where the video may be cut into independently encoded segments: the first frames of
+    /// segments after the first, each a scene's first frame (its transition's first frame,
+    /// so a segment is one scene's own frames and the transition into it). A scene shorter
+    /// than [`MIN_SEGMENT_S`] stays in the segment before it, and the last segment is at
+    /// least that long too.
+    pub fn segment_starts(&self) -> Vec<u64> {
+        let min = self.fps.frame_at(MIN_SEGMENT_S).max(1);
+        let mut starts = Vec::new();
+        let mut last = 0;
+        for s in self.scenes.iter().skip(1) {
+            let at = s.start_frame;
+            if at >= last + min && at + min <= self.total_frames {
+                starts.push(at);
+                last = at;
+            }
+        }
+        starts
+    }
+}
+
+/// Shortest segment [`Plan::segment_starts`] makes, in seconds.
+pub const MIN_SEGMENT_S: f64 = 1.0;
+
 /// What resolution needs besides the spec.
 #[derive(Clone)]
 pub struct ResolveContext<'a> {
