@@ -417,6 +417,10 @@ pub struct EncodeStats {
     pub segments_reused: u64,
     /// Frames in the segments copied from the scene cache.
     pub frames_reused: u64,
+    /// Time spent flushing x264 at segment seams (writing the pictures it held).
+    pub seam_flush: Duration,
+    /// Time spent closing one x264 and opening the next at segment seams.
+    pub seam_open: Duration,
     /// Audio samples (per channel) encoded.
     pub samples: u64,
     /// Video bytes written.
@@ -672,12 +676,16 @@ impl Encoder {
     /// the new x264's parameter sets differ from the stream's.
     pub fn begin_segment(&mut self, store: Option<Store>) -> Result<(), EncodeError> {
         if self.x264_used {
+            let t = Instant::now();
             self.flush_video()?;
+            self.stats.seam_flush += t.elapsed();
+            let t = Instant::now();
             // The old x264 goes first, its memory back to the system, so that two never
             // hold their buffers at once.
             self.video = None;
             crate::memory::release_free_pages();
             let video = open_x264(&self.cfg, self.global_header)?;
+            self.stats.seam_open += t.elapsed();
             let (splicer, avcc) = h264::Splicer::new(&extradata::of_context(&video))
                 .map_err(|e| EncodeError::Splice(e.to_string()))?;
             if avcc != self.stream_extradata {

@@ -378,6 +378,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Per-stage seconds for each run and the median, then the totals.
+/// A per-run count shown as a row of the bench table.
+type Count = fn(&reelsmith::RenderReport) -> f64;
+
 fn bench_table(spec: &Path, reports: &[reelsmith::RenderReport]) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
@@ -419,34 +422,16 @@ fn bench_table(spec: &Path, reports: &[reelsmith::RenderReport]) -> String {
         reports.iter().map(|r| r.cpu_s.unwrap_or(0.0)).collect(),
         1,
     );
-    row(
-        "x264 pics",
-        reports.iter().map(|r| r.encoded_frames as f64).collect(),
-        0,
-    );
-    row(
-        "patched",
-        reports.iter().map(|r| r.patched_frames as f64).collect(),
-        0,
-    );
-    row(
-        "segments",
-        reports.iter().map(|r| r.segments as f64).collect(),
-        0,
-    );
-    row(
-        "reused",
-        reports.iter().map(|r| r.segments_reused as f64).collect(),
-        0,
-    );
-    row(
-        "audio cached",
-        reports
-            .iter()
-            .map(|r| f64::from(u8::from(r.audio_cached)))
-            .collect(),
-        0,
-    );
+    let counts: [(&str, Count); 5] = [
+        ("x264 pics", |r| r.encoded_frames as f64),
+        ("patched", |r| r.patched_frames as f64),
+        ("segments", |r| r.segments as f64),
+        ("reused", |r| r.segments_reused as f64),
+        ("audio cached", |r| f64::from(u8::from(r.audio_cached))),
+    ];
+    for (name, count) in counts {
+        row(name, reports.iter().map(count).collect(), 0);
+    }
     row(
         "frames/s",
         reports.iter().map(|r| r.frames as f64 / r.wall_s).collect(),

@@ -492,8 +492,13 @@ pub fn render_with_progress(
             },
             if encode_stats.segments > 1 {
                 format!(
-                    "; {} segments, {} of them ({} frames) copied from the scene cache",
-                    encode_stats.segments, encode_stats.segments_reused, encode_stats.frames_reused
+                    "; {} segments, {} of them ({} frames) copied from the scene cache, \
+                     seams {:.2} s flushing x264 + {:.2} s reopening it",
+                    encode_stats.segments,
+                    encode_stats.segments_reused,
+                    encode_stats.frames_reused,
+                    encode_stats.seam_flush.as_secs_f64(),
+                    encode_stats.seam_open.as_secs_f64()
                 )
             } else {
                 String::new()

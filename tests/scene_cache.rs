@@ -47,6 +47,17 @@ fn photo(sb: &Sandbox) -> PathBuf {
     })
 }
 
+/// A sandbox with the photo, and render options with the scene cache on.
+fn setup() -> (Sandbox, PathBuf, RenderOptions) {
+    let sb = Sandbox::new();
+    let photo = photo(&sb);
+    let cached = RenderOptions {
+        scene_cache: true,
+        ..sb.options()
+    };
+    (sb, photo, cached)
+}
+
 fn entries(sb: &Sandbox) -> Vec<PathBuf> {
     let dir = sb.path("media/assets/video/segments");
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -147,12 +158,7 @@ fn assert_same_pictures(a: &Path, b: &Path) {
 
 #[test]
 fn unchanged_scenes_are_copied_from_the_scene_cache_and_changed_ones_encoded_again() {
-    let sb = Sandbox::new();
-    let photo = photo(&sb);
-    let cached = RenderOptions {
-        scene_cache: true,
-        ..sb.options()
-    };
+    let (sb, photo, cached) = setup();
     let run = |s: serde_json::Value, o: &RenderOptions, out: &str| {
         let o = RenderOptions {
             output: Some(sb.path(out)),
@@ -237,12 +243,7 @@ fn unchanged_scenes_are_copied_from_the_scene_cache_and_changed_ones_encoded_aga
 
 #[test]
 fn a_damaged_scene_cache_entry_is_thrown_away_and_the_scene_encoded_again() {
-    let sb = Sandbox::new();
-    let photo = photo(&sb);
-    let cached = RenderOptions {
-        scene_cache: true,
-        ..sb.options()
-    };
+    let (sb, photo, cached) = setup();
     render(&sb, spec(&photo, "Lift"), "a.mp4", cached.clone());
     let kept = entries(&sb);
     assert_eq!(kept.len(), 4);
