@@ -374,6 +374,56 @@ fn status_code(s: &Server, id: &str) -> u16 {
 }
 
 #[test]
+fn one_scene_is_replaced_and_only_it_is_made_again() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let media = dir.path().join("media");
+    let s = Server::start(&media, &["--workers", "1"]);
+    let scene = |id: &str, text: &str, color: &str| {
+        json!({"id": id, "duration": 1.5,
+               "background": {"type": "solid", "color": color},
+               "layers": [{"type": "text", "text": text, "size": 28}]})
+    };
+    let two = json!({
+        "output": {"width": 320, "height": 180, "fps": 25, "quality": "fast"},
+        "scenes": [scene("intro", "Welcome", "#203040"), scene("rule", "Lift with care", "#402030")]
+    });
+    let first = submit(&s, &two)["id"].as_str().expect("id").to_string();
+    let done = wait_done(&s, &first);
+    assert_eq!(done["report"]["segments"], 2, "{done}");
+
+    // The second scene, by its id, with new text: a new render, the first scene copied.
+    let url = s.url(&format!("/v1/renders/{first}/scenes/rule"));
+    // Replaces a scene of the first render; the new render's id.
+    let replace = |which: &str, body: Value| -> String {
+        let at = s.url(&format!("/v1/renders/{first}/scenes/{which}"));
+        let r = post(&at, &body.to_string(), &[]);
+        assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
+        r.json()["id"].as_str().expect("id").to_string()
+    };
+    let second = replace("rule", scene("rule", "Bend your knees", "#402030"));
+    assert_ne!(second, first);
+    let done = wait_done(&s, &second);
+    assert_eq!(done["report"]["segments_reused"], 1, "{done}");
+    assert_eq!(done["frames"]["total"], 75);
+    // The stored spec has the new scene; the first render is untouched.
+    let r = get(&s.url(&format!("/v1/renders/{second}/video")), &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(status(&s, &first)["state"], "done");
+
+    // By index too; an unknown scene is 404, a body that is not a scene 400.
+    wait_done(&s, &replace("0", scene("intro", "Hello", "#203040")));
+    let missing = s.url(&format!("/v1/renders/{first}/scenes/nope"));
+    assert_eq!(
+        post(&missing, &scene("x", "x", "#000").to_string(), &[]).status,
+        404
+    );
+    assert_eq!(post(&url, "[1, 2]", &[]).status, 400);
+    // A scene the spec cannot render is refused with its path.
+    let r = post(&url, r#"{"duration": -1}"#, &[]);
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+}
+
+#[test]
 fn bad_specs_and_path_escapes_are_refused_with_json_paths() {
     let dir = tempfile::tempdir().expect("tmp");
     let media = dir.path().join("media");

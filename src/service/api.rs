@@ -83,6 +83,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/renders", post(submit).get(list))
         .route("/renders/{id}", get(get_render).delete(delete_render))
         .route("/renders/{id}/cancel", post(cancel_render))
+        .route("/renders/{id}/scenes/{scene}", post(replace_scene))
         .route("/renders/{id}/events", get(events))
         .route("/renders/{id}/video", get(video))
         .route("/renders/{id}/poster", get(poster))
@@ -227,6 +228,16 @@ async fn submit(
 ) -> Api<Response> {
     let raw = body(raw)?;
     let (spec, webhook_url) = parse_submission(&raw)?;
+    submit_spec(&svc, &headers, spec, webhook_url).await
+}
+
+/// Validates `spec` and queues it (see [`submit`]): 202 with the new render's status.
+async fn submit_spec(
+    svc: &Arc<Service>,
+    headers: &HeaderMap,
+    spec: String,
+    webhook_url: Option<String>,
+) -> Api<Response> {
     let comp = Composition::from_json(&spec).map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
     let mut issues = svc.roots.check(&comp);
     if let Some(url) = &webhook_url {
@@ -286,6 +297,48 @@ async fn submit(
         h.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(resp)
+}
+
+/// A new render of a render's spec with one scene replaced by the body (a scene object): the
+/// scene given by its index or its `id`. The webhook stays. With the scene cache, the scenes
+/// that did not change are copied from the first render's, so the new one costs about the
+/// replaced scene.
+async fn replace_scene(
+    State(svc): Svc,
+    Path((id, scene)): Path<(String, String)>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Api<Response> {
+    let rec = record(&svc, &id)?;
+    let raw = body(raw)?;
+    let new_scene: Value = serde_json::from_slice(&raw)
+        .map_err(|e| ServiceError::BadRequest(format!("the body is not JSON: {e}")))?;
+    if !new_scene.is_object() {
+        return Err(ServiceError::BadRequest(
+            "the body must be one scene (a JSON object)".into(),
+        ));
+    }
+    let mut spec: Value = serde_json::from_str(&rec.spec)
+        .map_err(|e| ServiceError::Internal(format!("stored spec: {e}")))?;
+    let scenes = spec
+        .get_mut("scenes")
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| ServiceError::Internal("stored spec has no scenes".into()))?;
+    let index = match scene.parse::<usize>() {
+        Ok(i) if i < scenes.len() => i,
+        _ => scenes
+            .iter()
+            .position(|s| s.get("id").and_then(Value::as_str) == Some(scene.as_str()))
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "render {} has no scene {scene} (by index 0..{} or id)",
+                    rec.id,
+                    scenes.len()
+                ))
+            })?,
+    };
+    scenes[index] = new_scene;
+    submit_spec(&svc, &headers, spec.to_string(), rec.webhook_url.clone()).await
 }
 
 #[derive(serde::Deserialize)]
