@@ -671,6 +671,8 @@ impl ComposeEncode<'_> {
         let (reuse_tx, reuse_rx) = sync_channel::<Vec<bool>>(1);
         let bounds: Vec<(u64, u64)> = segments.iter().map(|s| (s.start, s.end)).collect();
         let mut kept: Vec<_> = segments.into_iter().map(|s| (s.entry, s.store)).collect();
+        // Without entries nothing can be copied: composition starts at once.
+        let may_reuse = kept.iter().any(|(entry, _)| entry.is_some());
         // The audio encoder, from the encoder thread (which opens the file) to the audio thread.
         let (aac_tx, aac_rx) = sync_channel::<AudioEncoder>(1);
         // Frames the encoder has finished with go back to the compositor for reuse.
@@ -721,9 +723,14 @@ impl ComposeEncode<'_> {
                     let mut backgrounds = compose::Backgrounds::default();
                     let mut prepared = Prepared::empty(self.plan);
                     let mut last: Option<Arc<compose::YuvFrame>> = None;
-                    let Ok(reuse) = reuse_rx.recv() else {
-                        // The encoder did not start; its result says why.
-                        return Ok(stats);
+                    let reuse = if may_reuse {
+                        let Ok(reuse) = reuse_rx.recv() else {
+                            // The encoder did not start; its result says why.
+                            return Ok(stats);
+                        };
+                        reuse
+                    } else {
+                        Vec::new()
                     };
                     for (i, &(start, end)) in bounds.iter().enumerate() {
                         if tx.send(Work::Segment(i)).is_err() {
