@@ -483,8 +483,6 @@ pub struct Encoder {
     last_idr_id: Option<u32>,
     /// First frame of the current segment (see [`Encoder::begin_segment`]).
     segment_start: u64,
-    /// Segments begun after the first.
-    seams: u64,
     /// A picture was sent to the current x264.
     x264_used: bool,
     /// The scene cache entry the current segment's packets go to.
@@ -639,7 +637,6 @@ impl Encoder {
             stream_extradata,
             last_idr_id: None,
             segment_start: 0,
-            seams: 0,
             x264_used: false,
             record: None,
         };
@@ -701,9 +698,6 @@ impl Encoder {
             self.patches_follow = false;
         }
         self.finish_record();
-        if self.stats.frames > 0 {
-            self.seams += 1;
-        }
         self.stats.segments += 1;
         self.segment_start = self.stats.frames;
         self.last_key = self.stats.frames;
@@ -794,11 +788,6 @@ impl Encoder {
         self.last_key = self.stats.frames;
         on_frame(self.stats.frames);
         Ok(())
-    }
-
-    /// Segments begun after the first (see [`Encoder::begin_segment`]).
-    pub fn seams(&self) -> u64 {
-        self.seams
     }
 
     fn x264(&mut self) -> Result<&mut encoder::Video, EncodeError> {

@@ -389,45 +389,34 @@ pub fn render_with_progress(
     } else {
         Vec::new()
     };
-    let segments: Vec<SegmentWork> = if scene_cache.is_some() {
-        crate::segment_cache::segments(&plan, &spans, &starts, &cfg)
-    } else {
-        let mut bounds = vec![0];
-        bounds.extend(&starts);
-        bounds.push(plan.total_frames);
-        bounds
-            .windows(2)
-            .map(|w| crate::segment_cache::Segment {
-                start: w[0],
-                end: w[1],
-                key: None,
+    let segments: Vec<SegmentWork> =
+        crate::segment_cache::segments(&plan, &spans, &starts, scene_cache.as_ref().map(|_| &cfg))
+            .into_iter()
+            .enumerate()
+            .map(|(i, seg)| {
+                let (entry, store) = match (&scene_cache, &seg.key) {
+                    (Some(cache), Some(key)) => match cache
+                        .open::<crate::segment_cache::Footer>(key)
+                    {
+                        Some(e) if e.meta.frames == seg.end - seg.start => (Some(e), None),
+                        _ => (
+                            None,
+                            cache
+                                .store(key, ws.dir().join(format!("segment-{i}.part")))
+                                .map_err(|e| tracing::warn!("a segment will not be cached: {e}"))
+                                .ok(),
+                        ),
+                    },
+                    _ => (None, None),
+                };
+                SegmentWork {
+                    start: seg.start,
+                    end: seg.end,
+                    entry,
+                    store,
+                }
             })
-            .collect()
-    }
-    .into_iter()
-    .enumerate()
-    .map(|(i, seg)| {
-        let (entry, store) = match (&scene_cache, &seg.key) {
-            (Some(cache), Some(key)) => match cache.open::<crate::segment_cache::Footer>(key) {
-                Some(e) if e.meta.frames == seg.end - seg.start => (Some(e), None),
-                _ => (
-                    None,
-                    cache
-                        .store(key, ws.dir().join(format!("segment-{i}.part")))
-                        .map_err(|e| tracing::warn!("a segment will not be cached: {e}"))
-                        .ok(),
-                ),
-            },
-            _ => (None, None),
-        };
-        SegmentWork {
-            start: seg.start,
-            end: seg.end,
-            entry,
-            store,
-        }
-    })
-    .collect();
+            .collect();
     let run = ComposeEncode {
         plan: &plan,
         spans: &spans,

@@ -72,8 +72,14 @@ pub struct Segment {
     pub key: Option<String>,
 }
 
-/// The segments of `plan` (cut at `starts`, see [`Plan::segment_starts`]) with their keys.
-pub fn segments(plan: &Plan, spans: &[Span], starts: &[u64], cfg: &EncoderConfig) -> Vec<Segment> {
+/// The segments of `plan`, cut at `starts` (see [`Plan::segment_starts`]); with `keys` (the
+/// encoder settings), each with its key.
+pub fn segments(
+    plan: &Plan,
+    spans: &[Span],
+    starts: &[u64],
+    keys: Option<&EncoderConfig>,
+) -> Vec<Segment> {
     let mut bounds = vec![0];
     bounds.extend(
         starts
@@ -82,18 +88,20 @@ pub fn segments(plan: &Plan, spans: &[Span], starts: &[u64], cfg: &EncoderConfig
             .filter(|&s| s > 0 && s < plan.total_frames),
     );
     bounds.push(plan.total_frames);
-    let common = common_key(plan, cfg);
+    let common = keys.map(|cfg| common_key(plan, cfg));
     let mut files = FileHashes::default();
     bounds
         .windows(2)
         .map(|w| {
             let (start, end) = (w[0], w[1]);
-            let inside: Vec<Span> = spans
-                .iter()
-                .filter(|s| s.start >= start && s.start < end)
-                .copied()
-                .collect();
-            let key = segment_key(plan, &common, &inside, start, end, &mut files).ok();
+            let key = common.as_ref().and_then(|common| {
+                let inside: Vec<Span> = spans
+                    .iter()
+                    .filter(|s| s.start >= start && s.start < end)
+                    .copied()
+                    .collect();
+                segment_key(plan, common, &inside, start, end, &mut files).ok()
+            });
             Segment { start, end, key }
         })
         .collect()
