@@ -24,10 +24,12 @@ def main():
     spec, rounds, bins = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     work = tempfile.mkdtemp(prefix="reelsmith-ab-")
     res = {b: [] for b in bins}
-    # Every run mixes and encodes its audio (builds that have the audio cache would otherwise
-    # copy it from the first run).
-    cold = {b: (["--no-audio-cache"] if "--no-audio-cache" in subprocess.run(
-        [b, "render", "--help"], capture_output=True, text=True).stdout else []) for b in bins}
+    # Every run mixes and encodes its audio and every scene (builds that have the audio or
+    # scene cache would otherwise copy them from the first run).
+    def cold_flags(b):
+        usage = subprocess.run([b, "render", "--help"], capture_output=True, text=True).stdout
+        return [f for f in ("--no-audio-cache", "--no-scene-cache") if f in usage]
+    cold = {b: cold_flags(b) for b in bins}
     for r in range(rounds):
         for i, b in enumerate(bins):
             out = os.path.join(work, f"{i}.mp4")

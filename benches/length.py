@@ -37,7 +37,8 @@ def repeated(spec_path, n):
 
 def render(spec, out_dir, name):
     out = os.path.join(out_dir, f"{name}.mp4")
-    r = subprocess.run([BIN, "render", spec, "-o", out, "--quiet", "--json", "--no-audio-cache"],
+    r = subprocess.run([BIN, "render", spec, "-o", out, "--quiet", "--json", "--no-audio-cache",
+                        "--no-scene-cache"],
                        capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"render failed: {r.stderr[-2000:]}")

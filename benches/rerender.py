@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """What a re-render costs with the scene cache. Renders the training module four ways, each
-with an empty cache folder unless said: a first render without the scene cache, a first
-render with it (every scene encoded as a segment and kept), the same spec again (every
-segment copied), and the spec with one bullet of one slide edited (that slide and the
-transition out of it made again). Audio is mixed and encoded every time (--no-audio-cache),
+with an empty cache folder unless said: a first render with one x264 for the whole video and
+no scene cache (--no-segments), a first render as by default (every scene encoded as a
+segment and kept in the scene cache), the same spec again (every segment copied), and the
+spec with one bullet of one slide edited (that slide and the transition out of it made
+again). Audio is mixed and encoded every time (--no-audio-cache),
 so the figures are the video's. Prints wall, CPU, peak RSS, segments reused and size.
 
     python3 benches/rerender.py [--rounds 2] [--spec examples/training-module.json] [--scene 5]
@@ -63,24 +64,22 @@ def main():
     edit = edited(a.spec, a.scene)
     work = tempfile.mkdtemp(prefix="reelsmith-rerender-")
     media = os.path.join(work, "media")
-    rows = {k: [] for k in ("first, no scene cache", "first, scene cache", "same spec again",
+    rows = {k: [] for k in ("first, --no-segments", "first (default)", "same spec again",
                             "one slide edited")}
     try:
         for r in range(a.rounds):
             print(f"round {r + 1}/{a.rounds}", file=sys.stderr)
             shutil.rmtree(media, ignore_errors=True)
-            rows["first, no scene cache"].append(render(a.spec, media, f"{work}/plain.mp4"))
+            rows["first, --no-segments"].append(
+                render(a.spec, media, f"{work}/plain.mp4", "--no-segments"))
             shutil.rmtree(media, ignore_errors=True)
-            rows["first, scene cache"].append(
-                render(a.spec, media, f"{work}/first.mp4", "--scene-cache"))
-            rows["same spec again"].append(
-                render(a.spec, media, f"{work}/same.mp4", "--scene-cache"))
-            rows["one slide edited"].append(
-                render(edit, media, f"{work}/edit.mp4", "--scene-cache"))
+            rows["first (default)"].append(render(a.spec, media, f"{work}/first.mp4"))
+            rows["same spec again"].append(render(a.spec, media, f"{work}/same.mp4"))
+            rows["one slide edited"].append(render(edit, media, f"{work}/edit.mp4"))
     finally:
         os.remove(edit)
         shutil.rmtree(work, ignore_errors=True)
-    base = statistics.median(x["wall"] for x in rows["first, no scene cache"])
+    base = statistics.median(x["wall"] for x in rows["first, --no-segments"])
     print(f"{'render':<24} {'wall s':>8} {'ratio':>6} {'CPU s':>7} {'RSS MB':>7} "
           f"{'reused':>7} {'MB':>6}   (medians of {a.rounds})")
     for name, runs in rows.items():

@@ -56,12 +56,15 @@ enum Command {
         /// audio cache, <media-root>/assets/audio/encoded; and do not add this one to it.
         #[arg(long)]
         no_audio_cache: bool,
-        /// Keep each scene's encoded video in the scene cache, <media-root>/assets/video/segments,
-        /// and copy the scenes an earlier render encoded from exactly the same pictures instead
-        /// of composing and encoding them again. For re-rendering after changing some scenes:
-        /// only the changed ones cost time. A first render takes longer (about 1.1x at 1080p:
-        /// each scene is encoded as a closed segment of its own).
+        /// Encode every scene again, and do not keep them in the scene cache. By default each
+        /// scene's encoded video is kept in <media-root>/assets/video/segments (under 1 GB, least
+        /// recently used first) and a scene an earlier render encoded from exactly the same
+        /// pictures is copied from there: after editing one slide only that slide is made
+        /// again, and a render that failed or was cancelled copies the scenes it had finished.
         #[arg(long)]
+        no_scene_cache: bool,
+        /// The scene cache is on by default (see --no-scene-cache); kept for older scripts.
+        #[arg(long, hide = true, conflicts_with = "no_scene_cache")]
         scene_cache: bool,
         /// Storage root (videos/, assets/temp/).
         #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
@@ -159,8 +162,8 @@ enum Command {
         #[arg(long)]
         audio_cache: bool,
         /// Let runs copy scenes from the scene cache when an earlier render left the same
-        /// encoded scenes there (see `render --scene-cache`); runs after the first then
-        /// measure a re-render. Off by default.
+        /// encoded scenes there (as `render` does); runs after the first then measure a
+        /// re-render. Off by default: every run encodes every scene, as a first render does.
         #[arg(long)]
         scene_cache: bool,
         /// Print every report as JSON instead of the table.
@@ -189,9 +192,13 @@ struct EncodingArgs {
     /// quality measurements (SSIM). Large files.
     #[arg(long)]
     lossless: bool,
-    /// Encode each scene as a closed segment of its own (x264 flushed and opened again at
-    /// every scene's first frame).
+    /// One x264 for the whole video instead of a closed segment per scene (x264 flushed and
+    /// opened again at every scene's first frame, the default). No keyframe is forced at
+    /// scene starts and nothing can be kept in the scene cache. For comparisons.
     #[arg(long)]
+    no_segments: bool,
+    /// Segments are the default (see --no-segments); kept for older scripts.
+    #[arg(long, hide = true, conflicts_with = "no_segments")]
     segments: bool,
 }
 
@@ -201,7 +208,7 @@ impl EncodingArgs {
         opts.patches = !self.no_patches;
         opts.lossless = self.lossless;
         opts.x264_params = self.x264_params;
-        opts.segments = self.segments;
+        opts.segments = !self.no_segments;
     }
 }
 
@@ -489,7 +496,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             quality,
             keep_temp,
             no_audio_cache,
-            scene_cache,
+            no_scene_cache,
+            scene_cache: _,
             media_root,
             threads,
             encoding,
@@ -502,7 +510,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             opts.quality = quality.map(Into::into);
             opts.keep_temp = keep_temp;
             opts.audio_cache = !no_audio_cache;
-            opts.scene_cache = scene_cache;
+            opts.scene_cache = !no_scene_cache;
             opts.threads = threads;
             let interrupted = Arc::new(AtomicBool::new(false));
             {

@@ -85,10 +85,14 @@ fn scenes_encoded_as_closed_segments_decode_cleanly_and_look_the_same() {
         &sb,
         spec(&photo, "Lift with your legs"),
         "plain.mp4",
-        sb.options(),
+        RenderOptions {
+            segments: false,
+            ..sb.options()
+        },
     );
+    // Segments are the default; the cache off, so that this render encodes every one.
     let opts = RenderOptions {
-        segments: true,
+        scene_cache: false,
         ..sb.options()
     };
     render(&sb, spec(&photo, "Lift with your legs"), "seg.mp4", opts);
@@ -200,7 +204,7 @@ fn unchanged_scenes_are_copied_from_the_scene_cache_and_changed_ones_encoded_aga
     assert_eq!((changed.segments, changed.segments_reused), (4, 2));
     assert_eq!(changed.frames_reused, 51 + (FRAMES - 150));
     let scratch = RenderOptions {
-        segments: true,
+        scene_cache: false,
         ..sb.options()
     };
     run(
@@ -229,16 +233,68 @@ fn unchanged_scenes_are_copied_from_the_scene_cache_and_changed_ones_encoded_aga
     let rewritten = run(spec(&photo, "Keep your back straight"), &cached, "out.mp4");
     assert_eq!(rewritten.segments_reused, 2);
 
-    // Off: one segment, nothing read or written.
+    // Off: still four segments, nothing read or written.
     let before = entries(&sb);
     let off = run(
         spec(&photo, "Keep your back straight"),
-        &sb.options(),
+        &RenderOptions {
+            scene_cache: false,
+            ..sb.options()
+        },
         "out.mp4",
     );
-    assert_eq!((off.segments, off.segments_reused), (1, 0));
+    assert_eq!((off.segments, off.segments_reused), (4, 0));
+    assert_eq!(entries(&sb), before);
+    // One x264 for the whole video: one segment, nothing read or written either.
+    let whole = run(
+        spec(&photo, "Keep your back straight"),
+        &RenderOptions {
+            segments: false,
+            ..sb.options()
+        },
+        "out.mp4",
+    );
+    assert_eq!((whole.segments, whole.segments_reused), (1, 0));
     assert_eq!(entries(&sb), before);
     assert!(sb.leftovers().is_empty(), "{:?}", sb.leftovers());
+}
+
+#[test]
+fn a_failed_render_keeps_the_scenes_it_finished_and_the_next_one_copies_them() {
+    let (sb, photo, cached) = setup();
+    // The encoder fails in the third scene (frames 102..150): the first two were finished.
+    let failing = RenderOptions {
+        output: Some(sb.path("out.mp4")),
+        fault: Some(reelsmith::pipeline::Fault::EncodeAtFrame(120)),
+        ..cached.clone()
+    };
+    let err = reelsmith::render(&comp(spec(&photo, "Lift with your legs")), &failing)
+        .expect_err("the injected failure");
+    assert!(err.to_string().contains("120"), "{err}");
+    assert!(!sb.path("out.mp4").exists(), "no output after a failure");
+    assert!(sb.leftovers().is_empty(), "{:?}", sb.leftovers());
+    assert_eq!(entries(&sb).len(), 2, "the finished scenes are kept");
+
+    // Rendering again copies them and makes the rest: the same pictures as from scratch.
+    let again = RenderOptions {
+        output: Some(sb.path("again.mp4")),
+        ..cached
+    };
+    let report = reelsmith::render(&comp(spec(&photo, "Lift with your legs")), &again)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((report.segments, report.segments_reused), (4, 2));
+    assert_eq!(report.frames_reused, 102);
+    assert_eq!(entries(&sb).len(), 4);
+    render(
+        &sb,
+        spec(&photo, "Lift with your legs"),
+        "scratch.mp4",
+        RenderOptions {
+            scene_cache: false,
+            ..sb.options()
+        },
+    );
+    assert_same_pictures(&sb.path("again.mp4"), &sb.path("scratch.mp4"));
 }
 
 #[test]

@@ -108,7 +108,8 @@ def run_height(spec, height, runs, work, cli=True):
     rs, pe, fl = [], [], []
     for i in range(runs):
         print(f"[{height}p] run {i + 1}/{runs}: reelsmith", file=sys.stderr)
-        w, cpu, rss, _ = timed([BIN, "render", spec, "-q", "-o", out, "--report", rep, "--no-audio-cache"])
+        w, cpu, rss, _ = timed([BIN, "render", spec, "-q", "-o", out, "--report", rep, "--no-audio-cache",
+                               "--no-scene-cache"])
         r = json.load(open(rep))
         rs.append((w, r.get("cpu_s") or cpu, r.get("peak_rss_bytes") or rss))
         if cli:
