@@ -1,13 +1,15 @@
 //! Encoded scenes kept between renders, by content (the *scene cache*).
 //!
-//! With the cache on, a render encodes each scene as a closed segment of its own
+//! A render encodes each scene as a closed segment of its own by default
 //! ([`crate::encode::Encoder::begin_segment`]: a fresh x264 from the scene's first frame, so
-//! nothing refers across the seam) and keeps each segment's H.264 packets here. A later render
+//! nothing refers across the seam) and, with the cache on (also the default), keeps each
+//! segment's H.264 packets here. A later render
 //! whose segment would show exactly the same pictures (the same scenes as planned, at the same
 //! place relative to the segment, the same files byte for byte, the same fonts, output size,
 //! frame rate and encoder settings, the same reelsmith build and libavcodec) neither composes
 //! nor encodes it: the packets are copied. Re-rendering a training module after changing one
-//! slide then costs about that slide.
+//! slide then costs about that slide, and a render that failed or was cancelled resumes from
+//! the segments it finished (each is moved here when the next one begins).
 //!
 //! A segment is the frames from one scene's first frame (its transition's first frame) to the
 //! next segment's ([`Plan::segment_starts`]); its pictures depend on the scenes drawn in it:
