@@ -126,6 +126,26 @@ enum Command {
         #[arg(long)]
         spec: Option<PathBuf>,
     },
+    /// Show what the caches under the media root hold (encoded scenes, encoded audio, spoken
+    /// narrations), or empty them with --clear.
+    ///
+    /// Renders keep encoded scenes and audio there so that rendering a spec again after an
+    /// edit only makes what changed; the scene and audio caches stay under their limits by
+    /// themselves (least recently used entries go first).
+    #[command(after_help = "Example:
+  reelsmith cache
+  reelsmith cache --clear --media-root media")]
+    Cache {
+        /// Remove every entry (later renders then make everything again the first time).
+        #[arg(long)]
+        clear: bool,
+        /// Storage root.
+        #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
+        media_root: PathBuf,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the render job service: an HTTP API and a web page to submit specs, follow
     /// renders live, download and delete them. Renders survive restarts (SQLite under --media).
     #[command(
@@ -487,6 +507,37 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
     Ok(())
 }
 
+/// The `cache` command's table: one line per cache.
+fn cache_table(caches: &[reelsmith::pipeline::CacheInfo], cleared: bool) -> String {
+    let mb = |b: u64| {
+        if b >= 1 << 30 {
+            format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30))
+        } else {
+            format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20))
+        }
+    };
+    let mut out = format!(
+        "{:<8} {:>8} {:>10} {:>10}  {}\n",
+        "cache",
+        if cleared { "removed" } else { "entries" },
+        if cleared { "freed" } else { "size" },
+        "limit",
+        "folder"
+    );
+    for c in caches {
+        out += &format!(
+            "{:<8} {:>8} {:>10} {:>10}  {}  ({})\n",
+            c.name,
+            c.entries,
+            mb(c.bytes),
+            c.limit_bytes.map_or("none".into(), mb),
+            c.dir.display(),
+            c.what
+        );
+    }
+    out
+}
+
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Render {
@@ -709,6 +760,26 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         #[cfg(feature = "service")]
         Command::Serve(args) => serve(args),
+        Command::Cache {
+            clear,
+            media_root,
+            json,
+        } => {
+            let opts = RenderOptions {
+                media_root,
+                ..RenderOptions::default()
+            };
+            let caches = if clear {
+                reelsmith::pipeline::clear_caches(&opts)?
+            } else {
+                reelsmith::pipeline::caches(&opts)
+            };
+            if json {
+                return print_json(&caches);
+            }
+            print!("{}", cache_table(&caches, clear));
+            Ok(())
+        }
         Command::Fonts { spec } => {
             let families = match spec {
                 None => reelsmith::text::font_families(),

@@ -149,19 +149,63 @@ impl PacketCache {
         })
     }
 
-    /// Removes the least recently used entries until the folder holds at most `limit` bytes.
-    pub fn prune(&self, limit: u64) {
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The size the folder is kept under.
+    pub fn limit_bytes(&self) -> u64 {
+        self.layout.limit_bytes
+    }
+
+    /// The entries in the folder: (last modified, bytes, path). Other files are not counted.
+    fn entries(&self) -> Vec<(std::time::SystemTime, u64, PathBuf)> {
         let Ok(rd) = std::fs::read_dir(&self.dir) else {
-            return;
+            return Vec::new();
         };
-        let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = rd
-            .flatten()
+        rd.flatten()
             .filter(|e| e.path().extension().is_some_and(|x| x == self.layout.ext))
             .filter_map(|e| {
                 let m = e.metadata().ok()?;
                 Some((m.modified().ok()?, m.len(), e.path()))
             })
-            .collect();
+            .collect()
+    }
+
+    /// How many entries the folder holds, and their bytes.
+    pub fn usage(&self) -> Usage {
+        let entries = self.entries();
+        Usage {
+            entries: entries.len() as u64,
+            bytes: entries.iter().map(|e| e.1).sum(),
+        }
+    }
+
+    /// Removes every entry (other files in the folder stay). A render that is using one
+    /// keeps reading it (the file lives on until closed). Returns what was removed.
+    ///
+    /// # Errors
+    /// The first entry that could not be removed.
+    pub fn clear(&self) -> std::io::Result<Usage> {
+        let mut removed = Usage::default();
+        for (_, len, path) in self.entries() {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    removed.entries += 1;
+                    removed.bytes += len;
+                }
+                // Another process removed it first.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Removes the least recently used entries until the folder holds at most `limit` bytes.
+    pub fn prune(&self, limit: u64) {
+        let mut entries = self.entries();
         let mut total: u64 = entries.iter().map(|e| e.1).sum();
         entries.sort();
         for (_, len, path) in entries {
@@ -173,6 +217,15 @@ impl PacketCache {
             }
         }
     }
+}
+
+/// Entries in a cache folder and their size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Usage {
+    /// Entries.
+    pub entries: u64,
+    /// Their bytes.
+    pub bytes: u64,
 }
 
 /// An entry being written.

@@ -127,6 +127,79 @@ impl RenderOptions {
     }
 }
 
+/// One of the caches a render keeps under the media root (see [`caches`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CacheInfo {
+    /// `scenes`, `audio` or `speech`.
+    pub name: &'static str,
+    /// What it keeps.
+    pub what: &'static str,
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Entries in it.
+    pub entries: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// The size it is kept under (least recently used entries go first); none: no limit.
+    pub limit_bytes: Option<u64>,
+}
+
+/// The caches under `opts.media_root`: encoded scenes, encoded audio and spoken narrations,
+/// with what each holds.
+pub fn caches(opts: &RenderOptions) -> Vec<CacheInfo> {
+    let scenes = crate::segment_cache::cache(opts.scene_cache_dir());
+    let audio = crate::audio_cache::cache(opts.audio_cache_dir());
+    let info = |name, what, cache: &crate::packet_cache::PacketCache| {
+        let u = cache.usage();
+        CacheInfo {
+            name,
+            what,
+            dir: cache.dir().to_path_buf(),
+            entries: u.entries,
+            bytes: u.bytes,
+            limit_bytes: Some(cache.limit_bytes()),
+        }
+    };
+    let tts = crate::tts::cache_usage(&opts.tts_cache());
+    vec![
+        info("scenes", "H.264 of encoded scenes", &scenes),
+        info("audio", "AAC of mastered audio", &audio),
+        CacheInfo {
+            name: "speech",
+            what: "WAV of spoken narrations",
+            dir: opts.tts_cache(),
+            entries: tts.entries,
+            bytes: tts.bytes,
+            limit_bytes: None,
+        },
+    ]
+}
+
+/// Empties the caches under `opts.media_root` (only their entries: other files in those
+/// folders stay). Renders then make everything again the first time. Returns what was
+/// removed from each.
+///
+/// # Errors
+/// [`Error::Io`] naming the first entry that could not be removed.
+pub fn clear_caches(opts: &RenderOptions) -> Result<Vec<CacheInfo>, Error> {
+    let mut removed = caches(opts);
+    for c in &mut removed {
+        let result = match c.name {
+            "scenes" => crate::segment_cache::cache(c.dir.clone()).clear(),
+            "audio" => crate::audio_cache::cache(c.dir.clone()).clear(),
+            _ => crate::tts::clear_cache(&c.dir),
+        };
+        let u = result.map_err(|source| Error::Io {
+            op: "clear cache",
+            path: c.dir.clone(),
+            source,
+        })?;
+        c.entries = u.entries;
+        c.bytes = u.bytes;
+    }
+    Ok(removed)
+}
+
 /// Failures injected on purpose by tests.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

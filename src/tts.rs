@@ -42,6 +42,50 @@ pub fn valid_voice(voice: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-+_".contains(c))
 }
 
+/// The spoken narrations kept under `cache_dir` (`tts-<key>.wav`; other files are not
+/// counted).
+fn cached_files(cache_dir: &Path) -> Vec<(u64, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(cache_dir) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("tts-") && name.ends_with(".wav")
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.len(), e.path())))
+        .collect()
+}
+
+/// How many narrations `cache_dir` holds, and their bytes.
+pub fn cache_usage(cache_dir: &Path) -> crate::packet_cache::Usage {
+    let files = cached_files(cache_dir);
+    crate::packet_cache::Usage {
+        entries: files.len() as u64,
+        bytes: files.iter().map(|f| f.0).sum(),
+    }
+}
+
+/// Removes every narration kept under `cache_dir` (they are spoken again when needed).
+/// Returns what was removed.
+///
+/// # Errors
+/// The first file that could not be removed.
+pub fn clear_cache(cache_dir: &Path) -> std::io::Result<crate::packet_cache::Usage> {
+    let mut removed = crate::packet_cache::Usage::default();
+    for (len, path) in cached_files(cache_dir) {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                removed.entries += 1;
+                removed.bytes += len;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(removed)
+}
+
 /// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed. The file
 /// is written beside its final name and renamed into place, so a crash never leaves a
 /// truncated cache entry.

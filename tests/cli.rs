@@ -144,3 +144,82 @@ fn bench_prints_per_stage_medians() {
     }
     assert!(text.contains("10 frames"), "{text}");
 }
+
+#[test]
+fn cache_shows_what_renders_kept_and_clear_removes_only_entries() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let media = dir.path().join("media");
+    let spec = dir.path().join("two.json");
+    std::fs::write(
+        &spec,
+        r##"{"output":{"width":160,"height":90,"fps":25,"quality":"fast"},
+            "scenes":[{"duration":1.2,"background":{"type":"solid","color":"#003366"},
+                       "layers":[{"type":"text","text":"One","size":30}]},
+                      {"duration":1.2,"background":{"type":"solid","color":"#663300"},
+                       "layers":[{"type":"text","text":"Two","size":30}]}]}"##,
+    )
+    .expect("write");
+    let r = bin()
+        .args(["render", "-q"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(dir.path().join("two.mp4"))
+        .arg("--media-root")
+        .arg(&media)
+        .output()
+        .expect("run");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let cache = |extra: &[&str]| -> serde_json::Value {
+        let out = bin()
+            .args(["cache", "--json", "--media-root"])
+            .arg(&media)
+            .args(extra)
+            .output()
+            .expect("cache");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let by_name = |v: &serde_json::Value, name: &str| -> (u64, u64) {
+        let c = v
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["name"] == name))
+            .unwrap_or_else(|| panic!("no {name} in {v}"));
+        (
+            c["entries"].as_u64().expect("entries"),
+            c["bytes"].as_u64().expect("bytes"),
+        )
+    };
+    // By default a render keeps both scenes and its audio.
+    let before = cache(&[]);
+    let (scenes, scene_bytes) = by_name(&before, "scenes");
+    assert_eq!(scenes, 2, "{before}");
+    assert!(scene_bytes > 0);
+    assert_eq!(by_name(&before, "audio").0, 1, "{before}");
+
+    // A file of the user's in a cache folder is not an entry: it stays.
+    let mine = media.join("assets/video/segments/notes.txt");
+    std::fs::write(&mine, "mine").expect("write");
+    let removed = cache(&["--clear"]);
+    assert_eq!(by_name(&removed, "scenes"), (2, scene_bytes), "{removed}");
+    let after = cache(&[]);
+    for name in ["scenes", "audio", "speech"] {
+        assert_eq!(by_name(&after, name), (0, 0), "{after}");
+    }
+    assert!(mine.is_file());
+
+    // The table names every cache.
+    let t = bin()
+        .args(["cache", "--media-root"])
+        .arg(&media)
+        .output()
+        .expect("cache");
+    let text = String::from_utf8_lossy(&t.stdout);
+    assert!(
+        text.contains("scenes") && text.contains("audio") && text.contains("speech"),
+        "{text}"
+    );
+}
