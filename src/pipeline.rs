@@ -63,7 +63,7 @@ pub struct RenderOptions {
     /// Encode each scene as a segment of its own: x264 is flushed and opened again at every
     /// scene's first frame (see [`Plan::segment_starts`]), so that no picture refers to one of
     /// another scene, and every scene starts with a keyframe. Needs `skip_repeats`. Default:
-    /// true (measured: 1.03x the wall time of one x264 for the whole video at 1080p, no
+    /// true (measured: 1.03-1.05x the wall time of one x264 for the whole video at 1080p, no
     /// slower at 720p). False: one x264 for the whole video, and no scene cache.
     pub segments: bool,
     /// Keep each segment's packets in `<media_root>/assets/video/segments`; a segment an
