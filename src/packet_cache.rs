@@ -188,19 +188,7 @@ impl PacketCache {
     /// # Errors
     /// The first entry that could not be removed.
     pub fn clear(&self) -> std::io::Result<Usage> {
-        let mut removed = Usage::default();
-        for (_, len, path) in self.entries() {
-            match std::fs::remove_file(&path) {
-                Ok(()) => {
-                    removed.entries += 1;
-                    removed.bytes += len;
-                }
-                // Another process removed it first.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(removed)
+        remove_all(self.entries().into_iter().map(|(_, len, path)| (len, path)))
     }
 
     /// Removes the least recently used entries until the folder holds at most `limit` bytes.
@@ -217,6 +205,26 @@ impl PacketCache {
             }
         }
     }
+}
+
+/// Removes cache files given as (bytes, path); one already gone (another process removed
+/// it first) is skipped. Returns what was removed.
+///
+/// # Errors
+/// The first file that could not be removed.
+pub fn remove_all(files: impl IntoIterator<Item = (u64, PathBuf)>) -> std::io::Result<Usage> {
+    let mut removed = Usage::default();
+    for (len, path) in files {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                removed.entries += 1;
+                removed.bytes += len;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(removed)
 }
 
 /// Entries in a cache folder and their size.

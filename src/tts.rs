@@ -72,18 +72,7 @@ pub fn cache_usage(cache_dir: &Path) -> crate::packet_cache::Usage {
 /// # Errors
 /// The first file that could not be removed.
 pub fn clear_cache(cache_dir: &Path) -> std::io::Result<crate::packet_cache::Usage> {
-    let mut removed = crate::packet_cache::Usage::default();
-    for (len, path) in cached_files(cache_dir) {
-        match std::fs::remove_file(&path) {
-            Ok(()) => {
-                removed.entries += 1;
-                removed.bytes += len;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(removed)
+    crate::packet_cache::remove_all(cached_files(cache_dir))
 }
 
 /// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed. The file
