@@ -170,7 +170,7 @@ pub fn caches(opts: &RenderOptions) -> Vec<CacheInfo> {
             dir: opts.tts_cache(),
             entries: tts.entries,
             bytes: tts.bytes,
-            limit_bytes: None,
+            limit_bytes: Some(crate::tts::CACHE_LIMIT_BYTES),
         },
     ]
 }

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime};
 
 /// What to say and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,9 +43,16 @@ pub fn valid_voice(voice: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-+_".contains(c))
 }
 
+/// The size the speech cache is kept under: some 45 hours of espeak-ng's 22 kHz mono.
+pub const CACHE_LIMIT_BYTES: u64 = 256 << 20;
+
+/// A narration used (spoken or found) this recently is never pruned: a render that resolved
+/// it reads it later, and renders of other specs may prune meanwhile.
+const CACHE_GRACE: Duration = Duration::from_secs(3600);
+
 /// The spoken narrations kept under `cache_dir` (`tts-<key>.wav`; other files are not
-/// counted).
-fn cached_files(cache_dir: &Path) -> Vec<(u64, PathBuf)> {
+/// counted): (bytes, path, last used).
+fn cached(cache_dir: &Path) -> Vec<(u64, PathBuf, SystemTime)> {
     let Ok(rd) = std::fs::read_dir(cache_dir) else {
         return Vec::new();
     };
@@ -53,8 +61,42 @@ fn cached_files(cache_dir: &Path) -> Vec<(u64, PathBuf)> {
             let name = e.file_name().to_string_lossy().into_owned();
             name.starts_with("tts-") && name.ends_with(".wav")
         })
-        .filter_map(|e| Some((e.metadata().ok()?.len(), e.path())))
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((m.len(), e.path(), m.modified().ok()?))
+        })
         .collect()
+}
+
+fn cached_files(cache_dir: &Path) -> Vec<(u64, PathBuf)> {
+    cached(cache_dir)
+        .into_iter()
+        .map(|(len, path, _)| (len, path))
+        .collect()
+}
+
+/// Removes the least recently used narrations until `cache_dir` holds at most `limit` bytes,
+/// never one used within `grace` of `now`.
+fn prune(cache_dir: &Path, limit: u64, now: SystemTime, grace: Duration) {
+    let mut files = cached(cache_dir);
+    let mut total: u64 = files.iter().map(|f| f.0).sum();
+    files.sort_by_key(|f| f.2);
+    for (len, path, used) in files {
+        if total <= limit || now.duration_since(used).unwrap_or_default() < grace {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total -= len;
+        }
+    }
+}
+
+/// Marks a narration as used now (its modification time), so that pruning keeps it.
+fn touch(path: &Path) {
+    let _ = std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(SystemTime::now()));
 }
 
 /// How many narrations `cache_dir` holds, and their bytes.
@@ -91,6 +133,7 @@ pub fn synthesize(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, String> 
     ]);
     let out = cache_dir.join(format!("tts-{key:016x}.wav"));
     if out.is_file() {
+        touch(&out);
         return Ok(out);
     }
     std::fs::create_dir_all(cache_dir)
@@ -142,6 +185,7 @@ pub fn synthesize(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, String> 
         let _ = std::fs::remove_file(&tmp);
         format!("cannot store {}: {e}", out.display())
     })?;
+    prune(cache_dir, CACHE_LIMIT_BYTES, SystemTime::now(), CACHE_GRACE);
     Ok(out)
 }
 
@@ -154,5 +198,49 @@ mod tests {
         assert_eq!(fnv1a(&[b"a"]), fnv1a(&[b"a"]));
         assert_ne!(fnv1a(&[b"ab", b"c"]), fnv1a(&[b"a", b"bc"]));
         assert!(valid_voice("en-us") && valid_voice("en+f3") && !valid_voice("en us; rm"));
+    }
+
+    #[test]
+    fn pruning_removes_the_least_recently_used_but_never_a_recent_one() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let now = SystemTime::now();
+        let hour = Duration::from_secs(3600);
+        // (name, bytes, hours since last used)
+        for (name, len, age) in [
+            ("tts-a.wav", 100, 50),
+            ("tts-b.wav", 100, 40),
+            ("tts-c.wav", 100, 30),
+            ("tts-d.wav", 100, 0),
+            ("tts-e.wav", 100, 0),
+            ("notes.wav", 1000, 60),
+        ] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, vec![0u8; len]).expect("write");
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .and_then(|f| f.set_modified(now - hour * age))
+                .expect("mtime");
+        }
+        // 500 bytes of narrations kept under 250: the oldest go until 200 are left.
+        prune(dir.path(), 250, now, hour);
+        let left = |n: &str| dir.path().join(n).is_file();
+        assert!(!left("tts-a.wav") && !left("tts-b.wav") && !left("tts-c.wav"));
+        // Used within the hour: kept even though the folder is still over the limit.
+        prune(dir.path(), 0, now, hour);
+        assert!(left("tts-d.wav") && left("tts-e.wav"));
+        // Not a narration: never touched.
+        assert!(left("notes.wav"));
+        assert_eq!(cache_usage(dir.path()).entries, 2);
+        // Touching marks one as used now.
+        let d = dir.path().join("tts-d.wav");
+        std::fs::File::options()
+            .write(true)
+            .open(&d)
+            .and_then(|f| f.set_modified(now - hour * 5))
+            .expect("mtime");
+        touch(&d);
+        prune(dir.path(), 0, SystemTime::now(), hour);
+        assert!(left("tts-d.wav"));
     }
 }
