@@ -294,10 +294,9 @@ fn narration_from_text_is_spoken_cached_and_timed() {
         .flatten()
         .collect();
     assert_eq!(cached.len(), 1, "one cached utterance: {cached:?}");
-    let stamp = cached[0]
-        .metadata()
-        .and_then(|m| m.modified())
-        .expect("mtime");
+    // Spoken again, the file would be a new one renamed into place: another inode.
+    use std::os::unix::fs::MetadataExt;
+    let first = cached[0].metadata().expect("metadata");
     // The scene is as long as the voice (from 0.2 s) plus 0.5 s; speech sounds only there.
     let voice_s = r.duration_s - 1.0 - 0.2 - 0.5;
     assert!(voice_s > 0.6 && voice_s < 3.0, "spoken for {voice_s:.2} s");
@@ -312,10 +311,14 @@ fn narration_from_text_is_spoken_cached_and_timed() {
     // A second render reuses the cached speech.
     sb.render(spec);
     let again = std::fs::read_dir(&cache).expect("cache").flatten().count();
-    let stamp2 = std::fs::metadata(cached[0].path())
-        .and_then(|m| m.modified())
-        .expect("mtime");
-    assert_eq!((again, stamp2), (1, stamp), "the cache was not reused");
+    let second = std::fs::metadata(cached[0].path()).expect("metadata");
+    assert_eq!(
+        (again, second.ino()),
+        (1, first.ino()),
+        "the cache was not reused"
+    );
+    // Its use is recorded (so that pruning keeps what is in use).
+    assert!(second.modified().expect("mtime") >= first.modified().expect("mtime"));
 }
 
 #[test]
