@@ -172,11 +172,11 @@ pub struct EncoderConfig {
     /// libx264 threads; 0 lets x264 choose (1.5 per core).
     pub threads: usize,
     /// The video is encoded in segments ([`Encoder::begin_segment`]). x264 keeps its
-    /// look-ahead thread: with the look-ahead on the feeding thread (`sync-lookahead=0`)
-    /// a segmented 1080p render took 1.15-1.19x as long, for bytes that repeat from run to run
-    /// more often (x264's look-ahead thread decides a fresh x264's first frame types partly
-    /// by how fast pictures arrive). A segment copied from the scene cache shows the same
-    /// pictures as encoding it again, not always the same bytes.
+    /// look-ahead thread: with the look-ahead on the feeding thread (`sync-lookahead=0`) a
+    /// segmented 1080p render took 1.15x as long (median of 3), for bytes that repeat from
+    /// run to run more often (x264's look-ahead thread decides a fresh x264's first frame
+    /// types partly by how fast pictures arrive). A segment copied from the scene cache shows
+    /// the same pictures as encoding it again, not always the same bytes.
     pub segments: bool,
     /// Fail on purpose when this frame is reached (tests of the failure path).
     pub fail_at_frame: Option<u64>,

@@ -530,7 +530,7 @@ fn cache_table(caches: &[reelsmith::pipeline::CacheInfo], cleared: bool) -> Stri
             c.name,
             c.entries,
             mb(c.bytes),
-            c.limit_bytes.map_or("none".into(), mb),
+            mb(c.limit_bytes),
             c.dir.display(),
             c.what
         );
@@ -772,7 +772,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let caches = if clear {
                 reelsmith::pipeline::clear_caches(&opts)?
             } else {
-                reelsmith::pipeline::caches(&opts)
+                reelsmith::pipeline::caches(&opts)?
             };
             if json {
                 return print_json(&caches);

@@ -140,39 +140,69 @@ pub struct CacheInfo {
     pub entries: u64,
     /// Their bytes.
     pub bytes: u64,
-    /// The size it is kept under (least recently used entries go first); none: no limit.
-    pub limit_bytes: Option<u64>,
+    /// The size it is kept under (least recently used entries go first).
+    pub limit_bytes: u64,
+}
+
+/// The caches under the media root.
+#[derive(Debug, Clone, Copy)]
+enum CacheKind {
+    Scenes,
+    Audio,
+    Speech,
+}
+
+impl CacheKind {
+    const ALL: [CacheKind; 3] = [CacheKind::Scenes, CacheKind::Audio, CacheKind::Speech];
+
+    /// Its entries and bytes (`clear`: after removing every entry, what was removed).
+    fn info(self, opts: &RenderOptions, clear: bool) -> Result<CacheInfo, Error> {
+        let packets = |cache: crate::packet_cache::PacketCache| {
+            let limit = cache.limit_bytes();
+            let usage = if clear {
+                cache.clear()
+            } else {
+                Ok(cache.usage())
+            };
+            usage.map(|u| (u, limit))
+        };
+        let (name, what, dir) = match self {
+            CacheKind::Scenes => ("scenes", "H.264 of encoded scenes", opts.scene_cache_dir()),
+            CacheKind::Audio => ("audio", "AAC of mastered audio", opts.audio_cache_dir()),
+            CacheKind::Speech => ("speech", "WAV of spoken narrations", opts.tts_cache()),
+        };
+        let result = match self {
+            CacheKind::Scenes => packets(crate::segment_cache::cache(dir.clone())),
+            CacheKind::Audio => packets(crate::audio_cache::cache(dir.clone())),
+            CacheKind::Speech if clear => {
+                crate::tts::clear_cache(&dir).map(|u| (u, crate::tts::CACHE_LIMIT_BYTES))
+            }
+            CacheKind::Speech => Ok((crate::tts::cache_usage(&dir), crate::tts::CACHE_LIMIT_BYTES)),
+        };
+        let (usage, limit_bytes) = result.map_err(|source| Error::Io {
+            op: "clear cache",
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(CacheInfo {
+            name,
+            what,
+            dir,
+            entries: usage.entries,
+            bytes: usage.bytes,
+            limit_bytes,
+        })
+    }
 }
 
 /// The caches under `opts.media_root`: encoded scenes, encoded audio and spoken narrations,
 /// with what each holds.
-pub fn caches(opts: &RenderOptions) -> Vec<CacheInfo> {
-    let scenes = crate::segment_cache::cache(opts.scene_cache_dir());
-    let audio = crate::audio_cache::cache(opts.audio_cache_dir());
-    let info = |name, what, cache: &crate::packet_cache::PacketCache| {
-        let u = cache.usage();
-        CacheInfo {
-            name,
-            what,
-            dir: cache.dir().to_path_buf(),
-            entries: u.entries,
-            bytes: u.bytes,
-            limit_bytes: Some(cache.limit_bytes()),
-        }
-    };
-    let tts = crate::tts::cache_usage(&opts.tts_cache());
-    vec![
-        info("scenes", "H.264 of encoded scenes", &scenes),
-        info("audio", "AAC of mastered audio", &audio),
-        CacheInfo {
-            name: "speech",
-            what: "WAV of spoken narrations",
-            dir: opts.tts_cache(),
-            entries: tts.entries,
-            bytes: tts.bytes,
-            limit_bytes: Some(crate::tts::CACHE_LIMIT_BYTES),
-        },
-    ]
+///
+/// # Errors
+/// None in practice (a missing or unreadable folder counts as empty); the `Result` is
+/// shared with [`clear_caches`].
+pub fn caches(opts: &RenderOptions) -> Result<Vec<CacheInfo>, Error> {
+    CacheKind::ALL.iter().map(|k| k.info(opts, false)).collect()
 }
 
 /// Empties the caches under `opts.media_root` (only their entries: other files in those
@@ -180,24 +210,9 @@ pub fn caches(opts: &RenderOptions) -> Vec<CacheInfo> {
 /// removed from each.
 ///
 /// # Errors
-/// [`Error::Io`] naming the first entry that could not be removed.
+/// [`Error::Io`] naming the folder of the first entry that could not be removed.
 pub fn clear_caches(opts: &RenderOptions) -> Result<Vec<CacheInfo>, Error> {
-    let mut removed = caches(opts);
-    for c in &mut removed {
-        let result = match c.name {
-            "scenes" => crate::segment_cache::cache(c.dir.clone()).clear(),
-            "audio" => crate::audio_cache::cache(c.dir.clone()).clear(),
-            _ => crate::tts::clear_cache(&c.dir),
-        };
-        let u = result.map_err(|source| Error::Io {
-            op: "clear cache",
-            path: c.dir.clone(),
-            source,
-        })?;
-        c.entries = u.entries;
-        c.bytes = u.bytes;
-    }
-    Ok(removed)
+    CacheKind::ALL.iter().map(|k| k.info(opts, true)).collect()
 }
 
 /// Failures injected on purpose by tests.
