@@ -175,11 +175,7 @@ impl PacketCache {
 
     /// How many entries the folder holds, and their bytes.
     pub fn usage(&self) -> Usage {
-        let entries = self.entries();
-        Usage {
-            entries: entries.len() as u64,
-            bytes: entries.iter().map(|e| e.1).sum(),
-        }
+        Usage::of(&self.entries())
     }
 
     /// Removes every entry (other files in the folder stay). A render that is using one
@@ -188,33 +184,44 @@ impl PacketCache {
     /// # Errors
     /// The first entry that could not be removed.
     pub fn clear(&self) -> std::io::Result<Usage> {
-        remove_all(self.entries().into_iter().map(|(_, len, path)| (len, path)))
+        remove_all(self.entries())
     }
 
     /// Removes the least recently used entries until the folder holds at most `limit` bytes.
     pub fn prune(&self, limit: u64) {
-        let mut entries = self.entries();
-        let mut total: u64 = entries.iter().map(|e| e.1).sum();
-        entries.sort();
-        for (_, len, path) in entries {
-            if total <= limit {
-                break;
-            }
-            if std::fs::remove_file(&path).is_ok() {
-                total -= len;
-            }
+        prune_lru(self.entries(), limit, None);
+    }
+}
+
+/// Removes the least recently used of `files` (last used, bytes, path) until they hold at
+/// most `limit` bytes, never one used at or after `keep_since`.
+pub fn prune_lru(
+    mut files: Vec<(std::time::SystemTime, u64, PathBuf)>,
+    limit: u64,
+    keep_since: Option<std::time::SystemTime>,
+) {
+    let mut total: u64 = files.iter().map(|e| e.1).sum();
+    files.sort();
+    for (used, len, path) in files {
+        if total <= limit || keep_since.is_some_and(|t| used >= t) {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total -= len;
         }
     }
 }
 
-/// Removes cache files given as (bytes, path); one already gone (another process removed
-/// it first) is skipped. Returns what was removed.
+/// Removes cache files listed as (last used, bytes, path); one already gone (another process
+/// removed it first) is skipped. Returns what was removed.
 ///
 /// # Errors
 /// The first file that could not be removed.
-pub fn remove_all(files: impl IntoIterator<Item = (u64, PathBuf)>) -> std::io::Result<Usage> {
+pub fn remove_all(
+    files: impl IntoIterator<Item = (std::time::SystemTime, u64, PathBuf)>,
+) -> std::io::Result<Usage> {
     let mut removed = Usage::default();
-    for (len, path) in files {
+    for (_, len, path) in files {
         match std::fs::remove_file(&path) {
             Ok(()) => {
                 removed.entries += 1;
@@ -234,6 +241,16 @@ pub struct Usage {
     pub entries: u64,
     /// Their bytes.
     pub bytes: u64,
+}
+
+impl Usage {
+    /// Of cache files listed as (last used, bytes, path).
+    pub fn of(files: &[(std::time::SystemTime, u64, PathBuf)]) -> Usage {
+        Usage {
+            entries: files.len() as u64,
+            bytes: files.iter().map(|f| f.1).sum(),
+        }
+    }
 }
 
 /// An entry being written.

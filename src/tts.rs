@@ -51,8 +51,8 @@ pub const CACHE_LIMIT_BYTES: u64 = 256 << 20;
 const CACHE_GRACE: Duration = Duration::from_secs(3600);
 
 /// The spoken narrations kept under `cache_dir` (`tts-<key>.wav`; other files are not
-/// counted): (bytes, path, last used).
-fn cached(cache_dir: &Path) -> Vec<(u64, PathBuf, SystemTime)> {
+/// counted): (last used, bytes, path).
+fn cached(cache_dir: &Path) -> Vec<(SystemTime, u64, PathBuf)> {
     let Ok(rd) = std::fs::read_dir(cache_dir) else {
         return Vec::new();
     };
@@ -63,32 +63,15 @@ fn cached(cache_dir: &Path) -> Vec<(u64, PathBuf, SystemTime)> {
         })
         .filter_map(|e| {
             let m = e.metadata().ok()?;
-            Some((m.len(), e.path(), m.modified().ok()?))
+            Some((m.modified().ok()?, m.len(), e.path()))
         })
-        .collect()
-}
-
-fn cached_files(cache_dir: &Path) -> Vec<(u64, PathBuf)> {
-    cached(cache_dir)
-        .into_iter()
-        .map(|(len, path, _)| (len, path))
         .collect()
 }
 
 /// Removes the least recently used narrations until `cache_dir` holds at most `limit` bytes,
 /// never one used within `grace` of `now`.
 fn prune(cache_dir: &Path, limit: u64, now: SystemTime, grace: Duration) {
-    let mut files = cached(cache_dir);
-    let mut total: u64 = files.iter().map(|f| f.0).sum();
-    files.sort_by_key(|f| f.2);
-    for (len, path, used) in files {
-        if total <= limit || now.duration_since(used).unwrap_or_default() < grace {
-            break;
-        }
-        if std::fs::remove_file(&path).is_ok() {
-            total -= len;
-        }
-    }
+    crate::packet_cache::prune_lru(cached(cache_dir), limit, now.checked_sub(grace));
 }
 
 /// Marks a narration as used now (its modification time), so that pruning keeps it.
@@ -101,11 +84,7 @@ fn touch(path: &Path) {
 
 /// How many narrations `cache_dir` holds, and their bytes.
 pub fn cache_usage(cache_dir: &Path) -> crate::packet_cache::Usage {
-    let files = cached_files(cache_dir);
-    crate::packet_cache::Usage {
-        entries: files.len() as u64,
-        bytes: files.iter().map(|f| f.0).sum(),
-    }
+    crate::packet_cache::Usage::of(&cached(cache_dir))
 }
 
 /// Removes every narration kept under `cache_dir` (they are spoken again when needed).
@@ -114,7 +93,7 @@ pub fn cache_usage(cache_dir: &Path) -> crate::packet_cache::Usage {
 /// # Errors
 /// The first file that could not be removed.
 pub fn clear_cache(cache_dir: &Path) -> std::io::Result<crate::packet_cache::Usage> {
-    crate::packet_cache::remove_all(cached_files(cache_dir))
+    crate::packet_cache::remove_all(cached(cache_dir))
 }
 
 /// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed. The file
