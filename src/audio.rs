@@ -13,17 +13,41 @@ use crate::error::AssetError;
 use crate::spec::{AudioRole, DuckSource, FadeCurve};
 use crate::timeline::{Plan, PlanDuck, PlanTrack, SAMPLE_RATE};
 
-/// Seconds of audio in `p` (decoded, so exact, without holding the samples).
+/// An audio file's length and level over time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Levels {
+    /// Length, seconds.
+    pub seconds: f64,
+    /// The RMS level in dBFS of each 10 ms of the mono mix.
+    pub db: Vec<f32>,
+}
+
+/// Decodes `p` once for its length (for `"duration": "auto"`) and its level every 10 ms (for
+/// timing captions by the voice, [`crate::captions::Speech`]).
 ///
 /// # Errors
 /// A message naming the file and the problem.
-pub fn audio_seconds(p: &Path) -> Result<f64, String> {
-    let mut frames = 0u64;
-    let rate = stream_audio(p, &mut |_, s| {
+pub fn levels(p: &Path) -> Result<Levels, String> {
+    let (mut frames, mut sum, mut n) = (0u64, 0f64, 0u32);
+    let mut env = Vec::new();
+    let rate = stream_audio(p, &mut |rate, s| {
+        let window = (rate / 100).max(1);
+        for pair in s.chunks_exact(2) {
+            let m = f64::from(pair[0] + pair[1]) * 0.5;
+            sum += m * m;
+            n += 1;
+            if n == window {
+                env.push((10.0 * (sum / f64::from(n) + 1e-12).log10()) as f32);
+                (sum, n) = (0.0, 0);
+            }
+        }
         frames += s.len() as u64 / 2;
         Ok(())
     })?;
-    Ok(frames as f64 / f64::from(rate))
+    Ok(Levels {
+        seconds: frames as f64 / f64::from(rate),
+        db: env,
+    })
 }
 
 /// Receives `(rate, interleaved stereo samples)`.

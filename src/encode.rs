@@ -180,6 +180,8 @@ pub struct EncoderConfig {
     pub segments: bool,
     /// Fail on purpose when this frame is reached (tests of the failure path).
     pub fail_at_frame: Option<u64>,
+    /// Closed captions to store as a subtitle track (`mov_text`), if any.
+    pub captions: Option<crate::captions::Track>,
 }
 
 /// Audio packets the audio thread may encode ahead of the muxer: about 32 s at 48 kHz
@@ -585,6 +587,30 @@ impl Encoder {
             st.index()
         };
 
+        let captions = match &cfg.captions {
+            Some(track) if !track.cues.is_empty() => {
+                let mt = encoder::find(codec::Id::MOV_TEXT)
+                    .ok_or(EncodeError::MissingEncoder("mov_text"))?;
+                let mut st = octx
+                    .add_stream(mt)
+                    .map_err(EncodeError::ff("add subtitle stream"))?;
+                // Only the codec's type and id: the samples are written as they are.
+                let ctx = codec::context::Context::new_with_codec(mt)
+                    .encoder()
+                    .subtitle()
+                    .map_err(EncodeError::ff("subtitle context"))?;
+                st.set_parameters(&ctx);
+                extradata::set_on_stream(&mut st, &crate::captions::mov_text_extradata())?;
+                st.set_time_base(Rational(1, 1000));
+                let mut meta = Dictionary::new();
+                meta.set("language", &track.language);
+                meta.set("handler_name", "Captions");
+                st.set_metadata(meta);
+                Some((st.index(), track))
+            }
+            _ => None,
+        };
+
         let mut mux_opts = Dictionary::new();
         mux_opts.set("movflags", "+faststart");
         // Interleave strictly by time however far the audio thread lags (libav's default
@@ -596,6 +622,24 @@ impl Encoder {
         // The muxer may change stream time bases in write_header: read them back.
         let v_stream_tb = octx.stream(v_index).map_or(v_tb, |s| s.time_base());
         let a_stream_tb = octx.stream(a_index).map_or(a_tb, |s| s.time_base());
+        if let Some((index, track)) = captions {
+            // The whole track now: the muxer holds its samples and sends each out when the
+            // video and audio reach its time (the track runs to the video's end).
+            let ms = Rational(1, 1000);
+            let tb = octx.stream(index).map_or(ms, |s| s.time_base());
+            for (start, duration, data) in crate::captions::track_samples(&track.cues, track.end_ms)
+            {
+                let mut pkt = Packet::copy(&data);
+                pkt.set_stream(index);
+                pkt.set_pts(Some(start as i64));
+                pkt.set_dts(Some(start as i64));
+                pkt.set_duration(duration as i64);
+                pkt.set_flags(ff::packet::Flags::KEY);
+                pkt.rescale_ts(ms, tb);
+                pkt.write_interleaved(&mut octx)
+                    .map_err(EncodeError::ff("write caption"))?;
+            }
+        }
         let (tx, audio_rx) = sync_channel(AUDIO_AHEAD_PACKETS);
         let audio = AudioEncoder {
             audio,

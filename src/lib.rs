@@ -30,6 +30,7 @@
 pub mod assets;
 pub mod audio;
 pub mod audio_cache;
+pub mod captions;
 pub mod compose;
 pub mod encode;
 pub mod error;

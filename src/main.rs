@@ -610,7 +610,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 print_json(&summary)?;
             } else {
                 println!(
-                    "ok: {} scenes, {} frames ({:.2} s) at {}x{} {} fps, {} audio tracks, {} distinct pictures",
+                    "ok: {} scenes, {} frames ({:.2} s) at {}x{} {} fps, {} audio tracks, {} distinct pictures, {} captions",
                     summary.scenes,
                     summary.frames,
                     summary.duration_s,
@@ -618,7 +618,8 @@ fn run(cli: Cli) -> Result<(), Error> {
                     summary.height,
                     summary.fps,
                     summary.tracks,
-                    summary.unique_frames
+                    summary.unique_frames,
+                    summary.captions
                 );
             }
             Ok(())
@@ -678,7 +679,17 @@ fn run(cli: Cli) -> Result<(), Error> {
                         s.start_s,
                         s.duration_s
                     ),
-                    other => println!("  #{} {other}: {}", s.index, s.codec),
+                    other => println!(
+                        "  #{} {other}: {}{}, {} packets, start {:.3} s, {:.3} s",
+                        s.index,
+                        s.codec,
+                        s.language
+                            .as_deref()
+                            .map_or_else(String::new, |l| format!(" ({l})")),
+                        s.packets,
+                        s.start_s,
+                        s.duration_s
+                    ),
                 }
             }
             Ok(())

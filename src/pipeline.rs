@@ -276,7 +276,7 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
         &ResolveContext {
             base_dir: &opts.base_dir,
             font_families: &families,
-            audio_seconds: &|p: &Path| crate::audio::audio_seconds(p),
+            audio_levels: &|p: &Path| crate::audio::levels(p),
             synthesize: &|speech| crate::tts::synthesize(&opts.tts_cache(), speech),
             measure: &measure,
         },
@@ -319,6 +319,8 @@ pub struct ValidationSummary {
     pub unique_frames: usize,
     /// Text layers that were shrunk or cut to fit their box.
     pub text_fits: Vec<crate::timeline::TextFit>,
+    /// Closed captions the narration makes.
+    pub captions: usize,
 }
 
 /// Checks everything a render would, without drawing or encoding: the spec, then every asset
@@ -340,6 +342,7 @@ pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSu
         tracks: plan.tracks.len(),
         unique_frames: plan.spans().len(),
         text_fits: plan.text_fits.clone(),
+        captions: plan.captions.cues.len(),
     })
 }
 
@@ -403,6 +406,7 @@ pub fn render_with_progress(
     }
     let mut ws = Workspace::create(&temp_root, opts.keep_temp)?;
     let partial = ws.partial_output(&output)?;
+    let captions_file = write_captions(&plan, &output, &mut ws)?;
 
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -470,6 +474,11 @@ pub fn render_with_progress(
             Some(Fault::EncodeAtFrame(n)) => Some(n),
             _ => None,
         },
+        captions: plan.captions.embed.then(|| crate::captions::Track {
+            cues: plan.captions.cues.clone(),
+            language: plan.captions.language.clone(),
+            end_ms: plan.total_frames * 1000 * u64::from(plan.fps.den) / u64::from(plan.fps.num),
+        }),
     };
     // Segments: one per scene when encoding in segments, else the whole video; with the
     // scene cache each has a key and maybe an entry from an earlier render.
@@ -622,7 +631,30 @@ pub fn render_with_progress(
         threads,
         stages,
         text_fits: plan.text_fits.clone(),
+        captions: plan.captions.cues.len(),
+        captions_file,
     })
+}
+
+/// With `output.captions.vtt` and captions to write: the WebVTT file beside `output`
+/// (`.vtt` for its extension), written now into a partial file that the workspace renames
+/// into place with the video. Returns the final path.
+fn write_captions(
+    plan: &Plan,
+    output: &Path,
+    ws: &mut Workspace,
+) -> Result<Option<PathBuf>, Error> {
+    if !plan.captions.vtt || plan.captions.cues.is_empty() {
+        return Ok(None);
+    }
+    let mut path = output.with_extension("vtt");
+    if path == output {
+        path = PathBuf::from(format!("{}.vtt", output.display()));
+    }
+    let partial = ws.companion(&path)?;
+    std::fs::write(&partial, crate::captions::to_vtt(&plan.captions.cues))
+        .map_err(Error::io("write captions", &partial))?;
+    Ok(Some(path))
 }
 
 /// Where a render's audio comes from.

@@ -28,7 +28,8 @@ pub struct ProbeInfo {
     /// With more than one stream: the largest distance in time, seconds, between the streams'
     /// packets at any point of the file. A player reading the file from the start must read
     /// this much of one stream ahead to reach the other's data for the same moment; a
-    /// well-interleaved web video keeps it around a second or less.
+    /// well-interleaved web video keeps it around a second or less. Subtitle tracks are left
+    /// out (a caption may last seconds).
     pub interleave_s: Option<f64>,
     /// The streams.
     pub streams: Vec<StreamInfo>,
@@ -72,6 +73,9 @@ pub struct StreamInfo {
     /// Audio channels.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channels: Option<u16>,
+    /// Language tag (ISO 639-2), when not `und`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 impl ProbeInfo {
@@ -154,6 +158,11 @@ pub fn probe(path: &Path) -> Result<ProbeInfo, ProbeError> {
             codec,
             start_s: seconds(st.start_time(), tb),
             duration_s: seconds(st.duration(), tb),
+            language: st
+                .metadata()
+                .get("language")
+                .filter(|l| *l != "und")
+                .map(str::to_string),
             ..StreamInfo::default()
         };
         if let Ok(dec) = ctx.decoder().open_as(ff::codec::decoder::find(params.id())) {
@@ -188,7 +197,12 @@ pub fn probe(path: &Path) -> Result<ProbeInfo, ProbeError> {
         if let Some(s) = streams.get_mut(st.index()) {
             s.packets += 1;
         }
-        if let Some(t) = packet.dts().or(packet.pts()) {
+        // Subtitles are sparse (one sample may last seconds): only sound and picture count.
+        let continuous = matches!(
+            st.parameters().medium(),
+            media::Type::Video | media::Type::Audio
+        );
+        if let Some(t) = packet.dts().or(packet.pts()).filter(|_| continuous) {
             placed.push((
                 packet.position() as i64,
                 st.index(),
@@ -196,7 +210,11 @@ pub fn probe(path: &Path) -> Result<ProbeInfo, ProbeError> {
             ));
         }
     }
-    let interleave_s = (streams.len() > 1).then(|| interleave(placed, streams.len()));
+    let continuous = streams
+        .iter()
+        .filter(|s| s.kind == "video" || s.kind == "audio")
+        .count();
+    let interleave_s = (continuous > 1).then(|| interleave(placed, streams.len()));
     let faststart = if ictx.format().name().contains("mp4") {
         Some(moov_before_mdat(path))
     } else {

@@ -119,6 +119,12 @@ pub struct RenderReport {
     pub stages: Vec<StageReport>,
     /// Text layers shrunk or cut to fit their box.
     pub text_fits: Vec<crate::timeline::TextFit>,
+    /// Closed captions made from the narration (0 when no narration has words).
+    #[serde(default)]
+    pub captions: usize,
+    /// The WebVTT file written beside the video (`output.captions.vtt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captions_file: Option<PathBuf>,
 }
 
 impl RenderReport {
@@ -161,6 +167,15 @@ impl RenderReport {
                     ", cut to {k} of {} characters",
                     f.chars
                 ))
+            ));
+        }
+        if self.captions > 0 {
+            s.push_str(&format!(
+                "captions   {} from the narration{}\n",
+                self.captions,
+                self.captions_file
+                    .as_ref()
+                    .map_or_else(String::new, |p| format!(", also in {}", p.display()))
             ));
         }
         s.push_str(&format!(

@@ -68,6 +68,59 @@ pub struct Output {
     /// `<media root>/videos/<spec file name>.mp4`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// Closed captions of the narration: the words of every narration (a text narration's
+    /// `text`, or any narration's `caption`) shown in time with the voice. Default: a
+    /// subtitle track in the MP4, no WebVTT file.
+    #[serde(default)]
+    pub captions: Captions,
+}
+
+/// Closed captions made from the narration: lines of at most `max_chars` characters, at most
+/// two lines a caption, cut at sentence ends. Timed by the voice: the first caption appears
+/// when the voice starts, each sentence's when the voice resumes after the pause before it;
+/// inside a sentence each caption stays for its share of the characters. They are not drawn
+/// on the picture: players show them when the viewer turns captions on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Captions {
+    /// A subtitle track (MPEG-4 timed text, `mov_text`) in the MP4, which QuickTime, Safari,
+    /// VLC and most players offer under their captions menu. Default: true (no track is
+    /// added when no narration has words).
+    #[serde(default = "default_true")]
+    pub embed: bool,
+    /// Also write the captions as WebVTT beside the video (`lesson.mp4` → `lesson.vtt`), for
+    /// an HTML `<track>` (browsers do not show an MP4's own subtitle track). Written with
+    /// the video, atomically: on a failed render neither appears. Default: false.
+    #[serde(default)]
+    pub vtt: bool,
+    /// The captions' language: an ISO 639-2 code of three lowercase letters (`eng`, `deu`,
+    /// `fra`), stored in the MP4 track. Default: `und` (undetermined).
+    #[serde(default = "default_caption_language")]
+    pub language: String,
+    /// Longest caption line in characters, 20..=80 (broadcast practice is 32–42). Default: 42.
+    #[serde(default = "default_caption_chars")]
+    pub max_chars: u32,
+}
+
+impl Default for Captions {
+    fn default() -> Self {
+        Captions {
+            embed: true,
+            vtt: false,
+            language: default_caption_language(),
+            max_chars: default_caption_chars(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_caption_language() -> String {
+    "und".into()
+}
+fn default_caption_chars() -> u32 {
+    42
 }
 
 fn default_width() -> u32 {
@@ -92,6 +145,7 @@ impl Default for Output {
             quality: Quality::default(),
             audio_bitrate: default_audio_bitrate(),
             path: None,
+            captions: Captions::default(),
         }
     }
 }
@@ -1675,6 +1729,12 @@ pub struct AudioTrack {
     /// espeak-ng and cached by content under `<media root>/assets/audio/tts/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// Narrations only: the words spoken, for the closed captions (see `output.captions`).
+    /// A narration from a file is captioned only with this; a text narration is captioned
+    /// with its `text` unless this gives other words (or `""` for none). At most 5000
+    /// characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
     /// With `text`: the espeak-ng voice, e.g. `en-us`, `en-gb`, `de`, `en-us+f3`.
     /// Default: `en-us`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

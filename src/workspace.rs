@@ -27,6 +27,8 @@ pub struct Workspace {
     id: String,
     dir: PathBuf,
     partial: Option<PathBuf>,
+    /// Files that go with the output (captions): (partial file, final path).
+    companions: Vec<(PathBuf, PathBuf)>,
     keep_temp: bool,
     done: bool,
 }
@@ -148,6 +150,7 @@ impl Workspace {
             id,
             dir,
             partial: None,
+            companions: Vec::new(),
             keep_temp,
             done: false,
         };
@@ -162,7 +165,11 @@ impl Workspace {
     fn write_owner(&self) -> Result<(), Error> {
         let mut text = self_identity();
         text.push('\n');
-        if let Some(p) = &self.partial {
+        for p in self
+            .partial
+            .iter()
+            .chain(self.companions.iter().map(|(p, _)| p))
+        {
             text.push_str(&format!("partial {}\n", p.display()));
         }
         let path = self.dir.join(OWNER_FILE);
@@ -188,6 +195,27 @@ impl Workspace {
     /// # Errors
     /// [`Error::Io`] if the folder cannot be created or the record written.
     pub fn partial_output(&mut self, output: &Path) -> Result<PathBuf, Error> {
+        let p = self.beside(output)?;
+        self.partial = Some(p.clone());
+        self.write_owner()?;
+        Ok(p)
+    }
+
+    /// Reserves a partial file for `path`, a file that goes with the output (its captions):
+    /// renamed into place by [`Workspace::commit`] just before the output, removed with the
+    /// rest if the render fails.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the folder cannot be created or the record written.
+    pub fn companion(&mut self, path: &Path) -> Result<PathBuf, Error> {
+        let p = self.beside(path)?;
+        self.companions.push((p.clone(), path.to_path_buf()));
+        self.write_owner()?;
+        Ok(p)
+    }
+
+    /// `.<name>.<id>.partial` in `output`'s folder (created if missing).
+    fn beside(&self, output: &Path) -> Result<PathBuf, Error> {
         let parent = output
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -198,10 +226,7 @@ impl Workspace {
             .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
         let parent =
             fs::canonicalize(parent).map_err(Error::io("resolve output folder", parent))?;
-        let p = parent.join(format!(".{name}.{}.partial", self.id));
-        self.partial = Some(p.clone());
-        self.write_owner()?;
-        Ok(p)
+        Ok(parent.join(format!(".{name}.{}.partial", self.id)))
     }
 
     /// Makes the partial output durable and renames it to `output`, replacing any file there,
@@ -218,7 +243,28 @@ impl Workspace {
         f.sync_all().map_err(Error::io("sync", &partial))?;
         let size = f.metadata().map_err(Error::io("stat", &partial))?.len();
         drop(f);
-        fs::rename(&partial, output).map_err(Error::io("rename into place", output))?;
+        let companions = std::mem::take(&mut self.companions);
+        let mut placed = Vec::new();
+        for (part, path) in &companions {
+            let done = fs::File::open(part)
+                .and_then(|f| f.sync_all())
+                .and_then(|()| fs::rename(part, path));
+            if let Err(e) = done {
+                // The rest (this partial included) goes with the workspace.
+                self.companions = companions.clone();
+                for p in placed {
+                    let _ = fs::remove_file(p);
+                }
+                return Err(Error::io("rename into place", path)(e));
+            }
+            placed.push(path.clone());
+        }
+        if let Err(e) = fs::rename(&partial, output) {
+            for p in placed {
+                let _ = fs::remove_file(p);
+            }
+            return Err(Error::io("rename into place", output)(e));
+        }
         if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
             // Persist the rename itself. Best effort: some filesystems refuse to sync folders.
             if let Ok(d) = fs::File::open(parent) {
@@ -233,6 +279,9 @@ impl Workspace {
 
     fn cleanup(&mut self) {
         if let Some(p) = self.partial.take() {
+            let _ = fs::remove_file(p);
+        }
+        for (p, _) in self.companions.drain(..) {
             let _ = fs::remove_file(p);
         }
         if !self.keep_temp {

@@ -369,6 +369,46 @@ fn submit_follow_download_ranges_and_idempotency() {
     assert!(leftovers(&media).is_empty(), "{:?}", leftovers(&media));
 }
 
+#[test]
+fn narration_captions_are_served_as_webvtt_and_go_with_the_render() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let media = dir.path().join("media");
+    let s = Server::start(&media, &[]);
+    let mut with_words = spec(2.0, "spoken");
+    with_words["scenes"][0]["narration"] = json!({"text": "Lift with your legs. Not your back."});
+    let id = submit(&s, &with_words)["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let st = wait_done(&s, &id);
+    assert_eq!(
+        st["links"]["captions"],
+        format!("/v1/renders/{id}/captions")
+    );
+    let vtt = get(&s.url(&format!("/v1/renders/{id}/captions")), &[]);
+    assert_eq!(vtt.status, 200);
+    assert_eq!(vtt.header("content-type"), Some("text/vtt; charset=utf-8"));
+    let text = String::from_utf8(vtt.body).expect("utf-8");
+    assert!(text.starts_with("WEBVTT\n"), "{text}");
+    assert!(text.contains("Lift with your legs.") && text.contains("Not your back."));
+    // Without words: no link, 404.
+    let silent = submit(&s, &spec(1.0, "quiet"))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let st = wait_done(&s, &silent);
+    assert!(st["links"]["captions"].is_null(), "{st}");
+    assert_eq!(
+        get(&s.url(&format!("/v1/renders/{silent}/captions")), &[]).status,
+        404
+    );
+    // Deleting the render removes its captions too.
+    assert!(media.join(format!("videos/{id}.vtt")).is_file());
+    assert_eq!(delete(&s.url(&format!("/v1/renders/{id}"))).status, 204);
+    assert!(!media.join(format!("videos/{id}.vtt")).exists());
+    assert!(leftovers(&media).is_empty(), "{:?}", leftovers(&media));
+}
+
 fn status_code(s: &Server, id: &str) -> u16 {
     get(&s.url(&format!("/v1/renders/{id}")), &[]).status
 }

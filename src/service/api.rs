@@ -87,6 +87,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/renders/{id}/events", get(events))
         .route("/renders/{id}/video", get(video))
         .route("/renders/{id}/poster", get(poster))
+        .route("/renders/{id}/captions", get(captions))
         .route("/cleanup", post(cleanup))
         .route("/examples", get(examples))
         .route("/health", get(health))
@@ -600,6 +601,19 @@ async fn video(
 async fn poster(State(svc): Svc, Path(id): Path<String>, headers: HeaderMap) -> Api<Response> {
     let id = render_id(&id)?;
     serve_file(&svc, id, svc.poster_path(id), "image/jpeg", &headers, false).await
+}
+
+async fn captions(State(svc): Svc, Path(id): Path<String>, headers: HeaderMap) -> Api<Response> {
+    let id = render_id(&id)?;
+    serve_file(
+        &svc,
+        id,
+        svc.captions_path(id),
+        "text/vtt; charset=utf-8",
+        &headers,
+        false,
+    )
+    .await
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -342,6 +342,11 @@ impl Service {
         self.cfg.media.join("videos").join(format!("{id}.mp4"))
     }
 
+    /// `<media>/videos/<id>.vtt`: the captions, when the narration has words.
+    pub fn captions_path(&self, id: &str) -> PathBuf {
+        self.cfg.media.join("videos").join(format!("{id}.vtt"))
+    }
+
     /// `<media>/videos/<id>.jpg`.
     pub fn poster_path(&self, id: &str) -> PathBuf {
         self.cfg.media.join("videos").join(format!("{id}.jpg"))
@@ -361,6 +366,7 @@ impl Service {
             } else if let Some(id) = name
                 .strip_suffix(".mp4")
                 .or_else(|| name.strip_suffix(".jpg"))
+                .or_else(|| name.strip_suffix(".vtt"))
             {
                 valid_id(id) && !self.store().exists(id).unwrap_or(true)
             } else {
@@ -581,6 +587,14 @@ impl Service {
             s.as_deref()
                 .and_then(|t| serde_json::from_str::<Value>(t).ok())
         };
+        let report = parse(&rec.report);
+        if state == State::Done
+            && report
+                .as_ref()
+                .is_some_and(|r| r["captions_file"].is_string())
+        {
+            links["captions"] = json!(format!("{base}/captions"));
+        }
         json!({
             "id": rec.id,
             "state": state.as_str(),
@@ -593,7 +607,7 @@ impl Service {
             "created_at": rec.created_at,
             "started_at": rec.started_at,
             "finished_at": rec.finished_at,
-            "report": parse(&rec.report),
+            "report": report,
             "error": parse(&rec.error),
             "webhook": rec.webhook_url.as_ref().map(|u| json!({"url": u, "status": rec.webhook_status})),
             "links": links,
@@ -674,7 +688,7 @@ impl Service {
         rec: &Record,
         live: &Live,
     ) -> (Result<Value, Error>, Option<StageId>) {
-        let comp = match Composition::from_json(&rec.spec) {
+        let mut comp = match Composition::from_json(&rec.spec) {
             Ok(c) => c,
             Err(e) => return (Err(e.into()), Some(StageId::Validate)),
         };
@@ -686,6 +700,9 @@ impl Service {
                 Some(StageId::Validate),
             );
         }
+        // Captions also as WebVTT (`<id>.vtt`, served at .../captions): browsers show only
+        // those, not the MP4's own subtitle track.
+        comp.output.captions.vtt = true;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let output = self.video_path(&rec.id);
         let opts = RenderOptions {
@@ -769,8 +786,10 @@ impl Service {
                 tracing::error!("render {id}: {e}");
             }
             if state != State::Done {
-                // A failed render leaves no file; an old poster of a re-run must not stay.
+                // A failed render leaves no file; an old poster or captions of a re-run must
+                // not stay.
                 let _ = std::fs::remove_file(self.poster_path(id));
+                let _ = std::fs::remove_file(self.captions_path(id));
             }
             live.set_state(state);
             let has_hook = self
@@ -814,6 +833,7 @@ impl Service {
     fn remove_render(&self, id: &str) {
         let _ = std::fs::remove_file(self.video_path(id));
         let _ = std::fs::remove_file(self.poster_path(id));
+        let _ = std::fs::remove_file(self.captions_path(id));
         if let Err(e) = self.store().delete(id) {
             tracing::error!("delete {id}: {e}");
         }

@@ -93,6 +93,22 @@ pub struct Plan {
     pub text_fits: Vec<TextFit>,
     /// Fonts the spec brought besides the bundled ones.
     pub fonts: crate::text::UserFonts,
+    /// Closed captions of the narration.
+    pub captions: PlanCaptions,
+}
+
+/// Resolved closed captions: the captions in time order (never overlapping) and where they
+/// go.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanCaptions {
+    /// The captions, ms from the start of the video, in order, none overlapping the next.
+    pub cues: Vec<crate::captions::Cue>,
+    /// As a subtitle track in the MP4.
+    pub embed: bool,
+    /// As WebVTT beside the MP4.
+    pub vtt: bool,
+    /// ISO 639-2 language code.
+    pub language: String,
 }
 
 /// A text layer whose size or text was changed to make it fit its box.
@@ -803,8 +819,8 @@ pub struct ResolveContext<'a> {
     pub base_dir: &'a Path,
     /// Font families that can be used (case-insensitive match).
     pub font_families: &'a [String],
-    /// Length in seconds of an audio file (for `"duration": "auto"`).
-    pub audio_seconds: &'a (dyn Fn(&Path) -> Result<f64, String> + Sync),
+    /// An audio file's length (for `"duration": "auto"`) and level (timing the captions).
+    pub audio_levels: &'a AudioLevels,
     /// Speaks a text narration to a (cached) audio file.
     pub synthesize: &'a (dyn Fn(&crate::tts::Speech) -> Result<PathBuf, String> + Sync),
     /// Lays out a text (shaping, wrapping) and says how big it is, for placement and fitting.
@@ -818,6 +834,7 @@ pub struct ResolveContext<'a> {
 pub fn resolve(comp: &Composition, ctx: &ResolveContext<'_>) -> Result<Plan, SpecError> {
     let mut r = Resolver {
         issues: Vec::new(),
+        levels: std::collections::HashMap::new(),
         ctx,
         fits: Vec::new(),
         clip_tracks: Vec::new(),
@@ -833,8 +850,16 @@ pub fn resolve(comp: &Composition, ctx: &ResolveContext<'_>) -> Result<Plan, Spe
     }
 }
 
+/// Decodes an audio file for its length and level (see [`crate::audio::levels`]).
+pub type AudioLevels = dyn Fn(&Path) -> Result<crate::audio::Levels, String> + Sync;
+
+/// An audio file's decoded length and level, or why it could not be read.
+type Decoded = Result<std::rc::Rc<crate::audio::Levels>, String>;
+
 struct Resolver<'a, 'b> {
     issues: Vec<SpecIssue>,
+    /// Audio files decoded for their length and level, by path (each decoded once).
+    levels: std::collections::HashMap<PathBuf, Decoded>,
     ctx: &'a ResolveContext<'b>,
     fits: Vec<TextFit>,
     /// Clips whose sound goes to the mix: (scene index, track with a scene-relative start).
@@ -846,6 +871,16 @@ struct Resolver<'a, 'b> {
 }
 
 impl Resolver<'_, '_> {
+    /// The length and level of an audio file, decoded once per plan.
+    fn levels(&mut self, p: &Path) -> Decoded {
+        if let Some(l) = self.levels.get(p) {
+            return l.clone();
+        }
+        let l = (self.ctx.audio_levels)(p).map(std::rc::Rc::new);
+        self.levels.insert(p.to_path_buf(), l.clone());
+        l
+    }
+
     fn issue(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.issues.push(SpecIssue {
             path: path.into(),
@@ -1023,6 +1058,14 @@ impl Resolver<'_, '_> {
             .enumerate()
             .filter_map(|(i, t)| self.track(t, &format!("audio.tracks[{i}]"), 0.0, None))
             .collect();
+        let max_chars = self.caption_settings(&o.captions);
+        let mut cues = Vec::new();
+        for (i, (t, plan)) in comp.audio.tracks.iter().zip(&tracks).enumerate() {
+            // Tracks that failed their checks are missing from `tracks`: match by path.
+            if plan.path == format!("audio.tracks[{i}]") {
+                cues.extend(self.captions(t, plan, max_chars));
+            }
+        }
         for (si, mut t) in std::mem::take(&mut self.clip_tracks) {
             if let Some(sc) = scenes.get(si) {
                 t.start += fps.sample_at_frame(sc.start_frame);
@@ -1054,8 +1097,17 @@ impl Resolver<'_, '_> {
                     ));
                 }
             }
+            if let Some(t) = &track {
+                cues.extend(self.captions(n, t, max_chars));
+            }
             tracks.extend(track);
         }
+        let captions = PlanCaptions {
+            cues: crate::captions::in_order(cues),
+            embed: o.captions.embed,
+            vtt: o.captions.vtt,
+            language: o.captions.language.clone(),
+        };
         let au = &comp.audio;
         self.in_range(
             "audio.target_lufs",
@@ -1090,7 +1142,85 @@ impl Resolver<'_, '_> {
             tracks,
             text_fits: Vec::new(),
             fonts: crate::text::UserFonts::default(),
+            captions,
         }
+    }
+
+    /// Checks `output.captions`; returns the line length.
+    fn caption_settings(&mut self, c: &crate::spec::Captions) -> usize {
+        let lang = &c.language;
+        if !(lang.len() == 3 && lang.bytes().all(|b| b.is_ascii_lowercase())) {
+            self.issue(
+                "output.captions.language",
+                format!("language {lang:?} is not an ISO 639-2 code (three lowercase letters, e.g. eng)"),
+            );
+        }
+        if !(20..=80).contains(&c.max_chars) {
+            self.issue(
+                "output.captions.max_chars",
+                format!(
+                    "max_chars {} is out of range (expected 20..=80 characters)",
+                    c.max_chars
+                ),
+            );
+        }
+        c.max_chars.clamp(20, 80) as usize
+    }
+
+    /// The captions of track `t` (planned as `plan`): its words spread over the time it is
+    /// heard (to its end, its `duration`, or its scene's end, whichever comes first).
+    fn captions(
+        &mut self,
+        t: &crate::spec::AudioTrack,
+        plan: &PlanTrack,
+        max_chars: usize,
+    ) -> Vec<crate::captions::Cue> {
+        let path = &plan.path;
+        if let Some(c) = &t.caption {
+            let chars = c.chars().count();
+            if chars > 5000 {
+                self.issue(
+                    format!("{path}.caption"),
+                    format!("caption has {chars} characters (expected at most 5000)"),
+                );
+                return Vec::new();
+            }
+            if plan.role != AudioRole::Narration {
+                self.issue(
+                    format!("{path}.caption"),
+                    "only a narration has captions (give the track \"role\": \"narration\")",
+                );
+                return Vec::new();
+            }
+        }
+        if plan.role != AudioRole::Narration {
+            return Vec::new();
+        }
+        let Some(words) = t.caption.as_deref().or(t.text.as_deref()) else {
+            return Vec::new();
+        };
+        if words.trim().is_empty() {
+            return Vec::new();
+        }
+        let sr = u64::from(SAMPLE_RATE);
+        // The track's own checks report an unreadable file.
+        let Ok(levels) = self.levels(&plan.src) else {
+            return Vec::new();
+        };
+        let env = &levels.db;
+        let length = plan.duration.unwrap_or_else(|| {
+            ((levels.seconds * sr as f64).round() as u64).saturating_sub(plan.trim)
+        });
+        let mut end = plan.start + length;
+        if let Some((cut, _)) = plan.cut {
+            end = end.min(cut);
+        }
+        let (start_ms, end_ms) = (plan.start * 1000 / sr, end * 1000 / sr);
+        // The envelope of what is heard: from `trim`, 10 ms a value.
+        let from = ((plan.trim * 100 / sr) as usize).min(env.len());
+        let to = (from + (length * 100 / sr) as usize).min(env.len());
+        let speech = crate::captions::Speech::from_envelope(&env[from..to], start_ms);
+        crate::captions::cues(words, start_ms, end_ms, max_chars, speech.as_ref())
     }
 
     /// The audio file of a track: its `src`, or its `text` spoken (and cached). Reports
@@ -1201,7 +1331,8 @@ impl Resolver<'_, '_> {
                 let Some(file) = self.audio_source(n, &format!("{path}.narration"), false) else {
                     return 0.0;
                 };
-                (self.ctx.audio_seconds)(&file).map(|l| (l - n.trim.max(0.0)).max(0.0))
+                self.levels(&file)
+                    .map(|l| (l.seconds - n.trim.max(0.0)).max(0.0))
             }
         };
         match length {

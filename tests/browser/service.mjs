@@ -90,6 +90,16 @@ try {
     v.currentTime = 2.5; // a seek: served as a byte range
     await new Promise((ok) => v.addEventListener('seeked', ok, { once: true }));
     out.seeked = v.currentTime;
+    // The narration's captions, from the WebVTT the service serves beside the video.
+    const track = v.textTracks[0];
+    if (track) {
+      track.mode = 'showing';
+      const t1 = performance.now();
+      while (!(track.cues && track.cues.length) && performance.now() - t1 < 10000) {
+        await new Promise((ok) => setTimeout(ok, 50));
+      }
+      out.cues = [...(track.cues || [])].map((c) => [c.startTime, c.endTime, c.text]);
+    }
     out.download = document.querySelector(`.render[data-id="${id}"] a.download`)?.getAttribute('href');
     return out;
   }, id);
@@ -97,6 +107,8 @@ try {
   check('video metadata: duration', Math.abs(r.duration - want) < 0.05, { duration: r.duration, want });
   check('playback advances', r.reached >= 1, r.reached);
   check('seek', Math.abs(r.seeked - 2.5) < 0.1, r.seeked);
+  check('captions track', Array.isArray(r.cues) && r.cues.length === 1 &&
+    r.cues[0][2] === 'Made by reelsmith.' && r.cues[0][0] === 0 && r.cues[0][1] > 0.5, r.cues);
   check('download link', r.download === `/v1/renders/${id}/video?download=1`, r.download);
 
   // Delete from the page: the row goes, and so does the render.
