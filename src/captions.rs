@@ -141,6 +141,11 @@ pub fn cues(
     if !blocks.is_empty() {
         sentences.push(blocks);
     }
+    for blocks in &mut sentences {
+        for lines in blocks.iter_mut() {
+            balance(lines, max_chars);
+        }
+    }
     let chars = |lines: &Vec<String>| -> u64 {
         (lines.iter().map(|l| l.chars().count()).sum::<usize>() + lines.len().saturating_sub(1))
             as u64
@@ -186,6 +191,24 @@ pub fn cues(
         }
     }
     out
+}
+
+/// Two lines re-cut to be as even as they can (the longer one as short as possible, the
+/// lower one the longer on a tie): a caption reads more easily as two similar lines than as a
+/// full line over a lone word. Lines stay within `max_chars` unless a word is longer.
+fn balance(lines: &mut Vec<String>, max_chars: usize) {
+    if lines.len() != 2 {
+        return;
+    }
+    let words: Vec<&str> = lines.iter().flat_map(|l| l.split(' ')).collect();
+    let len = |w: &[&str]| w.iter().map(|x| x.chars().count()).sum::<usize>() + w.len() - 1;
+    let best = (1..words.len())
+        .map(|k| (len(&words[..k]), len(&words[k..]), k))
+        .filter(|&(a, b, _)| a <= max_chars && b <= max_chars)
+        .min_by_key(|&(a, b, _)| (a.max(b), a > b));
+    if let Some((_, _, k)) = best {
+        *lines = vec![words[..k].join(" "), words[k..].join(" ")];
+    }
 }
 
 /// The ends of consecutive spans of `start..end`, each for its share of `weights`.
@@ -363,6 +386,18 @@ mod tests {
         assert!(long.end_ms - long.start_ms > short.end_ms - short.start_ms);
         assert!(super::cues("   ", 0, 1000, 42, None).is_empty());
         assert!(super::cues("words", 500, 500, 42, None).is_empty());
+        // Two lines are cut evenly, not a full line over a lone word.
+        let c = super::cues(
+            "This module covers safe lifting and manual handling.",
+            0,
+            1000,
+            42,
+            None,
+        );
+        assert_eq!(
+            c[0].text,
+            "This module covers safe\nlifting and manual handling."
+        );
         // A word longer than a line stands alone.
         let c = super::cues("a supercalifragilisticexpialidocious b", 0, 1000, 10, None);
         let lines: Vec<&str> = c.iter().flat_map(|c| c.text.split('\n')).collect();
