@@ -1,5 +1,6 @@
 //! The `reelsmith` command line. Thin: parses arguments, calls the library, prints results.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -89,6 +90,25 @@ enum Command {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Print the closed captions a spec's narration makes, as WebVTT, without rendering.
+    ///
+    /// The same captions a render puts in the MP4 (and beside it with output.captions.vtt):
+    /// the words of each narration (`text`, or `caption` for a recorded voice), two lines at
+    /// most, cut at sentence ends, timed by the voice's pauses. For reviewing the timing or
+    /// handing the text to a translator before the video is made.
+    #[command(
+        after_help = "Example:\n  reelsmith captions examples/training-module.json -o module.vtt"
+    )]
+    Captions {
+        /// The composition spec (JSON).
+        spec: PathBuf,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Storage root (the speech cache for text narration).
+        #[arg(long, env = "REELSMITH_MEDIA", default_value = "media")]
+        media_root: PathBuf,
     },
     /// Print the JSON Schema of the spec format (or, with --markdown, a field-by-field
     /// reference: the same text as docs/spec.md).
@@ -600,6 +620,42 @@ fn run(cli: Cli) -> Result<(), Error> {
             } else {
                 print!("{}", rep.table());
                 println!("wrote {}", rep.output.display());
+            }
+            Ok(())
+        }
+        Command::Captions {
+            spec,
+            output,
+            media_root,
+        } => {
+            let (comp, opts) = load(&spec, media_root)?;
+            let plan = reelsmith::pipeline::plan(&comp, &opts)?;
+            let vtt = reelsmith::captions::to_vtt(&plan.captions.cues);
+            match output {
+                Some(path) => {
+                    // Whole or not at all: written beside the target, then renamed over it.
+                    let dir = path
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."));
+                    tempfile::NamedTempFile::new_in(dir)
+                        .and_then(|mut f| {
+                            f.write_all(vtt.as_bytes())?;
+                            f.persist(&path).map_err(|e| e.error)?;
+                            Ok(())
+                        })
+                        .map_err(|source| Error::Io {
+                            op: "write captions",
+                            path: path.clone(),
+                            source,
+                        })?;
+                    eprintln!(
+                        "wrote {} ({} captions)",
+                        path.display(),
+                        plan.captions.cues.len()
+                    );
+                }
+                None => print!("{vtt}"),
             }
             Ok(())
         }

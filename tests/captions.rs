@@ -181,3 +181,29 @@ fn bad_caption_settings_are_refused_by_path() {
         assert!(paths.contains(&want), "{want} missing from {issues:?}");
     }
 }
+
+#[test]
+fn the_captions_command_prints_what_a_render_writes_beside_the_video() {
+    let sb = Sandbox::new();
+    let s = spec(&sb, json!({ "vtt": true }));
+    let spec_file = sb.path("lesson.json");
+    std::fs::write(&spec_file, s.to_string()).expect("spec");
+    sb.render(s);
+    let rendered = std::fs::read_to_string(sb.path("out.vtt")).expect("vtt");
+    let run = |extra: &[&str]| {
+        let r = std::process::Command::new(env!("CARGO_BIN_EXE_reelsmith"))
+            .arg("captions")
+            .arg(&spec_file)
+            .arg("--media-root")
+            .arg(sb.path("media"))
+            .args(extra)
+            .output()
+            .expect("run");
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        String::from_utf8(r.stdout).expect("utf-8")
+    };
+    assert_eq!(run(&[]), rendered);
+    let file = sb.path("review.vtt");
+    run(&["-o", file.to_str().expect("path")]);
+    assert_eq!(std::fs::read_to_string(&file).expect("written"), rendered);
+}
