@@ -86,7 +86,7 @@ pub struct Captions {
     /// A subtitle track (MPEG-4 timed text, `mov_text`) in the MP4, which QuickTime, Safari,
     /// VLC and most players offer under their captions menu. Default: true (no track is
     /// added when no narration has words).
-    #[serde(default = "default_true")]
+    #[serde(default = "yes")]
     pub embed: bool,
     /// Also write the captions as WebVTT beside the video (`lesson.mp4` → `lesson.vtt`), for
     /// an HTML `<track>` (browsers do not show an MP4's own subtitle track). Written with
@@ -113,9 +113,6 @@ impl Default for Captions {
     }
 }
 
-fn default_true() -> bool {
-    true
-}
 fn default_caption_language() -> String {
     "und".into()
 }
