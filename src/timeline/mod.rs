@@ -1060,9 +1060,10 @@ impl Resolver<'_, '_> {
             .collect();
         let max_chars = self.caption_settings(&o.captions);
         let mut cues = Vec::new();
-        for (i, (t, plan)) in comp.audio.tracks.iter().zip(&tracks).enumerate() {
-            // Tracks that failed their checks are missing from `tracks`: match by path.
-            if plan.path == format!("audio.tracks[{i}]") {
+        for (i, t) in comp.audio.tracks.iter().enumerate() {
+            // Tracks that failed their checks are missing from `tracks`: found by path.
+            let path = format!("audio.tracks[{i}]");
+            if let Some(plan) = tracks.iter().find(|p| p.path == path) {
                 cues.extend(self.captions(t, plan, max_chars));
             }
         }
