@@ -113,16 +113,18 @@ pub fn cues(
     let mut blocks: Vec<Vec<String>> = Vec::new();
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
-    let mut tokens = words.split_whitespace().peekable();
-    while let Some(word) = tokens.next() {
-        let fits = line.is_empty() || line.chars().count() + 1 + word.chars().count() <= max_chars;
+    let mut tokens = tokens(words, max_chars).into_iter().peekable();
+    while let Some((word, spaced)) = tokens.next() {
+        let gap = usize::from(spaced && !line.is_empty());
+        let fits =
+            line.is_empty() || line.chars().count() + gap + word.chars().count() <= max_chars;
         if !fits {
             lines.push(std::mem::take(&mut line));
             if lines.len() == MAX_LINES {
                 blocks.push(std::mem::take(&mut lines));
             }
         }
-        if !line.is_empty() {
+        if spaced && !line.is_empty() {
             line.push(' ');
         }
         line.push_str(word);
@@ -188,6 +190,35 @@ pub fn cues(
                 });
                 at = e;
             }
+        }
+    }
+    out
+}
+
+/// The pieces lines are made of, each with whether a space comes before it: the words, and
+/// inside a word (text written without spaces, as Chinese or Japanese is) a break after each
+/// sentence end and pieces of at most `max_chars` characters, so that such text is cut into
+/// sentences and lines too.
+fn tokens(words: &str, max_chars: usize) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    for word in words.split_whitespace() {
+        let mut spaced = true;
+        let mut rest = word;
+        while !rest.is_empty() {
+            let mut cut = rest.len();
+            for (n, (i, c)) in rest.char_indices().enumerate() {
+                if n == max_chars {
+                    cut = i;
+                    break;
+                }
+                if ends_sentence(&c.to_string()) && !c.is_ascii() {
+                    cut = i + c.len_utf8();
+                    break;
+                }
+            }
+            out.push((&rest[..cut], spaced));
+            rest = &rest[cut..];
+            spaced = false;
         }
     }
     out
@@ -398,10 +429,21 @@ mod tests {
             c[0].text,
             "This module covers safe\nlifting and manual handling."
         );
-        // A word longer than a line stands alone.
-        let c = super::cues("a supercalifragilisticexpialidocious b", 0, 1000, 10, None);
+        // A word longer than a line is cut into lines.
+        let c = super::cues("a supercalifragilisticexpialidocious b", 0, 1000, 20, None);
         let lines: Vec<&str> = c.iter().flat_map(|c| c.text.split('\n')).collect();
-        assert_eq!(lines, ["a", "supercalifragilisticexpialidocious", "b"]);
+        assert_eq!(lines, ["a", "supercalifragilistic", "expialidocious b"]);
+        // Text without spaces is cut at its sentence ends and into lines, no spaces added.
+        let zh = "请先评估负载。检查它的重量、尺寸和形状，注意锋利的边缘或松动的物品，如果不确定就先轻轻试一下。";
+        let c = super::cues(zh, 0, 4000, 20, None);
+        assert_eq!(c[0].text, "请先评估负载。");
+        assert!(
+            c.iter()
+                .all(|c| c.text.lines().all(|l| l.chars().count() <= 20)),
+            "{c:?}"
+        );
+        let joined: String = c.iter().map(|c| c.text.replace('\n', "")).collect();
+        assert_eq!(joined, zh);
     }
 
     #[test]
