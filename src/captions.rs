@@ -211,7 +211,7 @@ fn tokens(words: &str, max_chars: usize) -> Vec<(&str, bool)> {
                     cut = i;
                     break;
                 }
-                if ends_sentence(&c.to_string()) && !c.is_ascii() {
+                if sentence_end(c) && !c.is_ascii() {
                     cut = i + c.len_utf8();
                     break;
                 }
@@ -276,9 +276,15 @@ pub fn in_order(mut cues: Vec<Cue>) -> Vec<Cue> {
 
 fn ends_sentence(word: &str) -> bool {
     let w = word.trim_end_matches(['"', '\'', ')', '\u{201d}', '\u{2019}']);
-    w.ends_with([
-        '.', '!', '?', '\u{2026}', '\u{3002}', '\u{ff01}', '\u{ff1f}',
-    ])
+    w.chars().next_back().is_some_and(sentence_end)
+}
+
+/// A character that ends a sentence: . ! ? … and their full-width forms 。！？
+fn sentence_end(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '!' | '?' | '\u{2026}' | '\u{3002}' | '\u{ff01}' | '\u{ff1f}'
+    )
 }
 
 /// The captions as a WebVTT file (cue numbers from 1; `&`, `<` and `>` escaped).

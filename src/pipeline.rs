@@ -477,7 +477,7 @@ pub fn render_with_progress(
         captions: plan.captions.embed.then(|| crate::captions::Track {
             cues: plan.captions.cues.clone(),
             language: plan.captions.language.clone(),
-            end_ms: plan.total_frames * 1000 * u64::from(plan.fps.den) / u64::from(plan.fps.num),
+            end_ms: (plan.duration_s() * 1000.0).round() as u64,
         }),
     };
     // Segments: one per scene when encoding in segments, else the whole video; with the

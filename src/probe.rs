@@ -78,6 +78,14 @@ pub struct StreamInfo {
     pub language: Option<String>,
 }
 
+impl StreamInfo {
+    /// Sound or picture, which run without gaps; subtitles are sparse (a caption may last
+    /// seconds), so they are left out of [`ProbeInfo::interleave_s`].
+    pub fn continuous(&self) -> bool {
+        self.kind == "video" || self.kind == "audio"
+    }
+}
+
 impl ProbeInfo {
     /// The first stream of `kind` (`"video"`, `"audio"`).
     pub fn stream(&self, kind: &str) -> Option<&StreamInfo> {
@@ -197,11 +205,7 @@ pub fn probe(path: &Path) -> Result<ProbeInfo, ProbeError> {
         if let Some(s) = streams.get_mut(st.index()) {
             s.packets += 1;
         }
-        // Subtitles are sparse (one sample may last seconds): only sound and picture count.
-        let continuous = matches!(
-            st.parameters().medium(),
-            media::Type::Video | media::Type::Audio
-        );
+        let continuous = streams.get(st.index()).is_some_and(StreamInfo::continuous);
         if let Some(t) = packet.dts().or(packet.pts()).filter(|_| continuous) {
             placed.push((
                 packet.position() as i64,
@@ -210,10 +214,7 @@ pub fn probe(path: &Path) -> Result<ProbeInfo, ProbeError> {
             ));
         }
     }
-    let continuous = streams
-        .iter()
-        .filter(|s| s.kind == "video" || s.kind == "audio")
-        .count();
+    let continuous = streams.iter().filter(|s| s.continuous()).count();
     let interleave_s = (continuous > 1).then(|| interleave(placed, streams.len()));
     let faststart = if ictx.format().name().contains("mp4") {
         Some(moov_before_mdat(path))
