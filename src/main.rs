@@ -852,7 +852,12 @@ fn run(cli: Cli) -> Result<(), Error> {
                 None => reelsmith::text::font_families(),
                 Some(spec) => {
                     let (comp, base_dir) = reelsmith::load_spec(&spec).map_err(Error::Spec)?;
-                    let (fonts, issues) = reelsmith::text::UserFonts::load(&comp.fonts, &base_dir);
+                    let files = reelsmith::RenderOptions {
+                        base_dir,
+                        ..reelsmith::RenderOptions::default()
+                    }
+                    .file_access();
+                    let (fonts, issues) = reelsmith::text::UserFonts::load(&comp.fonts, &files);
                     if !issues.is_empty() {
                         return Err(Error::Spec(reelsmith::SpecError::Invalid(issues)));
                     }

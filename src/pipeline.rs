@@ -15,6 +15,7 @@ use crate::audio::Mixer;
 use crate::compose::{self, ComposedSpan, Picture, YuvFrame};
 use crate::encode::{AudioEncoder, EncodeStats, Encoder, EncoderConfig};
 use crate::error::{Error, SpecError};
+use crate::files::FileAccess;
 use crate::master::Master;
 use crate::report::{peak_rss_bytes, RenderReport, StageId, StageReport};
 use crate::spec::{Composition, Quality};
@@ -73,9 +74,33 @@ pub struct RenderOptions {
     /// copies the scenes it had finished. Needs `segments` and `skip_repeats`; not used for
     /// lossless renders (references for measurements, too large to keep). Default: true.
     pub scene_cache: bool,
+    /// When set, the spec may read only files under these folders (after following symbolic
+    /// links; never under `<media_root>/assets/temp`), relative names are looked up in
+    /// `base_dir` alone, and problems name files as written, never the folders: for specs that
+    /// are not the user's own (the service). Default: none (any file the process can read;
+    /// relative names are looked up in `base_dir`, then `media_root`).
+    pub asset_roots: Option<Vec<PathBuf>>,
+    /// What one spec may cost, checked before anything is decoded or spoken (and the frame
+    /// and pixel budgets again once the plan is made). Default: none (only the engine's own
+    /// limits: see the crate's documentation).
+    pub limits: Option<crate::limits::Limits>,
     /// Fault injection for tests of the failure paths. Default: none.
     #[doc(hidden)]
     pub fault: Option<Fault>,
+}
+
+impl RenderOptions {
+    /// Where the spec's files are looked up and which may be read: see [`Self::asset_roots`].
+    pub fn file_access(&self) -> FileAccess {
+        match &self.asset_roots {
+            None => FileAccess::open(&self.base_dir, &self.media_root),
+            Some(roots) => FileAccess::confined(
+                &self.base_dir,
+                roots,
+                &[self.media_root.join("assets").join("temp")],
+            ),
+        }
+    }
 }
 
 impl Default for RenderOptions {
@@ -95,6 +120,8 @@ impl Default for RenderOptions {
             audio_cache: true,
             segments: true,
             scene_cache: true,
+            asset_roots: None,
+            limits: None,
             fault: None,
         }
     }
@@ -263,7 +290,14 @@ pub fn load_spec(path: &Path) -> Result<(Composition, PathBuf), SpecError> {
 /// # Errors
 /// [`SpecError::Invalid`].
 pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError> {
-    let (fonts, font_issues) = text::UserFonts::load(&comp.fonts, &opts.base_dir);
+    let files = opts.file_access();
+    if let Some(limits) = &opts.limits {
+        let over = limits.check(comp);
+        if !over.is_empty() {
+            return Err(SpecError::Invalid(over));
+        }
+    }
+    let (fonts, font_issues) = text::UserFonts::load(&comp.fonts, &files);
     let families = text::font_families_with(&fonts);
     let engine = std::cell::RefCell::new(None::<text::TextEngine>);
     let measure = |t: &timeline::PlanText| {
@@ -274,7 +308,7 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
     let resolved = timeline::resolve(
         comp,
         &ResolveContext {
-            base_dir: &opts.base_dir,
+            files: &files,
             font_families: &families,
             audio_levels: &|p: &Path| crate::audio::levels(p),
             synthesize: &|speech| crate::tts::synthesize(&opts.tts_cache(), speech),
@@ -294,6 +328,12 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
     plan.fonts = fonts.clone();
     if let Some(q) = opts.quality {
         plan.quality = q;
+    }
+    if let Some(limits) = &opts.limits {
+        let over = limits.check_plan(&plan);
+        if !over.is_empty() {
+            return Err(SpecError::Invalid(over));
+        }
     }
     Ok(plan)
 }

@@ -36,6 +36,7 @@ pub struct Composition {
     /// spec. Their family names can then be used in `font` (see `reelsmith fonts --spec`);
     /// the bundled fonts stay available for fallback. Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-reelsmith-file" = "fonts"))]
     pub fonts: Vec<String>,
 }
 
@@ -412,6 +413,7 @@ pub enum Background {
     /// A picture (PNG or JPEG) scaled to the frame.
     Image {
         /// Image file.
+        #[schemars(extend("x-reelsmith-file" = "background.image.src"))]
         src: String,
         /// `cover` fills the frame and crops; `contain` shows the whole picture over `color`;
         /// `contain_blur` over a blurred, darkened cover of itself; `stretch` distorts.
@@ -429,6 +431,7 @@ pub enum Background {
     /// A video clip filling the frame (`cover`: cropped to fill).
     Video {
         /// The clip.
+        #[schemars(extend("x-reelsmith-file" = "background.video.src"))]
         src: String,
         /// Trim, speed, loop and sound.
         #[serde(default)]
@@ -614,6 +617,7 @@ impl Default for ClipPlayback {
 #[serde(deny_unknown_fields)]
 pub struct VideoLayer {
     /// The clip (H.264, HEVC, VP9, ProRes, MJPEG … in MP4, MOV, MKV, WebM …).
+    #[schemars(extend("x-reelsmith-file" = "video_layer.src"))]
     pub src: String,
     /// Box width. Default: the clip's (or from `height` and its aspect ratio).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -981,6 +985,7 @@ fn one() -> f64 {
 #[serde(deny_unknown_fields)]
 pub struct ImageLayer {
     /// Image file.
+    #[schemars(extend("x-reelsmith-file" = "image_layer.src"))]
     pub src: String,
     /// Box width, at most four frame widths. If only one of `width`/`height` is given, the
     /// other follows the picture's aspect ratio. Default: the picture's own size.
@@ -1721,6 +1726,7 @@ pub struct AudioTrack {
     /// any rate (resampled to 48 kHz) and channel count (mono plays in the centre; more than
     /// two channels are downmixed to stereo). Give either `src` or `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-reelsmith-file" = "audio_track.src"))]
     pub src: Option<String>,
     /// Words to speak instead of a file (at most 5000 characters): synthesised locally with
     /// espeak-ng and cached by content under `<media root>/assets/audio/tts/`.
@@ -1802,8 +1808,146 @@ impl Composition {
         })
     }
 
+    /// Every file the spec names, in document order: the one list that validation, the
+    /// service's path policy, caching and distribution use. Each entry carries the JSON path
+    /// of its field, so a problem with the file is reported where it was written.
+    ///
+    /// The schema marks each of these fields with `x-reelsmith-file` (the entry's
+    /// [`FileRef::field`]); a test walks the schema and fails when a field that names a file
+    /// is not in this list.
+    pub fn files(&self) -> Vec<FileRef<'_>> {
+        let mut out = Vec::new();
+        for (i, font) in self.fonts.iter().enumerate() {
+            out.push(FileRef::new(
+                format!("fonts[{i}]"),
+                font,
+                FileKind::Font,
+                "fonts",
+            ));
+        }
+        for (i, scene) in self.scenes.iter().enumerate() {
+            match &scene.background {
+                Some(Background::Image { src, .. }) => out.push(FileRef::new(
+                    format!("scenes[{i}].background.src"),
+                    src,
+                    FileKind::Picture,
+                    "background.image.src",
+                )),
+                Some(Background::Video { src, .. }) => out.push(FileRef::new(
+                    format!("scenes[{i}].background.src"),
+                    src,
+                    FileKind::Clip,
+                    "background.video.src",
+                )),
+                Some(
+                    Background::Solid { .. }
+                    | Background::LinearGradient { .. }
+                    | Background::RadialGradient { .. },
+                )
+                | None => {}
+            }
+            for (j, layer) in scene.layers.iter().enumerate() {
+                let path = || format!("scenes[{i}].layers[{j}].src");
+                match layer {
+                    Layer::Image(l) => out.push(FileRef::new(
+                        path(),
+                        &l.src,
+                        FileKind::Picture,
+                        "image_layer.src",
+                    )),
+                    Layer::Video(l) => {
+                        out.push(FileRef::new(
+                            path(),
+                            &l.src,
+                            FileKind::Clip,
+                            "video_layer.src",
+                        ));
+                    }
+                    // Listed one by one (no `_`): a new layer type must be looked at here.
+                    Layer::Text(_)
+                    | Layer::Shape(_)
+                    | Layer::Title(_)
+                    | Layer::Bullets(_)
+                    | Layer::LowerThird(_)
+                    | Layer::Quote(_)
+                    | Layer::Caption(_)
+                    | Layer::ProgressBar(_) => {}
+                }
+            }
+            if let Some(src) = scene.narration.as_ref().and_then(|n| n.src.as_deref()) {
+                out.push(FileRef::new(
+                    format!("scenes[{i}].narration.src"),
+                    src,
+                    FileKind::Audio,
+                    "audio_track.src",
+                ));
+            }
+        }
+        for (k, track) in self.audio.tracks.iter().enumerate() {
+            if let Some(src) = track.src.as_deref() {
+                out.push(FileRef::new(
+                    format!("audio.tracks[{k}].src"),
+                    src,
+                    FileKind::Audio,
+                    "audio_track.src",
+                ));
+            }
+        }
+        out
+    }
+
     /// The JSON Schema of the spec (draft 2020-12), as printed by `reelsmith schema`.
     pub fn json_schema() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(Composition)).unwrap_or_default()
+    }
+}
+
+/// What a file named by a spec is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// A PNG or JPEG picture.
+    Picture,
+    /// A video clip (its picture, and its sound when asked for).
+    Clip,
+    /// An audio file (music, effect, narration).
+    Audio,
+    /// A font file, or a folder of font files.
+    Font,
+}
+
+impl FileKind {
+    /// Lower-case name for messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Picture => "picture",
+            FileKind::Clip => "clip",
+            FileKind::Audio => "audio file",
+            FileKind::Font => "font",
+        }
+    }
+}
+
+/// One file (or, for fonts, folder) named by a spec: see [`Composition::files`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef<'a> {
+    /// The JSON path of the field, e.g. `scenes[0].layers[2].src`.
+    pub path: String,
+    /// The value as written in the spec.
+    pub src: &'a str,
+    /// What it is read as.
+    pub kind: FileKind,
+    /// The field's mark in the JSON Schema (`x-reelsmith-file`), e.g. `video_layer.src`.
+    pub field: &'static str,
+}
+
+impl<'a> FileRef<'a> {
+    fn new(path: String, src: &'a str, kind: FileKind, field: &'static str) -> FileRef<'a> {
+        FileRef {
+            path,
+            src,
+            kind,
+            field,
+        }
     }
 }

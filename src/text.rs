@@ -135,11 +135,12 @@ impl std::fmt::Debug for UserFonts {
 }
 
 impl UserFonts {
-    /// Loads the spec's `fonts` entries (files or folders of `.ttf`/`.otf`/`.ttc`, relative to
-    /// `base_dir`). Problems are returned with the entry's spec path, `fonts[i]`.
+    /// Loads the spec's `fonts` entries (files or folders of `.ttf`/`.otf`/`.ttc`, found and
+    /// confined by `files`). Problems are returned with the entry's spec path, `fonts[i]`, and
+    /// name the entry as written.
     pub fn load(
         entries: &[String],
-        base_dir: &std::path::Path,
+        files: &crate::files::FileAccess,
     ) -> (UserFonts, Vec<crate::error::SpecIssue>) {
         let mut fonts = UserFonts::default();
         let mut issues = Vec::new();
@@ -150,13 +151,31 @@ impl UserFonts {
         };
         for (i, entry) in entries.iter().enumerate() {
             let path = format!("fonts[{i}]");
-            let p = base_dir.join(entry);
-            let files: Vec<std::path::PathBuf> = if p.is_dir() {
+            let p = match files.resolve(entry, true) {
+                Ok(p) => p,
+                Err(e) => {
+                    issues.push(crate::error::SpecIssue {
+                        path,
+                        message: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            // A file of the folder is shown by its name under the entry as written.
+            let shown = |f: &std::path::Path| {
+                if f == p {
+                    format!("`{entry}`")
+                } else {
+                    let name = f.file_name().map(|n| n.to_string_lossy().into_owned());
+                    format!("`{entry}/{}`", name.unwrap_or_default())
+                }
+            };
+            let found: Vec<std::path::PathBuf> = if p.is_dir() {
                 let mut v: Vec<_> = std::fs::read_dir(&p)
                     .map(|rd| {
                         rd.flatten()
                             .map(|e| e.path())
-                            .filter(|f| is_font(f))
+                            .filter(|f| is_font(f) && files.may_read(f))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -164,20 +183,14 @@ impl UserFonts {
                 if v.is_empty() {
                     issues.push(crate::error::SpecIssue {
                         path: path.clone(),
-                        message: format!("{} has no .ttf, .otf or .ttc files", p.display()),
+                        message: format!("`{entry}` has no .ttf, .otf or .ttc files"),
                     });
                 }
                 v
-            } else if p.is_file() {
-                vec![p.clone()]
             } else {
-                issues.push(crate::error::SpecIssue {
-                    path: path.clone(),
-                    message: format!("{} does not exist", p.display()),
-                });
-                vec![]
+                vec![p.clone()]
             };
-            for f in files {
+            for f in found {
                 match std::fs::read(&f) {
                     Ok(bytes) => {
                         let mut probe = fontdb::Database::new();
@@ -187,7 +200,7 @@ impl UserFonts {
                                 path: path.clone(),
                                 message: format!(
                                     "{} is not a font (TrueType, OpenType or a collection of them)",
-                                    f.display()
+                                    shown(&f)
                                 ),
                             });
                         } else {
@@ -196,7 +209,7 @@ impl UserFonts {
                     }
                     Err(e) => issues.push(crate::error::SpecIssue {
                         path: path.clone(),
-                        message: format!("cannot read {}: {e}", f.display()),
+                        message: format!("cannot read {}: {e}", shown(&f)),
                     }),
                 }
             }

@@ -646,3 +646,97 @@ fn spans_over_a_moving_background_are_never_regions() {
     assert!(plan.spans().iter().all(|s| !s.local));
     assert_eq!(regions_match_full_frames(&plan), 0);
 }
+
+/// Every property of the JSON Schema whose name says it may name a file is marked
+/// `x-reelsmith-file` (or is known not to be read), and every mark is a field that
+/// `Composition::files` lists: the one list of the files a spec names cannot fall behind.
+#[test]
+fn the_file_list_covers_every_field_that_names_a_file() {
+    fn walk(node: &serde_json::Value, marks: &mut Vec<String>, unmarked: &mut Vec<String>) {
+        match node {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::Object(props)) = map.get("properties") {
+                    for (name, prop) in props {
+                        match prop.get("x-reelsmith-file").and_then(|m| m.as_str()) {
+                            Some(mark) => marks.push(mark.to_string()),
+                            None => {
+                                let lower = name.to_ascii_lowercase();
+                                let looks = [
+                                    "src", "font", "path", "file", "dir", "folder", "url",
+                                    "source", "vtt",
+                                ]
+                                .iter()
+                                .any(|w| lower.contains(w));
+                                // Known not to be read: a font *family* name, the output's own
+                                // path (written, never read; the service sets it), the duck's
+                                // driver (an enum) and the WebVTT switch (a boolean).
+                                let known =
+                                    ["font", "path", "source", "vtt"].contains(&name.as_str());
+                                if looks && !known {
+                                    unmarked.push(name.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+                for v in map.values() {
+                    walk(v, marks, unmarked);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for v in items {
+                    walk(v, marks, unmarked);
+                }
+            }
+            _ => {}
+        }
+    }
+    let (mut marks, mut unmarked) = (Vec::new(), Vec::new());
+    walk(
+        &reelsmith::Composition::json_schema(),
+        &mut marks,
+        &mut unmarked,
+    );
+    assert!(
+        unmarked.is_empty(),
+        "fields that may name files, not marked: {unmarked:?}"
+    );
+    marks.sort();
+    marks.dedup();
+    // A spec that uses every field that names a file.
+    let comp = Composition::from_json(
+        &json!({
+            "fonts": ["fonts/a.ttf"],
+            "scenes": [
+                {"duration": 1, "background": {"type": "image", "src": "a.png"},
+                 "layers": [{"type": "image", "src": "b.png"}, {"type": "video", "src": "c.mp4"}],
+                 "narration": {"src": "d.wav"}},
+                {"duration": 1, "background": {"type": "video", "src": "e.mp4"}}
+            ],
+            "audio": {"tracks": [{"src": "f.wav"}]}
+        })
+        .to_string(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let files = comp.files();
+    let mut listed: Vec<String> = files.iter().map(|f| f.field.to_string()).collect();
+    listed.sort();
+    listed.dedup();
+    assert_eq!(
+        listed, marks,
+        "Composition::files and the schema's marks differ"
+    );
+    let paths: Vec<(&str, &str)> = files.iter().map(|f| (f.path.as_str(), f.src)).collect();
+    assert_eq!(
+        paths,
+        [
+            ("fonts[0]", "fonts/a.ttf"),
+            ("scenes[0].background.src", "a.png"),
+            ("scenes[0].layers[0].src", "b.png"),
+            ("scenes[0].layers[1].src", "c.mp4"),
+            ("scenes[0].narration.src", "d.wav"),
+            ("scenes[1].background.src", "e.mp4"),
+            ("audio.tracks[0].src", "f.wav"),
+        ]
+    );
+}

@@ -11,7 +11,7 @@ rules under titles). Run from the repository root: python3 tools/make_training_m
 """
 import json, struct, zlib
 
-STOCK = "../media/stock/"
+STOCK = "stock/"  # beside the spec, else under the media root: CLI and service alike
 SCENE_S = 15.0
 
 

@@ -20,7 +20,7 @@ use super::jobs::{valid_id, Service, Submission};
 use super::store::State as RenderState;
 use super::{parse_duration, webhook, ServiceError};
 use crate::error::SpecIssue;
-use crate::pipeline::{self, RenderOptions};
+use crate::pipeline;
 use crate::spec::Composition;
 
 const INDEX_HTML: &str = include_str!("index.html");
@@ -240,7 +240,7 @@ async fn submit_spec(
     webhook_url: Option<String>,
 ) -> Api<Response> {
     let comp = Composition::from_json(&spec).map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
-    let mut issues = svc.roots.check(&comp);
+    let mut issues = svc.policy.check(&comp);
     if let Some(url) = &webhook_url {
         if let Err(message) = webhook::check_url(url) {
             issues.push(SpecIssue {
@@ -251,7 +251,7 @@ async fn submit_spec(
     }
     if !issues.is_empty() {
         // Refused paths are not looked at further (not even whether the file exists).
-        return Err(ServiceError::InvalidSpec(issues));
+        return Err(ServiceError::InvalidSpec(redacted(svc, issues)));
     }
     let idempotency_key = match headers.get("idempotency-key") {
         Some(v) => Some(
@@ -268,18 +268,11 @@ async fn submit_spec(
         None => None,
     };
     // Resolving may read audio lengths and speak narration: off the async threads.
-    let media = svc.cfg.media.clone();
-    let plan = tokio::task::spawn_blocking(move || {
-        let opts = RenderOptions {
-            base_dir: media.clone(),
-            media_root: media,
-            ..RenderOptions::default()
-        };
-        pipeline::plan(&comp, &opts)
-    })
-    .await
-    .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let plan = plan.map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
+    let opts = svc.policy.options();
+    let plan = tokio::task::spawn_blocking(move || pipeline::plan(&comp, &opts))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let plan = plan.map_err(|e| ServiceError::InvalidSpec(redacted(svc, e.issues())))?;
     let (rec, replayed) = svc.submit(
         Submission {
             spec,
@@ -298,6 +291,17 @@ async fn submit_spec(
         h.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(resp)
+}
+
+/// `issues` with the storage root's location taken out of their messages.
+fn redacted(svc: &Service, issues: Vec<SpecIssue>) -> Vec<SpecIssue> {
+    issues
+        .into_iter()
+        .map(|i| SpecIssue {
+            message: svc.policy.redact(&i.message),
+            path: i.path,
+        })
+        .collect()
 }
 
 /// A new render of a render's spec with one scene replaced by the body (a scene object): the
@@ -706,9 +710,9 @@ async fn upload(
 }
 
 async fn examples() -> Json<Value> {
-    // The repository's hello.json refers to the stock media relative to examples/; the service
-    // resolves relative paths against the storage root.
-    let hello: Value = serde_json::from_str(&HELLO.replace("../media/", "")).unwrap_or_default();
+    // Served as it is in the repository: `stock/…` is found under the media root by the
+    // command line and the service alike.
+    let hello: Value = serde_json::from_str(HELLO).unwrap_or_default();
     let title: Value = serde_json::from_str(TITLE_CARD).unwrap_or_default();
     Json(json!({"examples": [
         {"name": "title-card", "title": "Title card (3 s, 640x360, no assets)", "spec": title},
@@ -726,7 +730,7 @@ async fn health(State(svc): Svc) -> Json<Value> {
         "queued": queued,
         "running": running,
         "retention_s": svc.cfg.retention.map(|d| d.as_secs_f64()),
-        "asset_roots": svc.roots.roots(),
+        "asset_roots": svc.policy.public_roots(),
     }))
 }
 

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
-use super::paths::AssetRoots;
+use super::paths::SpecPolicy;
 use super::store::{now, Inserted, Record, State, Store};
 use super::{webhook, Config, ServiceError};
 use crate::error::{AssetError, Error, SpecIssue};
@@ -104,8 +104,8 @@ impl Live {
 pub struct Service {
     /// Settings.
     pub cfg: Config,
-    /// Which files specs may read.
-    pub roots: AssetRoots,
+    /// Which files specs may read, and what they may cost.
+    pub policy: SpecPolicy,
     store: Mutex<Store>,
     queue: Mutex<VecDeque<String>>,
     wake: Notify,
@@ -310,7 +310,7 @@ impl Service {
             );
         }
         let svc = Service {
-            roots: AssetRoots::new(&cfg.media, &cfg.asset_roots),
+            policy: SpecPolicy::new(&cfg.media, &cfg.asset_roots, cfg.limits),
             store: Mutex::new(store),
             queue: Mutex::new(VecDeque::new()),
             wake: Notify::new(),
@@ -692,14 +692,8 @@ impl Service {
             Ok(c) => c,
             Err(e) => return (Err(e.into()), Some(StageId::Validate)),
         };
-        // Checked again: a symbolic link may have changed since the submission.
-        let issues = self.roots.check(&comp);
-        if !issues.is_empty() {
-            return (
-                Err(crate::error::SpecError::Invalid(issues).into()),
-                Some(StageId::Validate),
-            );
-        }
+        // The plan checks every file again (a symbolic link may have changed since the
+        // submission) and keeps the resolved paths that the render then opens.
         // Captions also as WebVTT (`<id>.vtt`, served at .../captions): browsers show only
         // those, not the MP4's own subtitle track.
         comp.output.captions.vtt = true;
@@ -708,8 +702,6 @@ impl Service {
         let opts = RenderOptions {
             output: Some(output.clone()),
             output_name: rec.id.clone(),
-            base_dir: self.cfg.media.clone(),
-            media_root: self.cfg.media.clone(),
             threads: if self.cfg.threads_per_render > 0 {
                 self.cfg.threads_per_render
             } else {
@@ -717,7 +709,7 @@ impl Service {
             },
             // A spec submitted again with some scenes changed re-makes only those.
             scene_cache: true,
-            ..RenderOptions::default()
+            ..self.policy.options()
         };
         let mut progress = JobProgress {
             svc: self,
@@ -775,7 +767,9 @@ impl Service {
             )),
             (_, Err(e)) => {
                 tracing::warn!("render {id} failed: {e}");
-                Some((State::Failed, None, Some(error_json(e, stage).to_string())))
+                // The client sees files relative to the storage root, never its location.
+                let shown = self.policy.redact(&error_json(e, stage).to_string());
+                Some((State::Failed, None, Some(shown)))
             }
         };
         if let Some((state, report, error)) = outcome {

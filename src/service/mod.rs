@@ -58,6 +58,9 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Compose threads per render; 0 = the cores divided among the workers. Default: 0.
     pub threads_per_render: usize,
+    /// Caps on one spec (scenes, layers, characters to speak, frames, pixels). Default:
+    /// [`crate::limits::Limits::default`].
+    pub limits: crate::limits::Limits,
 }
 
 /// Renders at a time by default: half the cores, at least 2. One render rarely keeps every
@@ -84,6 +87,7 @@ impl Default for Config {
             max_spec_bytes: 1 << 20,
             max_upload_bytes: 64 << 20,
             threads_per_render: 0,
+            limits: crate::limits::Limits::default(),
         }
     }
 }

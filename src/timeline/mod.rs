@@ -815,8 +815,8 @@ pub const MIN_SEGMENT_S: f64 = 1.0;
 /// What resolution needs besides the spec.
 #[derive(Clone)]
 pub struct ResolveContext<'a> {
-    /// Folder against which relative asset paths are resolved.
-    pub base_dir: &'a Path,
+    /// Where the files the spec names are looked up, and which may be read.
+    pub files: &'a crate::files::FileAccess,
     /// Font families that can be used (case-insensitive match).
     pub font_families: &'a [String],
     /// An audio file's length (for `"duration": "auto"`) and level (timing the captions).
@@ -1425,19 +1425,16 @@ impl Resolver<'_, '_> {
         })
     }
 
+    /// The file to read for `src` (see [`crate::files::FileAccess::resolve`]), or an empty
+    /// path after reporting why there is none: nothing later looks at a refused name.
     fn asset(&mut self, src: &str, path: &str) -> PathBuf {
-        let p = self.ctx.base_dir.join(src);
-        if src.trim().is_empty() {
-            self.issue(path, "empty file name");
-        } else if !p.is_file() {
-            let why = if p.exists() {
-                "is not a file"
-            } else {
-                "does not exist"
-            };
-            self.issue(path, format!("{} {why}", p.display()));
+        match self.ctx.files.resolve(src, false) {
+            Ok(p) => p,
+            Err(e) => {
+                self.issue(path, e.to_string());
+                PathBuf::new()
+            }
         }
-        p
     }
 
     fn background(
