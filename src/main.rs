@@ -170,8 +170,13 @@ enum Command {
     /// renders live, download and delete them. Renders survive restarts (SQLite under --media).
     #[command(
         after_help = "Example:\n  reelsmith serve --media media --workers 2\n  \
-        curl -X POST --data-binary @examples/hello.json http://127.0.0.1:8080/v1/renders\n\n\
-        The API is described at /v1/openapi.json; the page at / submits and plays renders."
+        curl -X POST -H 'Content-Type: application/json' --data-binary @examples/hello.json \
+        http://127.0.0.1:8080/v1/renders\n\n\
+        The API is described at /v1/openapi.json; the page at / submits and plays renders.\n\n\
+        Safe by default: specs read only files under <media>/assets, <media>/stock and each \
+        --asset-root; a request's cost is capped (--max-*); cross-site and DNS-rebinding \
+        requests are refused; webhooks may not reach this machine or private networks \
+        (--webhook-allow); listening beyond loopback needs --token. See SECURITY.md."
     )]
     #[cfg(feature = "service")]
     Serve(ServeArgs),
@@ -287,6 +292,46 @@ struct ServeArgs {
     /// Compose threads per render (0: the cores divided among the workers).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Listen on a non-loopback address without a --token (anyone who can reach it may render
+    /// and delete).
+    #[arg(long)]
+    insecure_no_token: bool,
+    /// A Host name the service answers to besides localhost, the loopback addresses and the
+    /// --addr address (repeatable; `*`: any). Stops DNS rebinding.
+    #[arg(long = "allow-host")]
+    allow_hosts: Vec<String>,
+    /// A network webhooks may reach although it is loopback, private or link-local
+    /// (repeatable), e.g. 10.0.0.0/8 or 127.0.0.1.
+    #[arg(long = "webhook-allow")]
+    webhook_allow: Vec<String>,
+    /// Renders one client address may have queued or running; more get 429.
+    #[arg(long, default_value_t = 16)]
+    max_per_client: usize,
+    /// Scenes in one spec.
+    #[arg(long, default_value_t = 1000)]
+    max_scenes: usize,
+    /// Layers in one spec, all scenes together.
+    #[arg(long, default_value_t = 10_000)]
+    max_layers: usize,
+    /// Characters of narration text to speak in one spec.
+    #[arg(long, default_value_t = 200_000)]
+    max_narration_chars: usize,
+    /// Frames of one render (default: an hour at 30 fps).
+    #[arg(long, default_value_t = 108_000)]
+    max_render_frames: u64,
+    /// Pixels of one render, frames x width x height (default: an hour of 1080p30).
+    #[arg(long, default_value_t = 108_000 * 1920 * 1080)]
+    max_render_pixels: u64,
+    /// Wall time one render may take: 90s, 15m, 2h; 0: no limit.
+    #[arg(long, default_value = "2h")]
+    max_render_time: String,
+    /// Starts of one render when the process dies under it (a crash, out of memory); then it
+    /// fails.
+    #[arg(long, default_value_t = 3)]
+    max_attempts: u32,
+    /// Bytes of uploaded assets kept at once (uploads expire with --retention).
+    #[arg(long, default_value_t = 2 << 30)]
+    max_uploads_bytes: u64,
 }
 
 #[cfg(feature = "service")]
@@ -294,6 +339,24 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
     use reelsmith::service;
     let retention = service::parse_duration(&args.retention)
         .map_err(|e| Error::Internal(format!("--retention: {e}")))?;
+    let render_time = service::parse_duration(&args.max_render_time)
+        .map_err(|e| Error::Internal(format!("--max-render-time: {e}")))?;
+    let token = args.token.filter(|t| !t.is_empty());
+    if !args.addr.ip().is_loopback() && token.is_none() && !args.insecure_no_token {
+        eprintln!(
+            "reelsmith serve: refusing to listen on {} without --token: anyone who can reach it \
+             could render, read and delete. Give --token (or REELSMITH_TOKEN), or \
+             --insecure-no-token behind your own gate.",
+            args.addr
+        );
+        std::process::exit(2);
+    }
+    let webhook_allow = args
+        .webhook_allow
+        .iter()
+        .map(|c| c.parse())
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(|e| Error::Internal(format!("--webhook-allow: {e}")))?;
     let config = service::Config {
         addr: args.addr,
         media: args.media,
@@ -301,10 +364,23 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
         queue_limit: args.queue,
         retention: (!retention.is_zero()).then_some(retention),
         asset_roots: args.asset_roots,
-        token: args.token.filter(|t| !t.is_empty()),
+        token,
         webhook_secret: args.webhook_secret.filter(|t| !t.is_empty()),
         max_spec_bytes: args.max_spec_bytes,
         threads_per_render: args.threads,
+        allow_hosts: args.allow_hosts,
+        webhook_allow,
+        max_per_client: args.max_per_client.max(1),
+        max_attempts: args.max_attempts.max(1),
+        max_render_time: (!render_time.is_zero()).then_some(render_time),
+        max_uploads_bytes: args.max_uploads_bytes,
+        limits: reelsmith::limits::Limits {
+            max_scenes: args.max_scenes,
+            max_layers: args.max_layers,
+            max_narration_chars: args.max_narration_chars,
+            max_frames: args.max_render_frames,
+            max_pixels: args.max_render_pixels,
+        },
         ..service::Config::default()
     };
     let workers = config.workers;

@@ -555,6 +555,7 @@ fn bad_specs_and_path_escapes_are_refused_with_json_paths() {
     let up = finish(
         agent()
             .post(&s.url("/v1/assets?name=..%2Fred%20dot.png"))
+            .header("Content-Type", "image/png")
             .send(&png[..]),
     );
     assert_eq!(up.status, 201);
@@ -789,7 +790,8 @@ fn sigterm_puts_the_running_render_back_in_the_queue() {
 
     let s = Server::start(&media, &["--workers", "1"]);
     let st = wait_done(&s, &id);
-    assert_eq!(st["attempts"], 2, "{st}");
+    // A graceful stop is not the render's fault: only starts the process died under count.
+    assert_eq!(st["attempts"], 1, "{st}");
     assert_eq!(videos(&media).len(), 2);
 }
 
@@ -878,7 +880,10 @@ fn webhook_is_retried_and_signed() {
     });
     let dir = tempfile::tempdir().expect("tmp");
     let media = dir.path().join("media");
-    let s = Server::start(&media, &["--webhook-secret", "hush"]);
+    let s = Server::start(
+        &media,
+        &["--webhook-secret", "hush", "--webhook-allow", "127.0.0.1"],
+    );
     let body = json!({"spec": spec(1.0, "hook"), "webhook": hook});
     let r = post(&s.url("/v1/renders"), &body.to_string(), &[]);
     assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
@@ -917,4 +922,289 @@ fn webhook_is_retried_and_signed() {
         assert!(t.elapsed() < Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The probes of the hardening issue, each with its safe answer: every kind of file a spec
+/// names is confined, refusals say the same whatever is there, numbers out of range are
+/// 400s, uploads with long names work, webhooks cannot reach this machine, the cost of a spec
+/// is refused before anything is spoken.
+#[test]
+fn untrusted_specs_read_only_what_they_may_and_cost_only_what_they_may() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let media = dir.path().join("media");
+    let secret = dir.path().join("secret.png");
+    let img = image::RgbaImage::from_pixel(8, 8, image::Rgba([9, 9, 9, 255]));
+    img.save(&secret).expect("secret");
+    let s = Server::start(&media, &[]);
+    let url = s.url("/v1/renders");
+    let refused = |spec: Value| -> Vec<(String, String)> {
+        let r = post(&url, &spec.to_string(), &[]);
+        assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+        let v = r.json();
+        let text = v.to_string();
+        assert!(!text.contains(&media.display().to_string()), "{text}");
+        v["error"]["issues"]
+            .as_array()
+            .expect("issues")
+            .iter()
+            .map(|i| {
+                (
+                    i["path"].as_str().unwrap_or("").to_string(),
+                    i["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let scene = |extra: Value| {
+        let mut sc = json!({"duration": 1});
+        for (k, v) in extra.as_object().expect("object") {
+            sc[k] = v.clone();
+        }
+        json!({"output": {"width": 160, "height": 90, "fps": 10}, "scenes": [sc]})
+    };
+    let secret_s = secret.display().to_string();
+    // A video layer and a video background (the two that used to pass).
+    let got = refused(scene(
+        json!({"layers": [{"type": "video", "src": secret_s}]}),
+    ));
+    assert_eq!(got[0].0, "scenes[0].layers[0].src");
+    let got = refused(scene(
+        json!({"background": {"type": "video", "src": "../../../../srv/private/secret.png"}}),
+    ));
+    assert_eq!(got[0].0, "scenes[0].background.src");
+    // Fonts: the same answer for a file, a folder, nothing, anything.
+    let mut answers = Vec::new();
+    for f in [
+        "/etc/shadow",
+        "/etc/passwd",
+        "/nope",
+        "/root",
+        secret_s.as_str(),
+    ] {
+        let mut spec = scene(json!({}));
+        spec["fonts"] = json!([f]);
+        let got = refused(spec);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, "fonts[0]");
+        answers.push(got[0].1.replace(f, "NAME"));
+    }
+    answers.dedup();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+
+    // Numbers out of range are 400s with a JSON error, not a dropped connection or a 500.
+    let r = post(
+        &s.url("/v1/cleanup"),
+        r#"{"older_than":"100000000000000000000"}"#,
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    let r = get(&s.url("/v1/renders?offset=18446744073709551615"), &[]);
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.header("x-request-id").is_some());
+
+    // A 300-character upload name is stored (shortened), and the answer holds no server path.
+    let long = "a".repeat(300) + ".png";
+    let up = finish(
+        agent()
+            .post(&s.url(&format!("/v1/assets?name={long}")))
+            .header("Content-Type", "image/png")
+            .send(&std::fs::read(&secret).expect("png")[..]),
+    );
+    assert_eq!(up.status, 201, "{}", String::from_utf8_lossy(&up.body));
+    assert!(!String::from_utf8_lossy(&up.body).contains(&media.display().to_string()));
+    let rel = up.json()["path"].as_str().expect("path").to_string();
+    assert!(rel.ends_with(".png") && rel.len() < 140, "{rel}");
+
+    // Webhooks may not reach this machine or private networks.
+    for hook in [
+        "http://127.0.0.1:9/",
+        "http://localhost:8080/x",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+    ] {
+        let body = json!({"spec": spec(1.0, "hook"), "webhook": hook});
+        let r = post(&url, &body.to_string(), &[]);
+        assert_eq!(
+            r.status,
+            422,
+            "{hook}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(r.json()["error"]["issues"][0]["path"], "webhook");
+    }
+
+    // 200 scenes x 5000 characters to speak: refused at once, nothing spoken.
+    let scenes: Vec<Value> = (0..200)
+        .map(|_| json!({"duration": "auto", "narration": {"text": "word ".repeat(1000)}}))
+        .collect();
+    let got = refused(json!({"output": {"width": 160, "height": 90}, "scenes": scenes}));
+    assert!(
+        got.iter()
+            .any(|(p, m)| p.ends_with(".narration.text") && m.contains("characters")),
+        "{got:?}"
+    );
+    let spoken = media.join("assets/audio/tts");
+    assert!(
+        files(&spoken).is_empty(),
+        "spoken before admission: {:?}",
+        files(&spoken)
+    );
+    // Frames and pixels budgets.
+    let long = json!({"output": {"width": 1920, "height": 1080, "fps": 30},
+                      "scenes": [{"duration": 7200}]});
+    let got = refused(long);
+    assert!(got.iter().any(|(_, m)| m.contains("frames")), "{got:?}");
+    assert!(leftovers(&media).is_empty(), "{:?}", leftovers(&media));
+}
+
+/// Requests a browser can forge for a page on another site are refused: a cross-site POST
+/// (any content type), a non-JSON body, a Host name outside the allow-list.
+#[test]
+fn forged_and_rebound_requests_are_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let media = dir.path().join("media");
+    let s = Server::start(&media, &[]);
+    let id = submit(&s, &spec(0.4, "keep"))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    wait_done(&s, &id);
+    let forged = finish(
+        agent()
+            .post(&s.url("/v1/cleanup"))
+            .header("Origin", "http://evil.test")
+            .header("Content-Type", "text/plain")
+            .send(r#"{"older_than":0}"#),
+    );
+    assert_eq!(
+        forged.status,
+        403,
+        "{}",
+        String::from_utf8_lossy(&forged.body)
+    );
+    let cross = finish(
+        agent()
+            .post(&s.url("/v1/cleanup"))
+            .header("Sec-Fetch-Site", "cross-site")
+            .header("Content-Type", "application/json")
+            .send(r#"{"older_than":0}"#),
+    );
+    assert_eq!(cross.status, 403);
+    let plain = finish(
+        agent()
+            .post(&s.url("/v1/cleanup"))
+            .header("Content-Type", "text/plain")
+            .send(r#"{"older_than":0}"#),
+    );
+    assert_eq!(
+        plain.status,
+        415,
+        "{}",
+        String::from_utf8_lossy(&plain.body)
+    );
+    let form = finish(
+        agent()
+            .delete(&s.url(&format!("/v1/renders/{id}")))
+            .header("Origin", "http://evil.test")
+            .call(),
+    );
+    assert_eq!(form.status, 403);
+    // Still there after all of it.
+    assert_eq!(status(&s, &id)["state"], "done");
+    let rebound = get(&s.url("/v1/renders"), &[("Host", "evil.test:8080")]);
+    assert_eq!(rebound.status, 403);
+    // The page's own same-origin request works.
+    let port = s.base.rsplit(':').next().expect("port").to_string();
+    let own = post(
+        &s.url("/v1/cleanup"),
+        r#"{"older_than":"1d"}"#,
+        &[
+            ("Origin", &format!("http://127.0.0.1:{port}")),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+    );
+    assert_eq!(own.status, 200, "{}", String::from_utf8_lossy(&own.body));
+
+    // Beyond loopback only with a token.
+    let out = Command::new(env!("CARGO_BIN_EXE_reelsmith"))
+        .args(["serve", "--addr", "0.0.0.0:0", "--media"])
+        .arg(&media)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--token"));
+}
+
+/// The examples that the README, `serve --help` and the page offer are accepted as they are.
+#[test]
+fn the_documented_examples_are_accepted_as_they_are() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let media = dir.path().join("media");
+    // The storage root a user starts from: the repository's stock media.
+    let stock = Path::new(env!("CARGO_MANIFEST_DIR")).join("media/stock");
+    std::fs::create_dir_all(&media).expect("media");
+    let status = Command::new("cp")
+        .args(["-r"])
+        .arg(&stock)
+        .arg(media.join("stock"))
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let s = Server::start(&media, &["--workers", "1"]);
+    let mut specs: Vec<(String, String)> = Vec::new();
+    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+        .expect("examples")
+        .flatten()
+    {
+        if e.path().extension().is_some_and(|x| x == "json") {
+            let text = std::fs::read_to_string(e.path()).expect("read");
+            specs.push((e.file_name().to_string_lossy().into_owned(), text));
+        }
+    }
+    let offered = get(&s.url("/v1/examples"), &[]).json();
+    for ex in offered["examples"].as_array().expect("examples") {
+        specs.push((format!("page: {}", ex["name"]), ex["spec"].to_string()));
+    }
+    assert!(specs.len() >= 5, "{}", specs.len());
+    for (name, text) in &specs {
+        let r = post(&s.url("/v1/renders"), text, &[]);
+        assert_eq!(
+            r.status,
+            202,
+            "{name}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let id = r.json()["id"].as_str().expect("id").to_string();
+        let d = delete(&s.url(&format!("/v1/renders/{id}")));
+        assert!(d.status == 204 || d.status == 202, "{name}: {}", d.status);
+    }
+}
+
+/// A render that the process dies under is run again at most `--max-attempts` times, then
+/// fails with a clear error (no crash loop).
+#[test]
+fn a_render_that_keeps_killing_the_service_fails_after_its_attempts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let media = dir.path().join("media");
+    let args = ["--workers", "1", "--max-attempts", "2"];
+    let s = Server::start(&media, &args);
+    let id = submit(&s, &spec(30.0, "doomed"))["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let mut s = s;
+    for attempt in 1..=2 {
+        let st = wait_for(&s, &id, Duration::from_secs(60), |st| {
+            st["state"] == "rendering" && st["frames"]["done"].as_u64().unwrap_or(0) > 0
+        });
+        assert_eq!(st["attempts"], attempt, "{st}");
+        s.kill();
+        s = Server::start(&media, &args);
+    }
+    let st = wait_for(&s, &id, Duration::from_secs(10), |st| {
+        st["state"] == "failed"
+    });
+    let msg = st["error"]["message"].as_str().unwrap_or("").to_string();
+    assert!(msg.contains("2 times"), "{st}");
+    assert!(leftovers(&media).is_empty(), "{:?}", leftovers(&media));
 }

@@ -1,12 +1,13 @@
 //! HTTP routes (see `openapi.json`, served at `/v1/openapi.json`).
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -37,6 +38,10 @@ impl IntoResponse for ServiceError {
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ServiceError::QueueFull { .. } => (StatusCode::TOO_MANY_REQUESTS, "queue_full"),
             ServiceError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ServiceError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             ServiceError::RangeNotSatisfiable { .. } => {
                 (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable")
             }
@@ -46,7 +51,14 @@ impl IntoResponse for ServiceError {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
         };
-        let mut error = json!({"kind": kind, "message": self.to_string()});
+        let mut error = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            // The cause stays in the log: it may name the server's files or its database.
+            let id = super::guard::request_id();
+            tracing::error!("request {id}: {self}");
+            json!({"kind": kind, "message": format!("internal error (request {id})"), "request_id": id})
+        } else {
+            json!({"kind": kind, "message": self.to_string()})
+        };
         if let ServiceError::InvalidSpec(issues) = &self {
             error["path"] = json!(issues.first().map(|i| i.path.clone()));
             error["issues"] = json!(issues);
@@ -76,7 +88,8 @@ type Api<T> = Result<T, ServiceError>;
 type Svc = State<Arc<Service>>;
 
 /// The router: the page at `/`, the API under `/v1`.
-pub fn router(svc: Arc<Service>) -> Router {
+pub fn router(svc: Arc<Service>, hosts: super::guard::Hosts) -> Router {
+    let hosts = Arc::new(hosts);
     let spec_limit = svc.cfg.max_spec_bytes;
     let upload_limit = svc.cfg.max_upload_bytes;
     let api = Router::new()
@@ -111,6 +124,9 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest("/v1", api)
         .with_state(svc)
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            super::guard::guard(hosts.clone(), req, next)
+        }))
 }
 
 /// Refuses a body whose declared length is over `limit` before reading any of it (the body
@@ -224,12 +240,13 @@ fn parse_submission(bytes: &[u8]) -> Api<(String, Option<String>)> {
 
 async fn submit(
     State(svc): Svc,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Api<Response> {
     let raw = body(raw)?;
     let (spec, webhook_url) = parse_submission(&raw)?;
-    submit_spec(&svc, &headers, spec, webhook_url).await
+    submit_spec(&svc, &headers, spec, webhook_url, peer.ip()).await
 }
 
 /// Validates `spec` and queues it (see [`submit`]): 202 with the new render's status.
@@ -238,11 +255,12 @@ async fn submit_spec(
     headers: &HeaderMap,
     spec: String,
     webhook_url: Option<String>,
+    client: std::net::IpAddr,
 ) -> Api<Response> {
     let comp = Composition::from_json(&spec).map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
     let mut issues = svc.policy.check(&comp);
     if let Some(url) = &webhook_url {
-        if let Err(message) = webhook::check_url(url) {
+        if let Err(message) = webhook::check_url(url, &svc.cfg.webhook_allow) {
             issues.push(SpecIssue {
                 path: "webhook".into(),
                 message,
@@ -267,11 +285,25 @@ async fn submit_spec(
         ),
         None => None,
     };
-    // Resolving may read audio lengths and speak narration: off the async threads.
+    if let Some(key) = &idempotency_key {
+        // A repeated submission is answered before anything costly is done.
+        if let Some(rec) = svc.replay(key, &spec)? {
+            return Ok(accepted(svc, &rec, true));
+        }
+    }
+    // Admitted before anything costly: resolving may speak narration and decode audio (off
+    // the async threads, a few at a time).
+    let admission = svc.admit(Some(client))?;
+    let permit = svc
+        .planning
+        .acquire()
+        .await
+        .map_err(|_| ServiceError::ShuttingDown)?;
     let opts = svc.policy.options();
     let plan = tokio::task::spawn_blocking(move || pipeline::plan(&comp, &opts))
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    drop(permit);
     let plan = plan.map_err(|e| ServiceError::InvalidSpec(redacted(svc, e.issues())))?;
     let (rec, replayed) = svc.submit(
         Submission {
@@ -280,8 +312,14 @@ async fn submit_spec(
             webhook_url,
         },
         &plan,
+        admission,
     )?;
-    let status = svc.status(&rec);
+    Ok(accepted(svc, &rec, replayed))
+}
+
+/// `202` with the render's status and its `Location`.
+fn accepted(svc: &Service, rec: &super::store::Record, replayed: bool) -> Response {
+    let status = svc.status(rec);
     let mut resp = (StatusCode::ACCEPTED, Json(status)).into_response();
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/renders/{}", rec.id)) {
@@ -290,7 +328,7 @@ async fn submit_spec(
     if replayed {
         h.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    Ok(resp)
+    resp
 }
 
 /// `issues` with the storage root's location taken out of their messages.
@@ -310,6 +348,7 @@ fn redacted(svc: &Service, issues: Vec<SpecIssue>) -> Vec<SpecIssue> {
 /// replaced scene.
 async fn replace_scene(
     State(svc): Svc,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((id, scene)): Path<(String, String)>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -343,7 +382,14 @@ async fn replace_scene(
             })?,
     };
     scenes[index] = new_scene;
-    submit_spec(&svc, &headers, spec.to_string(), rec.webhook_url.clone()).await
+    submit_spec(
+        &svc,
+        &headers,
+        spec.to_string(),
+        rec.webhook_url.clone(),
+        peer.ip(),
+    )
+    .await
 }
 
 #[derive(serde::Deserialize)]
@@ -365,6 +411,12 @@ async fn list(State(svc): Svc, Query(q): Query<ListQuery>) -> Api<Json<Value>> {
     };
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let offset = q.offset.unwrap_or(0);
+    if offset > i64::MAX as u64 {
+        return Err(ServiceError::BadRequest(format!(
+            "offset {offset} is out of range (0..={})",
+            i64::MAX
+        )));
+    }
     let (rows, total) = svc.store().list(state, limit, offset)?;
     let renders: Vec<Value> = rows.iter().map(|r| svc.status(r)).collect();
     let next_offset = offset + rows.len() as u64;
@@ -684,6 +736,8 @@ async fn upload(
         .collect();
     let name = name.trim_start_matches('.');
     let name = if name.is_empty() { "asset" } else { name };
+    // File names are at most 255 bytes; keep the end (the extension tells the format).
+    let name = &name[name.len().saturating_sub(100)..];
     let hash = {
         use sha2::Digest;
         let d = sha2::Sha256::digest(&raw);

@@ -8,6 +8,7 @@
 //! change, never per frame.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,6 +35,8 @@ enum Stop {
     Delete,
     /// The service is stopping: back to `queued`, to run at the next start.
     Shutdown,
+    /// The render ran past `max_render_time`: `failed`.
+    TimeLimit,
 }
 
 /// What the API shows of a render while a worker has it (or it waits in the queue).
@@ -115,6 +118,34 @@ pub struct Service {
     workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     /// Moving average of render wall time, seconds (for `Retry-After`).
     avg_render_s: Mutex<f64>,
+    /// Admitted submissions still being planned, in all and per client.
+    admitted: Mutex<(usize, HashMap<IpAddr, usize>)>,
+    /// The client of each queued or running render submitted since this start.
+    clients: Mutex<HashMap<String, IpAddr>>,
+    /// Plans made at once by submissions (text-to-speech and decoding run there).
+    pub planning: tokio::sync::Semaphore,
+}
+
+/// A place in the queue held for a submission while its spec is planned: taken before any
+/// costly work, given back when dropped (the render is queued, or the submission failed).
+pub struct Admission<'a> {
+    svc: &'a Service,
+    client: Option<IpAddr>,
+}
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        let mut a = lock(&self.svc.admitted);
+        a.0 = a.0.saturating_sub(1);
+        if let Some(ip) = self.client {
+            if let Some(n) = a.1.get_mut(&ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    a.1.remove(&ip);
+                }
+            }
+        }
+    }
 }
 
 /// A new render to queue.
@@ -193,6 +224,7 @@ struct JobProgress<'a> {
     live: &'a Live,
     stage: Option<StageId>,
     last_bump: Instant,
+    started: Instant,
 }
 
 impl JobProgress<'_> {
@@ -236,7 +268,20 @@ impl Progress for JobProgress<'_> {
             self.live.bump();
             self.last_bump = Instant::now();
         }
-        !self.live.cancel.load(Ordering::SeqCst)
+        self.within_time() && !self.live.cancel.load(Ordering::SeqCst)
+    }
+}
+
+impl JobProgress<'_> {
+    /// False (and the render stopped) once it has run past the wall-time limit.
+    fn within_time(&self) -> bool {
+        match self.svc.cfg.max_render_time {
+            Some(limit) if self.started.elapsed() > limit => {
+                self.live.request_stop(Stop::TimeLimit);
+                false
+            }
+            _ => true,
+        }
     }
 }
 
@@ -301,7 +346,16 @@ impl Service {
             Ok(_) => {}
             Err(e) => tracing::warn!("sweep {}: {e}", temp.display()),
         }
-        let requeued = store.requeue_interrupted()?;
+        let exhausted = json!({
+            "kind": "internal", "stage": null, "path": null,
+            "message": format!(
+                "the service stopped while rendering this {} times (a crash or a kill, e.g. out \
+                 of memory); not run again",
+                cfg.max_attempts
+            ),
+        })
+        .to_string();
+        let requeued = store.requeue_interrupted(cfg.max_attempts, &exhausted)?;
         let queued = store.queued()?;
         if requeued > 0 || !queued.is_empty() {
             tracing::info!(
@@ -318,6 +372,9 @@ impl Service {
             stopping: CancellationToken::new(),
             workers: Mutex::new(Vec::new()),
             avg_render_s: Mutex::new(10.0),
+            admitted: Mutex::new((0, HashMap::new())),
+            clients: Mutex::new(HashMap::new()),
+            planning: tokio::sync::Semaphore::new(cfg.workers.max(1)),
             cfg,
         };
         svc.remove_strays();
@@ -449,6 +506,7 @@ impl Service {
         &self,
         sub: Submission,
         plan: &crate::Plan,
+        admission: Admission<'_>,
     ) -> Result<(Record, bool), ServiceError> {
         if self.stopping.is_cancelled() {
             return Err(ServiceError::ShuttingDown);
@@ -460,12 +518,7 @@ impl Service {
                 return Ok((r, true));
             }
         }
-        if q.len() >= self.cfg.queue_limit {
-            return Err(ServiceError::QueueFull {
-                limit: self.cfg.queue_limit,
-                retry_after_s: self.retry_after(q.len()),
-            });
-        }
+        // The place was held by `admission` (checked before planning).
         let scenes: Vec<Value> = plan
             .scenes
             .iter()
@@ -504,10 +557,22 @@ impl Service {
             }
         }
         lock(&self.live).insert(rec.id.clone(), Arc::new(Live::new(State::Queued)));
+        if let Some(ip) = admission.client {
+            lock(&self.clients).insert(rec.id.clone(), ip);
+        }
         q.push_back(rec.id.clone());
+        drop(admission);
         drop(q);
         self.wake.notify_one();
         Ok((rec, false))
+    }
+
+    /// The render an earlier submission of `spec` with the same idempotency key made.
+    ///
+    /// # Errors
+    /// [`ServiceError::Conflict`] when the key was used for another spec; [`ServiceError::Db`].
+    pub fn replay(&self, key: &str, spec: &str) -> Result<Option<Record>, ServiceError> {
+        self.existing(key, &fnv_hex(spec.as_bytes()))
     }
 
     fn existing(&self, key: &str, spec_hash: &str) -> Result<Option<Record>, ServiceError> {
@@ -637,6 +702,39 @@ impl Service {
     /// the channel close and read the record.
     fn retire(&self, id: &str) {
         lock(&self.live).remove(id);
+        lock(&self.clients).remove(id);
+    }
+
+    /// Holds a place in the queue for a submission from `client`, before its spec is planned.
+    ///
+    /// # Errors
+    /// [`ServiceError::QueueFull`] when the queue, or this client's share of it
+    /// (`max_per_client` renders queued or running), is full; [`ServiceError::ShuttingDown`].
+    pub fn admit(&self, client: Option<IpAddr>) -> Result<Admission<'_>, ServiceError> {
+        if self.stopping.is_cancelled() {
+            return Err(ServiceError::ShuttingDown);
+        }
+        let waiting = lock(&self.queue).len();
+        let mut a = lock(&self.admitted);
+        if waiting + a.0 >= self.cfg.queue_limit {
+            return Err(ServiceError::QueueFull {
+                limit: self.cfg.queue_limit,
+                retry_after_s: self.retry_after(waiting + a.0),
+            });
+        }
+        if let Some(ip) = client {
+            let mine = lock(&self.clients).values().filter(|c| **c == ip).count()
+                + a.1.get(&ip).copied().unwrap_or(0);
+            if mine >= self.cfg.max_per_client {
+                return Err(ServiceError::QueueFull {
+                    limit: self.cfg.max_per_client,
+                    retry_after_s: self.retry_after(mine),
+                });
+            }
+            *a.1.entry(ip).or_default() += 1;
+        }
+        a.0 += 1;
+        Ok(Admission { svc: self, client })
     }
 
     async fn run(self: Arc<Self>, id: String) {
@@ -717,6 +815,7 @@ impl Service {
             live,
             stage: None,
             last_bump: Instant::now(),
+            started: Instant::now(),
         };
         let result = pipeline::render_with_progress(&comp, &opts, &mut progress);
         let stage = progress.stage;
@@ -750,12 +849,25 @@ impl Service {
                 None
             }
             (Some(Stop::Shutdown), Err(_)) => {
-                // Not the render's fault: it runs again from the start at the next start.
-                let _ = self.store().set_state(id, State::Queued);
+                // Not the render's fault: it runs again from the start at the next start, and
+                // this start does not count against its attempts.
+                let _ = self.store().unstart(id);
                 live.set_state(State::Queued);
                 None
             }
             (_, Ok(report)) => Some((State::Done, Some(report.to_string()), None)),
+            (Some(Stop::TimeLimit), Err(_)) => Some((
+                State::Failed,
+                None,
+                Some(
+                    json!({"kind": "time_limit", "stage": stage.map(StageId::as_str),
+                    "path": null, "message": format!(
+                        "the render took longer than this service's limit of {} s (reelsmith \
+                         serve --max-render-time)",
+                        self.cfg.max_render_time.map_or(0, |d| d.as_secs()))})
+                    .to_string(),
+                ),
+            )),
             (Some(Stop::Cancel), Err(_)) | (_, Err(Error::Cancelled)) => Some((
                 State::Canceled,
                 None,
@@ -815,6 +927,7 @@ impl Service {
                 self.cfg.webhook_secret.clone(),
                 self.cfg.webhook_attempts,
                 self.cfg.webhook_backoff,
+                self.cfg.webhook_allow.clone(),
             )
             .await;
             let _ = self

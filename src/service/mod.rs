@@ -16,6 +16,7 @@
 //! [`api`] (routes), [`paths`] (which files a spec may read), [`webhook`].
 
 pub mod api;
+pub mod guard;
 pub mod jobs;
 pub mod paths;
 pub mod store;
@@ -61,6 +62,21 @@ pub struct Config {
     /// Caps on one spec (scenes, layers, characters to speak, frames, pixels). Default:
     /// [`crate::limits::Limits::default`].
     pub limits: crate::limits::Limits,
+    /// Renders one client (by address) may have queued or running. Default: 16.
+    pub max_per_client: usize,
+    /// Starts of one render: a render that was running when the process died is run again at
+    /// the next start until it has started this many times, then fails. Default: 3.
+    pub max_attempts: u32,
+    /// Wall time one render may take (from its start); longer ones fail. Default: 2 h.
+    pub max_render_time: Option<Duration>,
+    /// Networks webhooks may reach besides public addresses (loopback, private, link-local
+    /// and metadata addresses are refused otherwise). Default: none.
+    pub webhook_allow: Vec<webhook::Cidr>,
+    /// Bytes of uploaded assets kept at once; more get `413`. Default: 2 GiB.
+    pub max_uploads_bytes: u64,
+    /// `Host` names answered besides `localhost`, the loopback addresses and the bound
+    /// address; `*` answers any. Default: none.
+    pub allow_hosts: Vec<String>,
 }
 
 /// Renders at a time by default: half the cores, at least 2. One render rarely keeps every
@@ -88,6 +104,12 @@ impl Default for Config {
             max_upload_bytes: 64 << 20,
             threads_per_render: 0,
             limits: crate::limits::Limits::default(),
+            allow_hosts: Vec::new(),
+            max_per_client: 16,
+            max_attempts: 3,
+            max_render_time: Some(Duration::from_secs(2 * 3600)),
+            webhook_allow: Vec::new(),
+            max_uploads_bytes: 2 << 30,
         }
     }
 }
@@ -116,7 +138,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if !n.is_finite() || n < 0.0 {
         return Err(format!("invalid duration `{s}` (must be ≥ 0)"));
     }
-    Ok(Duration::from_secs_f64(n * mult))
+    const MAX_S: f64 = 100.0 * 365.25 * 86400.0;
+    let secs = n * mult;
+    if secs > MAX_S {
+        return Err(format!(
+            "duration `{s}` is out of range (at most 100 years)"
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Why a request or the service failed. Each becomes a JSON error response
@@ -147,6 +176,12 @@ pub enum ServiceError {
     /// Missing or wrong bearer token.
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// Refused: a request forged by another site, or a `Host` outside the allow-list.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The body's `Content-Type` is not one the route takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The requested byte range is outside the file.
     #[error("range not satisfiable (file is {size} bytes)")]
     RangeNotSatisfiable {
@@ -230,16 +265,20 @@ pub async fn start(config: Config) -> Result<Handle, ServiceError> {
     let addr = listener
         .local_addr()
         .map_err(|e| ServiceError::Internal(format!("local address: {e}")))?;
+    let hosts = guard::Hosts::new(addr, &config.allow_hosts);
     let service = jobs::Service::open(config)?;
     service.clone().spawn_background();
-    let app = api::router(service.clone());
+    let app = api::router(service.clone(), hosts);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        })
+        .await
     });
     Ok(Handle {
         addr,
@@ -261,5 +300,7 @@ mod tests {
         assert_eq!(parse_duration("0.5s"), Ok(Duration::from_millis(500)));
         assert!(parse_duration("3 weeks").is_err());
         assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("100000000000000000000").is_err());
+        assert!(parse_duration("1e300d").is_err());
     }
 }

@@ -390,13 +390,42 @@ impl Store {
     ///
     /// # Errors
     /// [`ServiceError::Db`].
-    pub fn requeue_interrupted(&self) -> Result<usize, ServiceError> {
+    /// Those that have started `max_attempts` times already (the render itself may be what
+    /// kills the process: out of memory, a libav crash) fail instead, with `error`.
+    pub fn requeue_interrupted(
+        &self,
+        max_attempts: u32,
+        error: &str,
+    ) -> Result<usize, ServiceError> {
+        const RUNNING: &str = "state IN ('preparing', 'rendering', 'encoding', 'finalizing')";
         self.conn
             .execute(
-                "UPDATE renders SET state = 'queued' \
-                 WHERE state IN ('preparing', 'rendering', 'encoding', 'finalizing')",
+                &format!(
+                    "UPDATE renders SET state = 'failed', finished_at = ?2, error = ?3 \
+                     WHERE {RUNNING} AND attempts >= ?1"
+                ),
+                params![max_attempts, now(), error],
+            )
+            .map_err(db)?;
+        self.conn
+            .execute(
+                &format!("UPDATE renders SET state = 'queued' WHERE {RUNNING}"),
                 [],
             )
+            .map_err(db)
+    }
+
+    /// Takes back the start of a render stopped by a graceful shutdown (not its fault).
+    ///
+    /// # Errors
+    /// [`ServiceError::Db`].
+    pub fn unstart(&self, id: &str) -> Result<(), ServiceError> {
+        self.conn
+            .execute(
+                "UPDATE renders SET state = 'queued', attempts = max(attempts - 1, 0) WHERE id = ?1",
+                params![id],
+            )
+            .map(|_| ())
             .map_err(db)
     }
 
@@ -504,7 +533,7 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"));
         }
         let s = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.requeue_interrupted().unwrap_or(0), 1);
+        assert_eq!(s.requeue_interrupted(3, "{}").unwrap_or(0), 1);
         assert_eq!(s.queued().unwrap_or_default(), vec!["a", "c"]);
         let a = s
             .get("a")
