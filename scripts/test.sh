@@ -10,6 +10,7 @@ if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then . "$HOME/.ca
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
+python3 tools/faults/campaign.py --faults 20 --seed 1 --binary target/debug/reelsmith
 
 # Browser playback: the CLI renders, Chromium (driven by playwright-core) plays it back.
 mkdir -p target/browser

@@ -424,6 +424,7 @@ pub fn render_with_progress(
     let mut stages = Vec::new();
     let temp_root = opts.temp_root();
     workspace::sweep(&temp_root)?;
+    crate::tts::sweep_partials(&opts.tts_cache());
 
     progress.stage(StageId::Validate);
     let t = Instant::now();
