@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what reelsmith needs to build on Debian 12 (idempotent; does nothing when all is
 # present). System packages come from apt-get (run as root, or with sudo when available).
-# With --test, also what the test suite needs: Chromium, Node.js and npm for the browser test.
+# With --test, also what the test suite needs: Chromium, Node.js and npm for the browser test,
+# and schemathesis (pinned, from PyPI) for tests/openapi.rs.
 set -euo pipefail
 
 PACKAGES=(
@@ -15,6 +16,8 @@ if [ "${1:-}" = "--test" ]; then
   PACKAGES+=(chromium)
   command -v node >/dev/null || PACKAGES+=(nodejs)
   command -v npm >/dev/null || PACKAGES+=(npm)
+  command -v python3 >/dev/null || PACKAGES+=(python3)
+  python3 -m pip --version >/dev/null 2>&1 || PACKAGES+=(python3-pip)
 fi
 
 missing=()
@@ -43,4 +46,13 @@ fi
 if ! command -v cargo >/dev/null; then
   echo "setup: cargo not found; install Rust >= 1.85 (https://rustup.rs) and retry" >&2
   exit 1
+fi
+
+# schemathesis checks the service against its OpenAPI document (tests/openapi.rs). Pinned: the
+# same seed generates the same cases only with the same release. pip only when it is missing.
+SCHEMATHESIS_VERSION=4.32.5
+if [ "${1:-}" = "--test" ] && [ "$(schemathesis --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
+  echo "setup: installing schemathesis $SCHEMATHESIS_VERSION" >&2
+  # Debian's own Python refuses pip installs outside a virtual environment unless told.
+  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi

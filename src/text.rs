@@ -323,7 +323,16 @@ impl TextEngine {
         }
     }
 
-    fn shape(&mut self, t: &PlanText) -> Buffer {
+    /// Lays `t` out. A size or line height that is not a positive number is an error (the
+    /// spec's checks report it too; cosmic-text would panic on it).
+    fn shape(&mut self, t: &PlanText) -> Result<Buffer, String> {
+        let positive = |v: f32| v.is_finite() && v > 0.0;
+        if !positive(t.size) || !positive(t.line_height) || t.max_width.is_nan() {
+            return Err(format!(
+                "cannot lay out text of size {} px, line height {} px, width {} px",
+                t.size, t.line_height, t.max_width
+            ));
+        }
         let metrics = Metrics::new(t.size, t.line_height);
         let mut buffer = Buffer::new(&mut self.fonts, metrics);
         buffer.set_wrap(if t.break_words {
@@ -366,7 +375,7 @@ impl TextEngine {
             line.set_align(Some(cosmic_text::Align::Left));
         }
         buffer.shape_until_scroll(&mut self.fonts, false);
-        buffer
+        Ok(buffer)
     }
 
     /// Shapes and wraps `t` and says how big it is (without padding).
@@ -374,7 +383,7 @@ impl TextEngine {
     /// # Errors
     /// A message if the block exceeds [`MAX_TEXT_SIDE`] pixels on a side.
     pub fn measure(&mut self, t: &PlanText) -> Result<TextMeasure, String> {
-        let buffer = self.shape(t);
+        let buffer = self.shape(t)?;
         measure_buffer(&buffer, t)
     }
 
@@ -383,7 +392,7 @@ impl TextEngine {
     /// # Errors
     /// A message if the block exceeds [`MAX_TEXT_SIDE`] pixels on a side.
     pub fn layout(&mut self, t: &PlanText) -> Result<TextDrawing, String> {
-        let buffer = self.shape(t);
+        let buffer = self.shape(t)?;
         let m = measure_buffer(&buffer, t)?;
         let [pv, ph] = [f64::from(t.padding[0]), f64::from(t.padding[1])];
         let text_w = m.width.max(f64::from(t.min_box_width));
@@ -784,6 +793,19 @@ mod tests {
         t.line_height = 125.0;
         let err = e.measure(&t).expect_err("too tall");
         assert!(err.contains("over the limit"), "{err}");
+    }
+
+    #[test]
+    fn zero_sizes_are_errors_not_panics() {
+        let mut e = TextEngine::new();
+        for (size, line_height) in [(0.0, 40.0), (32.0, 0.0), (-1.0, 40.0), (f32::NAN, 40.0)] {
+            let mut t = text("Title", 500.0);
+            t.size = size;
+            t.line_height = line_height;
+            let err = e.measure(&t).expect_err("refused");
+            assert!(err.contains("cannot lay out text"), "{err}");
+            assert!(e.layout(&t).is_err());
+        }
     }
 
     #[test]

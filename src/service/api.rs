@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -25,7 +25,6 @@ use crate::pipeline;
 use crate::spec::Composition;
 
 const INDEX_HTML: &str = include_str!("index.html");
-const OPENAPI_JSON: &str = include_str!("openapi.json");
 const TITLE_CARD: &str = include_str!("title-card.json");
 const HELLO: &str = include_str!("../../examples/hello.json");
 
@@ -275,7 +274,9 @@ async fn submit_spec(
         Some(v) => Some(
             v.to_str()
                 .ok()
-                .filter(|k| !k.is_empty() && k.len() <= 255)
+                .filter(|k| {
+                    !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic())
+                })
                 .ok_or_else(|| {
                     ServiceError::BadRequest(
                         "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
@@ -399,9 +400,10 @@ struct ListQuery {
     offset: Option<u64>,
 }
 
-async fn list(State(svc): Svc, Query(q): Query<ListQuery>) -> Api<Json<Value>> {
+async fn list(State(svc): Svc, q: Result<Query<ListQuery>, QueryRejection>) -> Api<Json<Value>> {
+    let q = query(q)?;
     let state = match q.state.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(s) => Some(RenderState::parse(s).ok_or_else(|| {
             ServiceError::BadRequest(format!(
                 "unknown state `{s}` (one of {})",
@@ -409,9 +411,14 @@ async fn list(State(svc): Svc, Query(q): Query<ListQuery>) -> Api<Json<Value>> {
             ))
         })?),
     };
-    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ServiceError::BadRequest(format!(
+            "limit {limit} is out of range (1..=100)"
+        )));
+    }
     let offset = q.offset.unwrap_or(0);
-    if offset > i64::MAX as u64 {
+    if i64::try_from(offset).is_err() {
         return Err(ServiceError::BadRequest(format!(
             "offset {offset} is out of range (0..={})",
             i64::MAX
@@ -638,9 +645,10 @@ async fn serve_file(
 async fn video(
     State(svc): Svc,
     Path(id): Path<String>,
-    Query(q): Query<FileQuery>,
+    q: Result<Query<FileQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Api<Response> {
+    let q = query(q)?;
     let id = render_id(&id)?;
     let download = q.download.is_some_and(|d| d != "0" && d != "false");
     serve_file(
@@ -675,9 +683,23 @@ async fn captions(State(svc): Svc, Path(id): Path<String>, headers: HeaderMap) -
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct CleanupBody {
-    /// `"24h"`, `"90s"` or seconds.
+    /// `"24h"`, `"90s"` or seconds. Absent: the retention; `null` is refused.
+    #[serde(default, deserialize_with = "present")]
     older_than: Option<Value>,
 }
+
+/// Reads a field that may be absent but not `null` (absent is `None` through `default`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    match <Value as serde::Deserialize>::deserialize(d)? {
+        Value::Null => Err(serde::de::Error::custom(
+            "older_than: expected seconds or a duration like \"24h\", got null (leave it out for the retention)",
+        )),
+        v => Ok(Some(v)),
+    }
+}
+
+/// The largest `older_than` in seconds: 100 years.
+const MAX_AGE_S: f64 = 100.0 * 365.25 * 86400.0;
 
 async fn cleanup(State(svc): Svc, raw: Result<Bytes, BytesRejection>) -> Api<Json<Value>> {
     let raw = body(raw)?;
@@ -689,10 +711,18 @@ async fn cleanup(State(svc): Svc, raw: Result<Bytes, BytesRejection>) -> Api<Jso
     };
     let age = match b.older_than {
         None => svc.cfg.retention.unwrap_or(Duration::from_secs(24 * 3600)),
-        Some(Value::Number(n)) => {
-            parse_duration(&n.to_string()).map_err(ServiceError::BadRequest)?
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .filter(|s| (0.0..=MAX_AGE_S).contains(s))
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| {
+                ServiceError::BadRequest(format!(
+                    "older_than: {n} seconds is out of range (0..={MAX_AGE_S})"
+                ))
+            })?,
+        Some(Value::String(s)) => {
+            parse_duration(&s).map_err(|e| ServiceError::BadRequest(format!("older_than: {e}")))?
         }
-        Some(Value::String(s)) => parse_duration(&s).map_err(ServiceError::BadRequest)?,
         Some(v) => {
             return Err(ServiceError::BadRequest(format!(
                 "older_than: expected seconds or a duration like \"24h\", got {v}"
@@ -715,9 +745,10 @@ struct UploadQuery {
 /// stored once) and returns the path a spec uses to refer to it.
 async fn upload(
     State(svc): Svc,
-    Query(q): Query<UploadQuery>,
+    q: Result<Query<UploadQuery>, QueryRejection>,
     raw: Result<Bytes, BytesRejection>,
 ) -> Api<(StatusCode, Json<Value>)> {
+    let q = query(q)?;
     let raw = body(raw)?;
     if raw.is_empty() {
         return Err(ServiceError::BadRequest("empty upload".into()));
@@ -734,10 +765,14 @@ async fn upload(
             }
         })
         .collect();
+    // Cut so that the stored name (and its temp name) stays within a file name's 255 bytes;
+    // the end is kept (the extension tells the format).
     let name = name.trim_start_matches('.');
-    let name = if name.is_empty() { "asset" } else { name };
-    // File names are at most 255 bytes; keep the end (the extension tells the format).
-    let name = &name[name.len().saturating_sub(100)..];
+    let name: String = name
+        .chars()
+        .skip(name.chars().count().saturating_sub(100))
+        .collect();
+    let name = if name.is_empty() { "asset" } else { &name };
     let hash = {
         use sha2::Digest;
         let d = sha2::Sha256::digest(&raw);
@@ -788,8 +823,16 @@ async fn health(State(svc): Svc) -> Json<Value> {
     }))
 }
 
-async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+/// The OpenAPI document, with the composition schema merged in (see [`super::openapi`]).
+async fn openapi() -> Api<Response> {
+    let text = super::openapi::document_text().map_err(ServiceError::Internal)?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
+}
+
+/// A query string that does not parse is a 400 with the usual error body.
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Api<T> {
+    q.map(|Query(v)| v)
+        .map_err(|e| ServiceError::BadRequest(e.body_text()))
 }
 
 #[cfg(test)]

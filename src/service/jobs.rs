@@ -855,7 +855,12 @@ impl Service {
                 live.set_state(State::Queued);
                 None
             }
-            (_, Ok(report)) => Some((State::Done, Some(report.to_string()), None)),
+            // The report names the output and inputs: relative to the storage root for clients.
+            (_, Ok(report)) => Some((
+                State::Done,
+                Some(self.policy.redact(&report.to_string())),
+                None,
+            )),
             (Some(Stop::TimeLimit), Err(_)) => Some((
                 State::Failed,
                 None,
