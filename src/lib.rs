@@ -34,6 +34,8 @@ pub mod captions;
 pub mod compose;
 pub mod encode;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod master;
 pub mod memory;
 pub mod motion;
