@@ -638,7 +638,7 @@ impl FileUses {
 }
 
 /// Decodes a PNG or JPEG into a premultiplied raster.
-fn decode_image(p: &Path) -> Result<Raster, String> {
+pub(crate) fn decode_image(p: &Path) -> Result<Raster, String> {
     let reader = image::ImageReader::open(p)
         .map_err(|e| format!("cannot open {}: {e}", p.display()))?
         .with_guessed_format()

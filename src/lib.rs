@@ -35,6 +35,8 @@ pub mod compose;
 pub mod encode;
 pub mod error;
 pub mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod master;
 pub mod memory;

@@ -353,7 +353,8 @@ impl<M: serde::de::DeserializeOwned> Entry<M> {
             return Err("incomplete (no footer)".into());
         }
         let json_len = u64::from_le_bytes(tail[..8].try_into().unwrap_or([0; 8]));
-        if json_len + min > len {
+        // `len >= min` (checked above); a length near u64::MAX must not wrap around.
+        if json_len > len - min {
             return Err("bad footer length".into());
         }
         let footer_at = len - 12 - json_len - 1;
