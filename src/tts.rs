@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
+use crate::error::EnvError;
+
 /// What to say and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Speech {
@@ -96,13 +98,42 @@ pub fn clear_cache(cache_dir: &Path) -> std::io::Result<crate::packet_cache::Usa
     crate::packet_cache::remove_all(cached(cache_dir))
 }
 
-/// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed. The file
-/// is written beside its final name and renamed into place, so a crash never leaves a
-/// truncated cache entry.
+/// Why a narration could not be spoken.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TtsError {
+    /// espeak-ng is missing, rejects the voice or fails.
+    #[error("{0}")]
+    Speech(String),
+    /// The speech cache folder cannot be written (full, read-only, not permitted): the
+    /// machine's problem, not the narration's.
+    #[error(transparent)]
+    Env(#[from] EnvError),
+}
+
+/// What [`speak`] was doing when the cache folder failed.
+const CACHE_WRITE: &str = "storing a spoken narration in the speech cache";
+
+/// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed. See
+/// [`speak`].
 ///
 /// # Errors
-/// A message if espeak-ng is missing, rejects the voice, or fails.
+/// A message if espeak-ng is missing, rejects the voice, or fails, or the cache cannot be
+/// written.
 pub fn synthesize(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, String> {
+    speak(cache_dir, speech).map_err(|e| e.to_string())
+}
+
+/// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed.
+/// espeak-ng writes the WAV to a pipe and reelsmith writes the file (beside its final name,
+/// renamed into place, so a crash never leaves a truncated cache entry): a full or read-only
+/// folder is then seen as such. (Given a file to write, espeak-ng ignores write errors and
+/// exits 0 with a WAV cut short.)
+///
+/// # Errors
+/// [`TtsError::Speech`] if espeak-ng is missing, rejects the voice, or fails;
+/// [`TtsError::Env`] naming the cache folder if it cannot be written.
+pub fn speak(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, TtsError> {
     let key = fnv1a(&[
         b"espeak-ng v1",
         speech.text.as_bytes(),
@@ -115,9 +146,8 @@ pub fn synthesize(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, String> 
         touch(&out);
         return Ok(out);
     }
-    std::fs::create_dir_all(cache_dir)
-        .map_err(|e| format!("cannot create {}: {e}", cache_dir.display()))?;
-    let tmp = cache_dir.join(format!(".tts-{key:016x}.{}.partial", std::process::id()));
+    let env = |e: std::io::Error| TtsError::Env(EnvError::new(CACHE_WRITE, cache_dir, e));
+    std::fs::create_dir_all(cache_dir).map_err(env)?;
     let mut child = Command::new("espeak-ng")
         .args([
             "-v",
@@ -127,45 +157,82 @@ pub fn synthesize(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, String> 
             "-p",
             &speech.pitch.to_string(),
         ])
-        .arg("-w")
-        .arg(&tmp)
+        .arg("--stdout")
         .arg("--stdin")
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
+            TtsError::Speech(if e.kind() == std::io::ErrorKind::NotFound {
                 "espeak-ng is not installed (apt-get install espeak-ng), so text cannot be spoken"
                     .to_string()
             } else {
                 format!("cannot run espeak-ng: {e}")
-            }
+            })
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(speech.text.as_bytes());
-    }
-    let result = child
-        .wait_with_output()
-        .map_err(|e| format!("espeak-ng failed: {e}"));
-    let ok = matches!(&result, Ok(o) if o.status.success()) && tmp.is_file();
-    if !ok {
+    // Written from another thread: espeak-ng's output pipe must be read meanwhile.
+    let stdin = child.stdin.take();
+    let text = speech.text.clone();
+    let feeder = std::thread::spawn(move || {
+        if let Some(mut stdin) = stdin {
+            let _ = stdin.write_all(text.as_bytes());
+        }
+    });
+    let result = child.wait_with_output();
+    let _ = feeder.join();
+    let output = match result {
+        Ok(o) if o.status.success() && !o.stdout.is_empty() => o,
+        Ok(o) => {
+            return Err(TtsError::Speech(format!(
+                "espeak-ng could not speak with voice {:?}: {}",
+                speech.voice,
+                String::from_utf8_lossy(&o.stderr).trim()
+            )))
+        }
+        Err(e) => return Err(TtsError::Speech(format!("espeak-ng failed: {e}"))),
+    };
+    let (spec, samples) = piped_wav(&output.stdout).map_err(TtsError::Speech)?;
+    let tmp = cache_dir.join(format!(".tts-{key:016x}.{}.partial", std::process::id()));
+    let written = write_wav(&tmp, spec, &samples).and_then(|()| std::fs::rename(&tmp, &out));
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        let why = match result {
-            Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_string(),
-            Err(e) => e,
-        };
-        return Err(format!(
-            "espeak-ng could not speak with voice {:?}: {why}",
-            speech.voice
-        ));
+        return Err(env(e));
     }
-    std::fs::rename(&tmp, &out).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot store {}: {e}", out.display())
-    })?;
     prune(cache_dir, CACHE_LIMIT_BYTES, SystemTime::now(), CACHE_GRACE);
     Ok(out)
+}
+
+/// The format and samples of the WAV espeak-ng writes to a pipe (its header states a
+/// placeholder length: the samples run to the end of the data).
+fn piped_wav(bytes: &[u8]) -> Result<(hound::WavSpec, Vec<i16>), String> {
+    let reader = hound::WavReader::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("espeak-ng wrote no readable WAV: {e}"))?;
+    let spec = reader.spec();
+    if spec.bits_per_sample != 16 || spec.sample_format != hound::SampleFormat::Int {
+        return Err(format!(
+            "espeak-ng wrote {}-bit samples (expected 16-bit integers)",
+            spec.bits_per_sample
+        ));
+    }
+    // The placeholder length runs past the pipe's end: take the samples that are there.
+    let samples = reader.into_samples::<i16>().map_while(Result::ok).collect();
+    Ok((spec, samples))
+}
+
+/// Writes a WAV with its real length and syncs it to disk.
+fn write_wav(path: &Path, spec: hound::WavSpec, samples: &[i16]) -> std::io::Result<()> {
+    let io = |e: hound::Error| match e {
+        hound::Error::IoError(e) => e,
+        other => std::io::Error::other(other.to_string()),
+    };
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut w = hound::WavWriter::new(&mut file, spec).map_err(io)?;
+    for &s in samples {
+        w.write_sample(s).map_err(io)?;
+    }
+    w.finalize().map_err(io)?;
+    file.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
 #[cfg(test)]
