@@ -592,6 +592,21 @@ impl ClipSource {
     }
 }
 
+/// Why one file could not be loaded.
+#[derive(Debug)]
+pub(crate) enum LoadFailure {
+    /// The file cannot be used (the message names it and says why).
+    Asset(String),
+    /// Loading needed to write somewhere and could not: the machine's problem.
+    Env(crate::error::EnvError),
+}
+
+impl From<String> for LoadFailure {
+    fn from(message: String) -> LoadFailure {
+        LoadFailure::Asset(message)
+    }
+}
+
 /// The distinct files a plan uses, each with the spec path of its first use (for errors).
 #[derive(Debug, Default)]
 pub(crate) struct FileUses(HashMap<PathBuf, String>);
@@ -605,12 +620,13 @@ impl FileUses {
     }
 
     /// Loads every file once, in parallel. All failures are reported together, each with the
-    /// spec path that uses the file.
-    pub(crate) fn load_all<T: Send>(
+    /// spec path that uses the file; a failure of the machine (a temporary file that cannot
+    /// be written) is reported alone, as [`AssetError::Env`]: it is no asset's fault.
+    pub(crate) fn load_all<T: Send, E: Into<LoadFailure> + Send>(
         self,
-        load: impl Fn(&Path) -> Result<T, String> + Sync,
+        load: impl Fn(&Path) -> Result<T, E> + Sync,
     ) -> Result<HashMap<PathBuf, T>, AssetError> {
-        let results: Vec<(PathBuf, String, Result<T, String>)> = self
+        let results: Vec<(PathBuf, String, Result<T, E>)> = self
             .0
             .into_par_iter()
             .map(|(file, path)| {
@@ -621,11 +637,12 @@ impl FileUses {
         let mut loaded = HashMap::new();
         let mut issues = Vec::new();
         for (file, path, r) in results {
-            match r {
+            match r.map_err(Into::into) {
                 Ok(v) => {
                     loaded.insert(file, v);
                 }
-                Err(message) => issues.push(SpecIssue { path, message }),
+                Err(LoadFailure::Asset(message)) => issues.push(SpecIssue { path, message }),
+                Err(LoadFailure::Env(e)) => return Err(AssetError::Env(e)),
             }
         }
         if issues.is_empty() {
@@ -637,32 +654,100 @@ impl FileUses {
     }
 }
 
-/// Decodes a PNG or JPEG into a premultiplied raster.
+/// Decodes a PNG or JPEG into a premultiplied raster. Strict: a picture whose data is cut
+/// short or damaged is an error, not a picture with grey or missing rows.
 pub(crate) fn decode_image(p: &Path) -> Result<Raster, String> {
-    let reader = image::ImageReader::open(p)
-        .map_err(|e| format!("cannot open {}: {e}", p.display()))?
-        .with_guessed_format()
-        .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-    if reader.format().is_none() {
+    let bytes = std::fs::read(p).map_err(|e| format!("cannot open {}: {e}", p.display()))?;
+    let format = image::guess_format(&bytes)
+        .ok()
+        .filter(|f| matches!(f, image::ImageFormat::Png | image::ImageFormat::Jpeg));
+    let Some(format) = format else {
         return Err(format!("{} is not a PNG or JPEG image", p.display()));
+    };
+    if format == image::ImageFormat::Jpeg {
+        return decode_jpeg(p, &bytes);
     }
+    let reader = image::ImageReader::with_format(std::io::Cursor::new(&bytes[..]), format);
     let (iw, ih) = reader
         .into_dimensions()
-        .map_err(|e| format!("cannot decode {}: {e}", p.display()))?;
+        .map_err(|e| format!("cannot decode {}: {}", p.display(), png_problem(&e)))?;
+    check_side(p, iw, ih)?;
+    let img = image::ImageReader::with_format(std::io::Cursor::new(&bytes[..]), format)
+        .decode()
+        .map_err(|e| format!("cannot decode {}: {}", p.display(), png_problem(&e)))?
+        .into_rgba8();
+    let (w, h) = img.dimensions();
+    Ok(Raster::from_straight(w, h, img.into_raw()))
+}
+
+/// The PNG decoder's error in words: reaching the end of the file early means it was cut.
+fn png_problem(e: &image::ImageError) -> String {
+    match e {
+        image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "PNG data ends before the image does (the file is truncated)".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn check_side(p: &Path, iw: u32, ih: u32) -> Result<(), String> {
     if iw == 0 || ih == 0 || iw > MAX_IMAGE_SIDE || ih > MAX_IMAGE_SIDE {
         return Err(format!(
             "{} is {iw}x{ih} pixels (expected 1..={MAX_IMAGE_SIDE} per side)",
             p.display()
         ));
     }
-    let img = image::ImageReader::open(p)
-        .and_then(|r| r.with_guessed_format())
-        .map_err(|e| format!("cannot read {}: {e}", p.display()))?
-        .decode()
-        .map_err(|e| format!("cannot decode {}: {e}", p.display()))?
-        .into_rgba8();
-    let (w, h) = img.dimensions();
-    Ok(Raster::from_straight(w, h, img.into_raw()))
+    Ok(())
+}
+
+/// Decodes a JPEG with zune-jpeg in strict mode, to RGBA. (The image crate runs the same
+/// decoder leniently: data that ends early is padded with grey, and nothing says so.)
+fn decode_jpeg(p: &Path, bytes: &[u8]) -> Result<Raster, String> {
+    use zune_core::bytestream::ZCursor;
+    use zune_core::colorspace::ColorSpace;
+    use zune_core::options::DecoderOptions;
+    let options = DecoderOptions::default()
+        .set_strict_mode(true)
+        .set_max_width(MAX_IMAGE_SIDE as usize)
+        .set_max_height(MAX_IMAGE_SIDE as usize)
+        .jpeg_set_out_colorspace(ColorSpace::RGBA);
+    let mut dec = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    let problem = |e: zune_jpeg::errors::DecodeErrors| {
+        let why = e.to_string();
+        let cut = [
+            "Exhausted data",
+            "Not enough bytes",
+            "bits left",
+            "Premature end",
+        ]
+        .iter()
+        .any(|m| why.contains(m));
+        if cut {
+            format!(
+                "cannot decode {}: JPEG data ends before the image does (the file is truncated): \
+                 {why}",
+                p.display()
+            )
+        } else {
+            format!("cannot decode {}: damaged JPEG data: {why}", p.display())
+        }
+    };
+    dec.decode_headers().map_err(problem)?;
+    let (iw, ih) = dec
+        .dimensions()
+        .ok_or_else(|| format!("cannot decode {}: no JPEG frame header", p.display()))?;
+    check_side(p, iw as u32, ih as u32)?;
+    let rgba = dec.decode().map_err(problem)?;
+    if rgba.len() != iw * ih * 4 {
+        return Err(format!(
+            "cannot decode {}: the JPEG decoded to {} bytes, expected {}x{} RGBA",
+            p.display(),
+            rgba.len(),
+            iw,
+            ih
+        ));
+    }
+    Ok(Raster::from_straight(iw as u32, ih as u32, rgba))
 }
 
 /// Resamples a premultiplied raster to `w`x`h` (Catmull-Rom; premultiplied, so no fringes).

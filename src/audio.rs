@@ -8,8 +8,8 @@ use std::sync::Arc;
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
 
-use crate::assets::FileUses;
-use crate::error::AssetError;
+use crate::assets::{FileUses, LoadFailure};
+use crate::error::{AssetError, EnvError};
 use crate::spec::{AudioRole, DuckSource, FadeCurve};
 use crate::timeline::{Plan, PlanDuck, PlanTrack, SAMPLE_RATE};
 
@@ -170,6 +170,8 @@ impl Pcm {
 /// longer than [`SPILL_FRAMES`].
 struct PcmWriter<'a> {
     dir: Option<&'a Path>,
+    /// Why writing the temporary file failed: the machine's problem, not the source's.
+    env: Option<EnvError>,
     /// Frames kept in memory at most ([`SPILL_FRAMES`]).
     spill_after: usize,
     memory: Vec<f32>,
@@ -177,36 +179,65 @@ struct PcmWriter<'a> {
     frames: u64,
 }
 
-impl PcmWriter<'_> {
+/// What [`PcmWriter`] was doing when the temporary file failed.
+const SPILL_WRITE: &str = "writing decoded audio to a temporary file";
+
+impl<'a> PcmWriter<'a> {
+    fn new(dir: Option<&'a Path>, spill_after: usize) -> PcmWriter<'a> {
+        PcmWriter {
+            dir,
+            env: None,
+            spill_after,
+            memory: Vec::new(),
+            file: None,
+            frames: 0,
+        }
+    }
+
+    /// Records a failure of the temporary file (in `dir`) and says it as a message.
+    fn failed(&mut self, e: std::io::Error) -> String {
+        let message = format!("{SPILL_WRITE}: {e}");
+        let dir = self.dir.unwrap_or(Path::new("."));
+        self.env
+            .get_or_insert_with(|| EnvError::new(SPILL_WRITE, dir, e));
+        message
+    }
+
     fn push(&mut self, stereo: &[f32]) -> Result<(), String> {
         use std::io::Write;
         self.frames += stereo.len() as u64 / 2;
-        let io = |e: std::io::Error| format!("writing decoded audio to a temporary file: {e}");
         if self.file.is_none() {
             self.memory.extend_from_slice(stereo);
             if let (Some(dir), true) = (self.dir, self.memory.len() / 2 > self.spill_after) {
-                let f = tempfile::tempfile_in(dir).map_err(io)?;
-                let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
-                w.write_all(bytemuck::cast_slice(&self.memory))
-                    .map_err(io)?;
+                let spilled = tempfile::tempfile_in(dir).and_then(|f| {
+                    let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+                    w.write_all(bytemuck::cast_slice(&self.memory))?;
+                    Ok(w)
+                });
+                let w = spilled.map_err(|e| self.failed(e))?;
                 self.memory = Vec::new();
                 self.file = Some(w);
             }
             return Ok(());
         }
         if let Some(w) = &mut self.file {
-            w.write_all(bytemuck::cast_slice(stereo)).map_err(io)?;
+            if let Err(e) = w.write_all(bytemuck::cast_slice(stereo)) {
+                return Err(self.failed(e));
+            }
         }
         Ok(())
     }
 
-    fn finish(self) -> Result<Pcm, String> {
-        match self.file {
-            None => Ok(Pcm::from_vec(self.memory)),
+    fn finish(mut self) -> Result<Pcm, LoadFailure> {
+        match self.file.take() {
+            None => Ok(Pcm::from_vec(std::mem::take(&mut self.memory))),
             Some(w) => {
-                let f = w
-                    .into_inner()
-                    .map_err(|e| format!("writing decoded audio to a temporary file: {e}"))?;
+                let f = w.into_inner().map_err(|e| {
+                    self.failed(e.into_error());
+                    LoadFailure::Env(self.env.take().unwrap_or_else(|| {
+                        EnvError::new(SPILL_WRITE, ".", std::io::Error::other("flush failed"))
+                    }))
+                })?;
                 Ok(Pcm {
                     frames: self.frames,
                     store: PcmStore::File(f),
@@ -313,13 +344,26 @@ impl StreamResampler {
 /// # Errors
 /// A message naming the file and the problem.
 pub fn load_pcm(p: &Path, spill: Option<&Path>) -> Result<Pcm, String> {
-    let mut sink = PcmWriter {
-        dir: spill,
-        spill_after: SPILL_FRAMES,
-        memory: Vec::new(),
-        file: None,
-        frames: 0,
-    };
+    load_pcm_or_env(p, spill).map_err(|e| match e {
+        LoadFailure::Asset(message) => message,
+        LoadFailure::Env(e) => e.to_string(),
+    })
+}
+
+/// [`load_pcm`], telling a failure of the temporary file in `spill` (the machine's: no
+/// space, read-only, no permission) from a problem of the source.
+fn load_pcm_or_env(p: &Path, spill: Option<&Path>) -> Result<Pcm, LoadFailure> {
+    let mut sink = PcmWriter::new(spill, SPILL_FRAMES);
+    let loaded = stream_into(p, &mut sink);
+    if let Some(env) = sink.env.take() {
+        return Err(LoadFailure::Env(env));
+    }
+    loaded?;
+    sink.finish()
+}
+
+/// Decodes `p`, resampled to [`SAMPLE_RATE`], into `sink`.
+fn stream_into(p: &Path, sink: &mut PcmWriter<'_>) -> Result<(), String> {
     let mut resampler: Option<StreamResampler> = None;
     stream_audio(p, &mut |rate, s| {
         if rate == SAMPLE_RATE {
@@ -329,12 +373,12 @@ pub fn load_pcm(p: &Path, spill: Option<&Path>) -> Result<Pcm, String> {
             Some(r) => r,
             None => resampler.insert(StreamResampler::new(rate)?),
         };
-        r.push(s, &mut sink)
+        r.push(s, sink)
     })?;
     if let Some(r) = resampler {
-        r.finish(&mut sink)?;
+        r.finish(sink)?;
     }
-    sink.finish()
+    Ok(())
 }
 
 /// Resamples a whole clip in memory to [`SAMPLE_RATE`] (the reference for the streaming one).
@@ -488,7 +532,7 @@ impl Mixer {
         for t in &plan.tracks {
             files.add(&t.src, || format!("{}.src", t.path));
         }
-        let sources = files.load_all(|p| load_pcm(p, spill).map(Arc::new))?;
+        let sources = files.load_all(|p| load_pcm_or_env(p, spill).map(Arc::new))?;
         let total = plan.total_samples;
         let mut tracks: Vec<MixTrack> = plan
             .tracks
@@ -853,13 +897,7 @@ mod tests {
     /// A file-backed [`Pcm`] of `samples` (spilled after 4 frames).
     fn spilled(samples: &[f32]) -> Pcm {
         let dir = std::env::temp_dir();
-        let mut w = PcmWriter {
-            dir: Some(&dir),
-            spill_after: 4,
-            memory: Vec::new(),
-            file: None,
-            frames: 0,
-        };
+        let mut w = PcmWriter::new(Some(&dir), 4);
         for c in samples.chunks(6) {
             w.push(c).expect("push");
         }
@@ -903,13 +941,7 @@ mod tests {
                 })
                 .collect();
             let whole = resample(rate, tone.clone()).expect("whole");
-            let mut sink = PcmWriter {
-                dir: None,
-                spill_after: SPILL_FRAMES,
-                memory: Vec::new(),
-                file: None,
-                frames: 0,
-            };
+            let mut sink = PcmWriter::new(None, SPILL_FRAMES);
             let mut r = StreamResampler::new(rate).expect("resampler");
             for c in tone.chunks(2 * 777) {
                 r.push(c, &mut sink).expect("push");

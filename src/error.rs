@@ -39,6 +39,10 @@ pub enum SpecError {
         /// serde's description.
         message: String,
     },
+    /// Resolving the spec needed to write a file (speaking a narration into the speech
+    /// cache) and the machine would not let it: not a problem of the spec.
+    #[error(transparent)]
+    Env(EnvError),
     /// The spec parsed but has problems; all of them are listed.
     #[error("{} problem{} in spec:\n  {}", .0.len(), if .0.len() == 1 { "" } else { "s" },
         .0.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("\n  "))]
@@ -58,8 +62,64 @@ impl SpecError {
                 message: message.clone(),
             }],
             SpecError::Invalid(v) => v.clone(),
+            SpecError::Env(e) => vec![SpecIssue {
+                path: "$".into(),
+                message: e.to_string(),
+            }],
         }
     }
+}
+
+/// The machine, not the input: a folder reelsmith writes to (temporary files, a cache, the
+/// output) is full, read-only, not permitted or otherwise unwritable. Names the folder and
+/// the operating system's cause.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} in folder {}: {}{source}", .dir.display(), hint(.source))]
+pub struct EnvError {
+    /// What was being written, e.g. `writing decoded audio to a temporary file`.
+    pub what: &'static str,
+    /// The folder written to.
+    pub dir: PathBuf,
+    /// The operating system's error.
+    pub source: std::io::Error,
+}
+
+impl EnvError {
+    /// `source` met while doing `what` in `dir`.
+    pub fn new(what: &'static str, dir: impl Into<PathBuf>, source: std::io::Error) -> EnvError {
+        EnvError {
+            what,
+            dir: dir.into(),
+            source,
+        }
+    }
+}
+
+/// A plain-words cause for the kinds of I/O error the environment causes (empty for others,
+/// whose own message says it).
+fn hint(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::StorageFull => "the file system is full: ",
+        K::QuotaExceeded => "the disk quota is used up: ",
+        K::ReadOnlyFilesystem => "the file system is read-only: ",
+        K::PermissionDenied => "no permission to write there: ",
+        K::FileTooLarge => "the file grew past the size limit: ",
+        K::NotADirectory => "a part of the path is a file, not a folder: ",
+        _ => "",
+    }
+}
+
+/// True for the I/O errors that come from the machine rather than from a file's content: no
+/// space, quota, read-only file system, no permission, file size limit, a file where a folder
+/// should be.
+pub fn is_environmental(e: &std::io::Error) -> bool {
+    !hint(e).is_empty()
+}
+
+/// [`is_environmental`] for a libav errno.
+pub(crate) fn is_environmental_errno(errno: i32) -> bool {
+    is_environmental(&std::io::Error::from_raw_os_error(errno))
 }
 
 /// An input file (image, audio) that exists in the spec but cannot be used.
@@ -70,6 +130,10 @@ pub enum AssetError {
     #[error("{} asset{} failed to load:\n  {}", .0.len(), if .0.len() == 1 { "" } else { "s" },
         .0.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("\n  "))]
     Load(Vec<SpecIssue>),
+    /// Loading needed to write a temporary file (decoded audio) and the machine would not
+    /// let it: not a problem of the assets.
+    #[error(transparent)]
+    Env(EnvError),
     /// Text could not be laid out.
     #[error("{path}: {message}")]
     Text {
@@ -164,6 +228,39 @@ pub enum ProbeError {
         /// `video` or `audio`.
         kind: &'static str,
     },
+    /// The file is not a single media file reelsmith opens (see
+    /// [`crate::probe::INPUT_FORMATS`]): a playlist, a concat list, an image sequence, a URL.
+    #[error(
+        "{path}: refused: reelsmith reads single media files only (playlists, concat lists, \
+         image sequences and URLs are not opened)"
+    )]
+    Refused {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file ends before the length its header promises.
+    #[error(
+        "{path}: truncated: the header promises {declared_s:.2} s, the file holds {held_s:.2} s"
+    )]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// The length the container's header states, seconds.
+        declared_s: f64,
+        /// The length actually decoded, seconds.
+        held_s: f64,
+    },
+    /// The data is damaged: a read error, a packet the demuxer marks as corrupt, or an error
+    /// the decoder reports (its warnings count: a decoder that conceals damage has found some).
+    #[error("{path}: damaged after {at_s:.3} s: {message}")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// Time of the last good sample, seconds.
+        at_s: f64,
+        /// What libav reported.
+        message: String,
+    },
     /// Other I/O.
     #[error("{path}: {source}")]
     Io {
@@ -210,9 +307,11 @@ pub enum Error {
 
 impl Error {
     /// The process exit code the CLI uses for this error (documented in `--help`):
-    /// 3 invalid spec, 4 asset, 5 encode/IO, 130 cancelled, 1 other.
+    /// 3 invalid spec, 4 asset, 5 encode/IO (including a full, read-only or forbidden folder
+    /// while resolving or loading: [`EnvError`]), 130 cancelled, 1 other.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Spec(SpecError::Env(_)) | Error::Asset(AssetError::Env(_)) => 5,
             Error::Spec(_) => 3,
             Error::Asset(_) => 4,
             Error::Encode(_) | Error::Io { .. } | Error::Probe(_) => 5,
@@ -232,3 +331,53 @@ impl Error {
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_machine_s_errors_are_told_from_the_input_s() {
+        // ENOSPC, EDQUOT, EROFS, EACCES, EPERM, EFBIG, ENOTDIR.
+        for errno in [28, 122, 30, 13, 1, 27, 20] {
+            let e = std::io::Error::from_raw_os_error(errno);
+            assert!(is_environmental(&e), "errno {errno}: {e}");
+            assert!(is_environmental_errno(errno));
+        }
+        // ENOENT, EIO, EINVAL, and a short read: about the file, not the machine.
+        for errno in [2, 5, 22] {
+            assert!(!is_environmental_errno(errno), "errno {errno}");
+        }
+        assert!(!is_environmental(&std::io::Error::from(
+            std::io::ErrorKind::UnexpectedEof
+        )));
+    }
+
+    #[test]
+    fn environment_errors_exit_5_and_name_the_folder() {
+        let env = || {
+            EnvError::new(
+                "writing decoded audio to a temporary file",
+                "/srv/media/assets/temp",
+                std::io::Error::from_raw_os_error(28),
+            )
+        };
+        let spec = Error::Spec(SpecError::Env(env()));
+        let asset = Error::Asset(AssetError::Env(env()));
+        assert_eq!((spec.exit_code(), asset.exit_code()), (5, 5));
+        let m = asset.to_string();
+        assert!(
+            m.starts_with(
+                "writing decoded audio to a temporary file in folder /srv/media/assets/temp: \
+                 the file system is full: "
+            ),
+            "{m}"
+        );
+        assert_eq!(Error::Asset(AssetError::Load(Vec::new())).exit_code(), 4);
+        assert_eq!(Error::Spec(SpecError::Invalid(Vec::new())).exit_code(), 3);
+        let permission = EnvError::new("x", "/d", std::io::Error::from_raw_os_error(13));
+        assert!(permission
+            .to_string()
+            .contains("no permission to write there"));
+    }
+}

@@ -24,6 +24,15 @@
 //! ## Limits
 //! Frames up to 7680x4320 (even sizes), 1..=120 fps, videos up to 4 hours. Pictures: PNG and
 //! JPEG up to 16384 px per side. Audio: WAV (PCM or float, mono or stereo, any rate).
+//!
+//! ## Inputs
+//! libav opens every input through [`probe::open_input`]: the `file` protocol only and the
+//! single-file demuxers of [`probe::INPUT_FORMATS`], so a playlist or concat list cannot
+//! reach another file. Inputs are decoded strictly: a picture, sound or clip that is cut
+//! short or damaged fails validation with its spec path (JPEG and PNG data that ends early;
+//! audio shorter than its header states; a clip whose packets do not reach the length its
+//! container states). A full, read-only or forbidden folder is reported as such
+//! ([`error::EnvError`], exit 5), not blamed on the assets.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -300,6 +300,9 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
     let (fonts, font_issues) = text::UserFonts::load(&comp.fonts, &files);
     let families = text::font_families_with(&fonts);
     let engine = std::cell::RefCell::new(None::<text::TextEngine>);
+    // A speech cache that cannot be written fails the plan as the machine's problem, not as
+    // problems of the narrations.
+    let env_failure = std::sync::Mutex::new(None::<crate::error::EnvError>);
     let measure = |t: &timeline::PlanText| {
         let mut e = engine.borrow_mut();
         e.get_or_insert_with(|| text::TextEngine::with_fonts(&fonts))
@@ -311,10 +314,28 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
             files: &files,
             font_families: &families,
             audio_levels: &|p: &Path| crate::audio::levels(p),
-            synthesize: &|speech| crate::tts::synthesize(&opts.tts_cache(), speech),
+            synthesize: &|speech| {
+                crate::tts::speak(&opts.tts_cache(), speech).map_err(|e| match e {
+                    crate::tts::TtsError::Env(env) => {
+                        let message = env.to_string();
+                        let mut first = env_failure
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        first.get_or_insert(env);
+                        message
+                    }
+                    other => other.to_string(),
+                })
+            },
             measure: &measure,
         },
     );
+    let env_failure = env_failure
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(env) = env_failure {
+        return Err(SpecError::Env(env));
+    }
     let mut plan = match (resolved, font_issues.is_empty()) {
         (Ok(p), true) => p,
         (Ok(_), false) => return Err(SpecError::Invalid(font_issues)),
@@ -415,6 +436,39 @@ pub fn output_path(comp: &Composition, opts: &RenderOptions) -> PathBuf {
 /// [`Error::Spec`] / [`Error::Asset`] for bad input (before any frame is drawn),
 /// [`Error::Encode`] / [`Error::Io`] for output problems, [`Error::Cancelled`].
 pub fn render_with_progress(
+    comp: &Composition,
+    opts: &RenderOptions,
+    progress: &mut dyn Progress,
+) -> Result<RenderReport, Error> {
+    render_transaction(comp, opts, progress).map_err(|e| name_output_folder(e, comp, opts))
+}
+
+/// libav's write errors name no file: a full, read-only or forbidden output folder (where
+/// the partial output is written) becomes [`Error::Io`] naming it.
+fn name_output_folder(e: Error, comp: &Composition, opts: &RenderOptions) -> Error {
+    match e {
+        Error::Encode(crate::error::EncodeError::Ffmpeg {
+            op,
+            source: ffmpeg_next::Error::Other { errno },
+        }) if crate::error::is_environmental_errno(errno) => {
+            let output = output_path(comp, opts);
+            let folder = output
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
+            tracing::debug!("libav {op} failed writing the output");
+            Error::Io {
+                op: "write the video in output folder",
+                path: folder,
+                source: std::io::Error::from_raw_os_error(errno),
+            }
+        }
+        other => other,
+    }
+}
+
+fn render_transaction(
     comp: &Composition,
     opts: &RenderOptions,
     progress: &mut dyn Progress,

@@ -2,6 +2,8 @@
 //! video frames as RGB (`reelsmith frame`, tests) and decoded audio as f32 (tests, levels).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use ff::{format, media};
 use ffmpeg_next as ff;
@@ -93,15 +95,57 @@ impl ProbeInfo {
     }
 }
 
+/// The demuxers an input may be opened with: containers of one file holding common audio
+/// and video (MP4/MOV/M4A, Matroska/WebM, AVI, MPEG-TS and -PS, FLV, Ogg, WAV, W64, AIFF,
+/// CAF, ASF/WMA, WavPack, AMR) and raw audio streams (MP3, FLAC, AAC, AC-3, E-AC-3). Left
+/// out on purpose: every demuxer that opens other files or URLs named inside the input
+/// (HLS and DASH playlists, concat lists, image sequences, `tee`, ...). The MOV demuxer's
+/// external references (`enable_drefs`) stay off, as libav's default.
+pub const INPUT_FORMATS: &str =
+    "mov,matroska,avi,mpegts,mpeg,flv,ogg,wav,w64,aiff,caf,asf,wv,amr,mp3,flac,aac,ac3,eac3";
+
+/// Opens a media file for reading, confined: only the `file` protocol, and only the
+/// demuxers of [`INPUT_FORMATS`], so a playlist or concat list cannot make libav read
+/// another file or a URL. Every input reelsmith reads through libav is opened here.
+/// `interrupt`, when given, aborts blocking I/O once it is set.
+///
+/// # Errors
+/// libav's error; [`is_refused`] tells a refusal by the whitelists apart.
+pub fn open_input(
+    path: &Path,
+    interrupt: Option<Arc<AtomicBool>>,
+) -> Result<format::context::Input, ff::Error> {
+    crate::encode::init().map_err(|_| ff::Error::Bug)?;
+    let mut opts = ff::Dictionary::new();
+    opts.set("protocol_whitelist", "file");
+    opts.set("format_whitelist", INPUT_FORMATS);
+    match interrupt {
+        Some(stop) => format::input_with_interrupt_and_dictionary(
+            path,
+            move || stop.load(Ordering::Relaxed),
+            opts,
+        ),
+        None => format::input_with_dictionary(path, opts),
+    }
+}
+
+/// Whether [`open_input`] failed because the file needs a demuxer or protocol outside the
+/// whitelists (libav answers `EINVAL`).
+pub fn is_refused(e: &ff::Error) -> bool {
+    matches!(e, ff::Error::Other { errno } if *errno == ff::util::error::EINVAL)
+}
+
 fn open(path: &Path) -> Result<format::context::Input, ProbeError> {
-    crate::encode::init().map_err(|_| ProbeError::Io {
-        path: path.into(),
-        source: std::io::Error::other("libav failed to initialize"),
-    })?;
-    format::input(path).map_err(|source| ProbeError::Ffmpeg {
-        path: path.into(),
-        op: "open",
-        source,
+    open_input(path, None).map_err(|source| {
+        if is_refused(&source) {
+            ProbeError::Refused { path: path.into() }
+        } else {
+            ProbeError::Ffmpeg {
+                path: path.into(),
+                op: "open",
+                source,
+            }
+        }
     })
 }
 
@@ -479,15 +523,23 @@ pub type AudioSink<'a> = dyn FnMut(AudioHead, &[f32]) -> Result<(), ProbeError> 
 /// go to `sink` as they come, so memory does not grow with the file's length. Returns the
 /// stream's head and the presentation time of its first sample, seconds.
 ///
+/// Strict: a read error, a packet the demuxer marks as corrupt, a decoder error (CRC checks
+/// on, minor errors fatal) or a frame the decoder marks as damaged is an error; so is a file
+/// that ends before the length its header states (WAV: the `data` chunk's size; MP4/MOV,
+/// FLAC, AIFF, CAF, W64: the stream's stated duration).
+///
 /// # Errors
-/// [`ProbeError`] if the file cannot be opened or decoded, or what `sink` returns.
+/// [`ProbeError`] if the file cannot be opened or decoded, is damaged or truncated, or what
+/// `sink` returns.
 pub fn decode_audio_stream(
     path: &Path,
     sink: &mut AudioSink<'_>,
 ) -> Result<(AudioHead, f64), ProbeError> {
     use format::sample::Type;
-    let (mut ictx, index, tb, dec) = open_best(path, media::Type::Audio)?;
+    let (mut ictx, index, tb, mut dec) = open_best(path, media::Type::Audio)?;
+    let declared_s = declared_audio_s(path, &ictx, index);
     let err = |op| ff_err(path, op);
+    dec.check(ff::codec::decoder::Check::CRC | ff::codec::decoder::Check::EXPLODE);
     let mut dec = dec.audio().map_err(err("open audio decoder"))?;
     let channels: u16 = if dec.channels() == 1 { 1 } else { 2 };
     let out_layout = if channels == 1 {
@@ -500,14 +552,40 @@ pub fn decode_audio_stream(
         channels,
     };
     let mut start_s = f64::NAN;
+    // Samples per channel decoded so far (for the time of damage and the length check).
+    let mut decoded = 0u64;
     let mut frame = ff::frame::Audio::empty();
     let mut samples: Vec<f32> = Vec::new();
     let mut converter: Option<ff::software::resampling::Context> = None;
-    let mut collect = |dec: &mut ff::decoder::Audio, start_s: &mut f64| -> Result<(), ProbeError> {
-        while dec.receive_frame(&mut frame).is_ok() {
+    let at = |decoded: u64| decoded as f64 / f64::from(head.rate.max(1));
+    let damaged = |decoded: u64, message: String| ProbeError::Damaged {
+        path: path.into(),
+        at_s: at(decoded),
+        message,
+    };
+    let mut collect = |dec: &mut ff::decoder::Audio,
+                       start_s: &mut f64,
+                       decoded: &mut u64|
+     -> Result<(), ProbeError> {
+        loop {
+            match dec.receive_frame(&mut frame) {
+                Ok(()) => {}
+                Err(ff::Error::Eof) => return Ok(()),
+                Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => {
+                    return Ok(())
+                }
+                Err(e) => return Err(damaged(*decoded, format!("the decoder failed: {e}"))),
+            }
+            if frame.is_corrupt() || frame.has_decode_errors() {
+                return Err(damaged(
+                    *decoded,
+                    "the decoder found damaged data (it would conceal it)".into(),
+                ));
+            }
             if start_s.is_nan() {
                 *start_s = frame.pts().map_or(0.0, |p| seconds(p, tb));
             }
+            *decoded += frame.samples() as u64;
             if frame.channel_layout().is_empty() {
                 frame.set_channel_layout(ff::ChannelLayout::default(i32::from(frame.channels())));
             }
@@ -539,20 +617,118 @@ pub fn decode_audio_stream(
             );
             sink(head, &samples)?;
         }
-        Ok(())
     };
-    for (s, packet) in ictx.packets() {
-        if s.index() != index {
-            continue;
+    // Reading stops at the first damage; what comes before it is decoded, so that a file
+    // cut short is reported by its length when its header states one.
+    let mut damage = None;
+    let mut step = |dec: &mut ff::decoder::Audio,
+                    packet: Option<&ff::Packet>,
+                    start_s: &mut f64,
+                    decoded: &mut u64|
+     -> Result<(), ProbeError> {
+        let sent = match packet {
+            Some(p) => dec.send_packet(p),
+            None => dec.send_eof(),
+        };
+        if let Err(e) = sent {
+            return Err(damaged(
+                *decoded,
+                format!("the decoder refused a packet: {e}"),
+            ));
         }
-        dec.send_packet(&packet)
-            .map_err(err("decode audio packet"))?;
-        collect(&mut dec, &mut start_s)?;
+        collect(dec, start_s, decoded)
+    };
+    loop {
+        let mut packet = ff::Packet::empty();
+        let last = match packet.read(&mut ictx) {
+            Ok(()) if packet.stream() != index => continue,
+            Ok(()) if packet.is_corrupt() => {
+                // A packet cut by the end of the file: its samples count, then reading stops.
+                damage = Some(
+                    "the file ends inside a packet, or the demuxer found a damaged one".into(),
+                );
+                true
+            }
+            Ok(()) => false,
+            Err(ff::Error::Eof) => break,
+            Err(e) => {
+                damage = Some(format!("cannot read the file: {e}"));
+                break;
+            }
+        };
+        match step(&mut dec, Some(&packet), &mut start_s, &mut decoded) {
+            Ok(()) => {}
+            Err(ProbeError::Damaged { message, .. }) => {
+                damage.get_or_insert(message);
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+        if last {
+            break;
+        }
     }
-    dec.send_eof().map_err(err("flush audio decoder"))?;
-    collect(&mut dec, &mut start_s)?;
+    match step(&mut dec, None, &mut start_s, &mut decoded) {
+        Ok(()) => {}
+        Err(ProbeError::Damaged { message, .. }) => {
+            damage.get_or_insert(message);
+        }
+        Err(e) => return Err(e),
+    }
     if start_s.is_nan() {
         start_s = 0.0;
     }
-    Ok((head, start_s))
+    if let Some((declared_s, exact)) = declared_s {
+        let held_s = at(decoded);
+        // PCM in WAV: every sample counts. Coded audio: encoder delay and padding (AAC
+        // priming, up to two frames) are not a cut.
+        let slack = if exact {
+            0.001
+        } else {
+            (4096.0 / f64::from(head.rate.max(1))).max(0.1)
+        };
+        if held_s + slack < declared_s {
+            return Err(ProbeError::Truncated {
+                path: path.into(),
+                declared_s,
+                held_s,
+            });
+        }
+    }
+    match damage {
+        Some(message) => Err(damaged(decoded, message)),
+        None => Ok((head, start_s)),
+    }
+}
+
+/// The length, seconds, that the header of `path` states for stream `index`, where the
+/// container states one exactly: WAV by its `data` chunk (read with hound: libav sizes the
+/// stream by what the file holds), MP4/MOV, FLAC, AIFF, CAF and W64 by the stream's duration.
+/// `None` for other containers (MP3 without a frame count, Ogg, ADTS, ...: their length is
+/// measured, not stated) and for sizes that mean "unknown" (a WAV written to a pipe). The
+/// flag is true where the length is exact to the sample (PCM in WAV).
+fn declared_audio_s(
+    path: &Path,
+    ictx: &format::context::Input,
+    index: usize,
+) -> Option<(f64, bool)> {
+    let name = ictx.format().name().to_string();
+    let is = |n: &str| name.split(',').any(|x| x == n);
+    if is("wav") {
+        let r = hound::WavReader::open(path).ok()?;
+        let spec = r.spec();
+        let frames = u64::from(r.duration());
+        let bytes = frames * u64::from(spec.channels) * u64::from(spec.bits_per_sample.div_ceil(8));
+        // 0xFFFFFFFF, 0x7FFFF000 and the like: written before the length was known.
+        if spec.sample_rate == 0 || bytes >= 0x7FFF_0000 {
+            return None;
+        }
+        return Some((frames as f64 / f64::from(spec.sample_rate), true));
+    }
+    if !["mov", "flac", "aiff", "caf", "w64"].iter().any(|n| is(n)) {
+        return None;
+    }
+    let st = ictx.stream(index)?;
+    (st.duration() != ff::ffi::AV_NOPTS_VALUE && st.duration() > 0)
+        .then(|| (seconds(st.duration(), st.time_base()), false))
 }

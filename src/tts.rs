@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
+use crate::error::EnvError;
+
 /// What to say and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Speech {
@@ -96,15 +98,42 @@ pub fn clear_cache(cache_dir: &Path) -> std::io::Result<crate::packet_cache::Usa
     crate::packet_cache::remove_all(cached(cache_dir))
 }
 
-/// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed. The file
-/// is written beside its final name, synced and renamed into place, so a crash or a full
-/// disk never leaves a truncated cache entry; the partial files of killed processes are
-/// removed here (and by [`sweep_partials`] at each render's start).
+/// Why a narration could not be spoken.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TtsError {
+    /// espeak-ng is missing, rejects the voice or fails.
+    #[error("{0}")]
+    Speech(String),
+    /// The speech cache folder cannot be written (full, read-only, not permitted): the
+    /// machine's problem, not the narration's.
+    #[error(transparent)]
+    Env(#[from] EnvError),
+}
+
+/// What [`speak`] was doing when the cache folder failed.
+const CACHE_WRITE: &str = "storing a spoken narration in the speech cache";
+
+/// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed. See
+/// [`speak`].
 ///
 /// # Errors
-/// A message if espeak-ng is missing, rejects the voice, or fails, or if the file cannot be
-/// written (no space, a file size limit).
+/// A message if espeak-ng is missing, rejects the voice, or fails, or the cache cannot be
+/// written.
 pub fn synthesize(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, String> {
+    speak(cache_dir, speech).map_err(|e| e.to_string())
+}
+
+/// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed.
+/// espeak-ng writes the WAV to a pipe and reelsmith writes the file (beside its final name,
+/// renamed into place, so a crash never leaves a truncated cache entry): a full or read-only
+/// folder is then seen as such. (Given a file to write, espeak-ng ignores write errors and
+/// exits 0 with a WAV cut short.)
+///
+/// # Errors
+/// [`TtsError::Speech`] if espeak-ng is missing, rejects the voice, or fails;
+/// [`TtsError::Env`] naming the cache folder if it cannot be written.
+pub fn speak(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, TtsError> {
     let key = fnv1a(&[
         // v2: v1 entries may hold a voice cut short by a full disk (espeak-ng's own `-w`).
         b"espeak-ng v2",
@@ -118,13 +147,8 @@ pub fn synthesize(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, String> 
         touch(&out);
         return Ok(out);
     }
-    std::fs::create_dir_all(cache_dir)
-        .map_err(|e| format!("cannot create {}: {e}", cache_dir.display()))?;
-    sweep_partials(cache_dir);
-    let tmp = cache_dir.join(format!(".tts-{key:016x}.{}.partial", std::process::id()));
-    // espeak-ng writes its WAV to our pipe and we write the file: espeak-ng's own `-w` exits 0
-    // with a cut WAV (its header fixed to the cut length) when the disk fills or a file size
-    // limit is hit, and that cut voice would be cached for every later render.
+    let env = |e: std::io::Error| TtsError::Env(EnvError::new(CACHE_WRITE, cache_dir, e));
+    std::fs::create_dir_all(cache_dir).map_err(env)?;
     let mut child = Command::new("espeak-ng")
         .args([
             "-v",
@@ -141,96 +165,75 @@ pub fn synthesize(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, String> 
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
+            TtsError::Speech(if e.kind() == std::io::ErrorKind::NotFound {
                 "espeak-ng is not installed (apt-get install espeak-ng), so text cannot be spoken"
                     .to_string()
             } else {
                 format!("cannot run espeak-ng: {e}")
-            }
+            })
         })?;
+    // Written from another thread: espeak-ng's output pipe must be read meanwhile.
     let stdin = child.stdin.take();
-    let stdout = child.stdout.take();
-    let stored = std::thread::scope(|s| {
-        // Fed from a thread of its own: espeak-ng may start writing before it has read all.
-        s.spawn(move || {
-            if let Some(mut stdin) = stdin {
-                let _ = stdin.write_all(speech.text.as_bytes());
-            }
-        });
-        let mut stdout = stdout.ok_or_else(|| "espeak-ng gave no output pipe".to_string())?;
-        let mut file = std::fs::File::create(&tmp)
-            .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        store_wav(&mut stdout, &mut file)
-            .map_err(|e| format!("cannot write {}: {e}", tmp.display()))
-    });
-    let result = child
-        .wait_with_output()
-        .map_err(|e| format!("espeak-ng failed: {e}"));
-    let spoke = matches!(&result, Ok(o) if o.status.success());
-    if !spoke || stored.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-        if let Err(e) = stored {
-            // Our own write failed (no space, a size limit): say so, not the voice's fault.
-            // (When espeak-ng itself failed it gave no WAV; its message says why.)
-            if spoke || !e.contains("espeak-ng gave") {
-                return Err(e);
-            }
+    let text = speech.text.clone();
+    let feeder = std::thread::spawn(move || {
+        if let Some(mut stdin) = stdin {
+            let _ = stdin.write_all(text.as_bytes());
         }
-        let why = match result {
-            Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_string(),
-            Err(e) => e,
-        };
-        return Err(format!(
-            "espeak-ng could not speak with voice {:?}: {why}",
-            speech.voice
-        ));
-    }
-    std::fs::rename(&tmp, &out).map_err(|e| {
+    });
+    let result = child.wait_with_output();
+    let _ = feeder.join();
+    let output = match result {
+        Ok(o) if o.status.success() && !o.stdout.is_empty() => o,
+        Ok(o) => {
+            return Err(TtsError::Speech(format!(
+                "espeak-ng could not speak with voice {:?}: {}",
+                speech.voice,
+                String::from_utf8_lossy(&o.stderr).trim()
+            )))
+        }
+        Err(e) => return Err(TtsError::Speech(format!("espeak-ng failed: {e}"))),
+    };
+    let (spec, samples) = piped_wav(&output.stdout).map_err(TtsError::Speech)?;
+    let tmp = cache_dir.join(format!(".tts-{key:016x}.{}.partial", std::process::id()));
+    let written = write_wav(&tmp, spec, &samples).and_then(|()| std::fs::rename(&tmp, &out));
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        format!("cannot store {}: {e}", out.display())
-    })?;
+        return Err(env(e));
+    }
     prune(cache_dir, CACHE_LIMIT_BYTES, SystemTime::now(), CACHE_GRACE);
     Ok(out)
 }
 
-/// Copies espeak-ng's streamed WAV from `from` into `to`, then writes the real lengths into
-/// its header (a stream cannot seek back: espeak-ng leaves placeholders there) and syncs the
-/// file. Returns the bytes written.
-///
-/// # Errors
-/// Any read, write or sync error (no space, a file size limit), or a stream that is not a
-/// canonical 44-byte-header WAV with samples.
-fn store_wav(from: &mut impl std::io::Read, to: &mut std::fs::File) -> std::io::Result<u64> {
-    use std::io::{Error, ErrorKind, Read, Seek, SeekFrom};
-    let mut head = [0u8; 44];
-    from.read_exact(&mut head).map_err(|e| {
-        Error::new(
-            ErrorKind::InvalidData,
-            format!("espeak-ng gave no WAV: {e}"),
-        )
-    })?;
-    if &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" || &head[36..40] != b"data" {
-        return Err(Error::new(
-            ErrorKind::InvalidData,
-            "espeak-ng gave no WAV header",
+/// The format and samples of the WAV espeak-ng writes to a pipe (its header states a
+/// placeholder length: the samples run to the end of the data).
+fn piped_wav(bytes: &[u8]) -> Result<(hound::WavSpec, Vec<i16>), String> {
+    let reader = hound::WavReader::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("espeak-ng wrote no readable WAV: {e}"))?;
+    let spec = reader.spec();
+    if spec.bits_per_sample != 16 || spec.sample_format != hound::SampleFormat::Int {
+        return Err(format!(
+            "espeak-ng wrote {}-bit samples (expected 16-bit integers)",
+            spec.bits_per_sample
         ));
     }
-    to.write_all(&head)?;
-    let data = std::io::copy(&mut from.take(u64::from(u32::MAX) - 44), to)?;
-    if data == 0 {
-        return Err(Error::new(
-            ErrorKind::InvalidData,
-            "espeak-ng gave no samples",
-        ));
+    // The placeholder length runs past the pipe's end: take the samples that are there.
+    let samples = reader.into_samples::<i16>().map_while(Result::ok).collect();
+    Ok((spec, samples))
+}
+
+/// Writes a WAV with its real length and syncs it to disk.
+fn write_wav(path: &Path, spec: hound::WavSpec, samples: &[i16]) -> std::io::Result<()> {
+    let io = |e: hound::Error| match e {
+        hound::Error::IoError(e) => e,
+        other => std::io::Error::other(other.to_string()),
+    };
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut w = hound::WavWriter::new(&mut file, spec).map_err(io)?;
+    for &s in samples {
+        w.write_sample(s).map_err(io)?;
     }
-    let data32 = u32::try_from(data)
-        .map_err(|_| Error::new(ErrorKind::InvalidData, "speech longer than a WAV holds"))?;
-    to.seek(SeekFrom::Start(4))?;
-    to.write_all(&(data32 + 36).to_le_bytes())?;
-    to.seek(SeekFrom::Start(40))?;
-    to.write_all(&data32.to_le_bytes())?;
-    to.sync_all()?;
-    Ok(data + 44)
+    w.finalize().map_err(io)?;
+    file.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
 /// Removes `.tts-<key>.<pid>.partial` files left in `cache_dir` by a process that is gone
@@ -311,94 +314,5 @@ mod tests {
         touch(&d);
         prune(dir.path(), 0, SystemTime::now(), hour);
         assert!(left("tts-d.wav"));
-    }
-
-    /// A WAV as espeak-ng streams it to a pipe: placeholder lengths in the header.
-    fn streamed_wav(samples: usize) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(b"RIFF\x24\xf0\xff\x7fWAVEfmt ");
-        v.extend_from_slice(&[16, 0, 0, 0, 1, 0, 1, 0, 0x22, 0x56, 0, 0, 0x44, 0xac, 0, 0]);
-        v.extend_from_slice(&[2, 0, 16, 0]);
-        v.extend_from_slice(b"data\x00\xf0\xff\x7f");
-        v.extend((0..samples * 2).map(|i| (i % 251) as u8));
-        v
-    }
-
-    #[test]
-    fn a_stored_voice_has_its_real_lengths_in_the_header() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("v.wav");
-        let mut f = std::fs::File::create(&path).expect("create");
-        let n = store_wav(&mut streamed_wav(1000).as_slice(), &mut f).expect("store");
-        drop(f);
-        let bytes = std::fs::read(&path).expect("read");
-        assert_eq!(n, 2044);
-        assert_eq!(bytes.len(), 2044);
-        assert_eq!(&bytes[4..8], &2036u32.to_le_bytes());
-        assert_eq!(&bytes[40..44], &2000u32.to_le_bytes());
-        assert_eq!(&bytes[44..], &streamed_wav(1000)[44..]);
-    }
-
-    #[test]
-    fn a_full_disk_is_an_error_not_a_shorter_voice() {
-        // /dev/full: every write fails with ENOSPC, as on a full media root. espeak-ng's own
-        // `-w FILE` exits 0 there with a cut WAV; our copy must fail instead.
-        let Ok(mut full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
-            return;
-        };
-        let err = store_wav(&mut streamed_wav(100_000).as_slice(), &mut full)
-            .expect_err("a write to /dev/full succeeded");
-        assert_eq!(err.raw_os_error(), Some(28), "{err}");
-        // Not a WAV at all (espeak-ng failed): an error too.
-        let dir = tempfile::tempdir().expect("tmp");
-        let mut f = std::fs::File::create(dir.path().join("x")).expect("create");
-        assert!(store_wav(&mut &b"not a wav"[..], &mut f).is_err());
-        assert!(store_wav(&mut streamed_wav(0).as_slice(), &mut f).is_err());
-    }
-
-    #[test]
-    fn partial_files_of_dead_processes_are_swept() {
-        let dir = tempfile::tempdir().expect("tmp");
-        // pid 0 is never a process of ours; our own pid is alive.
-        let dead = dir.path().join(".tts-00000000000000aa.0.partial");
-        let ours = dir.path().join(format!(
-            ".tts-00000000000000bb.{}.partial",
-            std::process::id()
-        ));
-        let entry = dir.path().join("tts-00000000000000cc.wav");
-        for p in [&dead, &ours, &entry] {
-            std::fs::write(p, b"x").expect("write");
-        }
-        sweep_partials(dir.path());
-        if Path::new("/proc/self").exists() {
-            assert!(!dead.exists());
-        }
-        assert!(ours.exists() && entry.exists());
-    }
-
-    #[test]
-    fn a_spoken_narration_is_a_whole_wav() {
-        if Command::new("espeak-ng").arg("--version").output().is_err() {
-            return; // scripts/setup.sh installs it; other machines may lack it
-        }
-        let dir = tempfile::tempdir().expect("tmp");
-        let speech = Speech {
-            text: "Keep the load close.".into(),
-            voice: "en-us".into(),
-            rate: 200,
-            pitch: 50,
-        };
-        let path = synthesize(dir.path(), &speech).unwrap_or_else(|e| panic!("{e}"));
-        let bytes = std::fs::read(&path).expect("read");
-        let data = u32::from_le_bytes([bytes[40], bytes[41], bytes[42], bytes[43]]) as usize;
-        assert!(data > 10_000, "{data} bytes of samples");
-        assert_eq!(data + 44, bytes.len());
-        // Nothing but the entry is left in the folder.
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .expect("list")
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
     }
 }

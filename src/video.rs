@@ -71,6 +71,29 @@ pub enum VideoError {
         /// libav's error.
         source: ff::Error,
     },
+    /// The file is not a single media file reelsmith opens (a playlist, a concat list, an
+    /// image sequence: see [`crate::probe::INPUT_FORMATS`]).
+    #[error(
+        "{path}: refused: reelsmith reads single media files only (playlists, concat lists, \
+         image sequences and URLs are not opened)"
+    )]
+    Refused {
+        /// The clip.
+        path: PathBuf,
+    },
+    /// The file ends before the length its container states.
+    #[error(
+        "{path}: truncated: the container promises {declared_s:.2} s of video, the file holds \
+         {held_s:.2} s"
+    )]
+    Truncated {
+        /// The clip.
+        path: PathBuf,
+        /// The video stream's length as the container states it, seconds.
+        declared_s: f64,
+        /// The end of the last video packet the file holds, seconds.
+        held_s: f64,
+    },
     /// The file holds no video stream.
     #[error("{path} has no video stream")]
     NoVideo {
@@ -236,6 +259,18 @@ fn ff_err(path: &Path, op: &'static str) -> impl FnOnce(ff::Error) -> VideoError
     move |source| VideoError::Ffmpeg { path, op, source }
 }
 
+/// [`VideoError::Refused`] when the whitelists refused the file, else [`VideoError::Open`].
+fn open_error(path: &Path, source: ff::Error) -> VideoError {
+    if crate::probe::is_refused(&source) {
+        VideoError::Refused { path: path.into() }
+    } else {
+        VideoError::Open {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
 /// An open clip: demuxer, video decoder and the facts needed to map time.
 struct Source {
     ictx: format::context::Input,
@@ -250,19 +285,7 @@ struct Source {
 }
 
 fn open_source(path: &Path, stop: Option<Arc<AtomicBool>>) -> Result<Source, VideoError> {
-    crate::encode::init().map_err(|_| VideoError::Ffmpeg {
-        path: path.into(),
-        op: "initialize libav",
-        source: ff::Error::Bug,
-    })?;
-    let opened = match stop {
-        Some(stop) => format::input_with_interrupt(path, move || stop.load(Ordering::Relaxed)),
-        None => format::input(path),
-    };
-    let ictx = opened.map_err(|source| VideoError::Open {
-        path: path.into(),
-        source,
-    })?;
+    let ictx = crate::probe::open_input(path, stop).map_err(|source| open_error(path, source))?;
     let st = ictx
         .streams()
         .best(media::Type::Video)
@@ -282,8 +305,10 @@ fn open_source(path: &Path, stop: Option<Arc<AtomicBool>>) -> Result<Source, Vid
         count: 0,
         ..Default::default()
     });
-    let dec = ctx
-        .decoder()
+    let mut dec = ctx.decoder();
+    // Errors the decoder would conceal (filling damaged macroblocks) are errors.
+    dec.check(ff::codec::decoder::Check::CRC | ff::codec::decoder::Check::EXPLODE);
+    let dec = dec
         .open_as(codec)
         .and_then(|d| d.video())
         .map_err(ff_err(path, "open video decoder"))?;
@@ -388,13 +413,157 @@ fn snap_rotation(degrees: f64) -> i32 {
     ((degrees / 90.0).round() as i64).rem_euclid(4) as i32 * 90
 }
 
-/// Reads a clip's facts: display size, frame rate, duration, rotation, codec, audio.
+/// Reads a clip's facts: display size, frame rate, duration, rotation, codec, audio; and
+/// checks, cheaply, that the file is whole: its first picture decodes without damage, and
+/// the packets near its end can be read up to the length the container states (a seek and
+/// a few seconds of demuxing; nothing else is decoded). Damage in the middle of a file is
+/// found when it is read ([`ClipReader::next_frame`]).
 ///
 /// # Errors
-/// [`VideoError`] naming the file when libav cannot open it, it has no video stream or its
-/// codec cannot be decoded.
+/// [`VideoError`] naming the file when libav cannot open it, it has no video stream, its
+/// codec cannot be decoded, its first picture is damaged or the file ends early.
 pub fn clip_info(path: &Path) -> Result<ClipInfo, VideoError> {
-    Ok(open_source(path, None)?.info)
+    let mut src = open_source(path, None)?;
+    first_picture(&mut src, path)?;
+    check_tail(&src, path)?;
+    Ok(src.info)
+}
+
+/// Decodes the clip's first picture: a damaged one (or a read error before it) is an error.
+fn first_picture(src: &mut Source, path: &Path) -> Result<(), VideoError> {
+    let mut frame = ff::frame::Video::empty();
+    let mut sent_eof = false;
+    loop {
+        match src.dec.receive_frame(&mut frame) {
+            Ok(()) if frame.is_corrupt() || frame.has_decode_errors() => {
+                return Err(VideoError::Decode {
+                    path: path.into(),
+                    at_s: 0.0,
+                    source: ff::Error::InvalidData,
+                })
+            }
+            Ok(()) => return Ok(()),
+            Err(ff::Error::Eof) => return Err(VideoError::NoFrames { path: path.into() }),
+            Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => {
+                if sent_eof {
+                    return Err(VideoError::NoFrames { path: path.into() });
+                }
+            }
+            Err(source) => {
+                return Err(VideoError::Decode {
+                    path: path.into(),
+                    at_s: 0.0,
+                    source,
+                })
+            }
+        }
+        let mut packet = ff::Packet::empty();
+        match packet.read(&mut src.ictx) {
+            Ok(()) if packet.stream() == src.index => {
+                src.dec
+                    .send_packet(&packet)
+                    .map_err(|source| VideoError::Decode {
+                        path: path.into(),
+                        at_s: 0.0,
+                        source,
+                    })?;
+            }
+            Ok(()) => {}
+            Err(ff::Error::Eof) => {
+                sent_eof = true;
+                src.dec
+                    .send_eof()
+                    .map_err(ff_err(path, "flush the video decoder"))?;
+            }
+            Err(source) => {
+                return Err(VideoError::Read {
+                    path: path.into(),
+                    at_s: 0.0,
+                    source,
+                })
+            }
+        }
+    }
+}
+
+/// Seconds of the file's end that [`check_tail`] reads.
+const TAIL_S: f64 = 3.0;
+
+/// Reads the packets of the last [`TAIL_S`] seconds (demuxing only). For containers that
+/// state the stream's length in their header (MP4/MOV, Matroska/WebM, AVI), the video
+/// packets must reach it; in every container, each packet must read whole.
+fn check_tail(src: &Source, path: &Path) -> Result<(), VideoError> {
+    let name = src.ictx.format().name().to_string();
+    let states_length = name
+        .split(',')
+        .any(|n| ["mov", "matroska", "avi"].contains(&n));
+    let declared_s = src.info.duration_s;
+    let (index, zero, frame_dur, tb) = (src.index, src.zero, src.frame_dur, src.tb);
+    let open = || crate::probe::open_input(path, None).map_err(|source| open_error(path, source));
+    let mut ictx = open()?;
+    let from_us = (i128::from(zero) * i128::from(tb.numerator()) * 1_000_000
+        / i128::from(tb.denominator().max(1))) as i64
+        + ((declared_s - TAIL_S).max(0.0) * 1e6) as i64;
+    // Where seeking fails, the whole file is read.
+    let seeked = declared_s > TAIL_S && ictx.seek(from_us, ..from_us).is_ok();
+    let (mut last_end, failure) = last_video_end(&mut ictx, index, frame_dur);
+    if last_end.is_none() && seeked {
+        // Nothing readable after the seek: how far does the file reach from its start?
+        last_end = last_video_end(&mut open()?, index, frame_dur).0;
+    }
+    let held_s = last_end.map_or(0.0, |t| (t - zero) as f64 * f64::from(tb));
+    // A missing last frame duration, rounding: two frames and a tenth of a second.
+    let slack = 2.0 * frame_dur as f64 * f64::from(tb) + 0.1;
+    let short = declared_s > 0.0 && held_s + slack < declared_s;
+    match failure {
+        // The index points past the end of the file, or the last packet is cut.
+        Some(_) if short || states_length => Err(VideoError::Truncated {
+            path: path.into(),
+            declared_s,
+            held_s,
+        }),
+        Some(source) => Err(VideoError::Read {
+            path: path.into(),
+            at_s: held_s,
+            source,
+        }),
+        None if short && states_length => Err(VideoError::Truncated {
+            path: path.into(),
+            declared_s,
+            held_s,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Demuxes `ictx` from where it stands to the end: the end (stream ticks) of the last packet
+/// of stream `index`, and the error that stopped reading before the end of the file, if
+/// one did (a packet the demuxer marks as corrupt counts).
+fn last_video_end(
+    ictx: &mut format::context::Input,
+    index: usize,
+    frame_dur: i64,
+) -> (Option<i64>, Option<ff::Error>) {
+    let mut last_end: Option<i64> = None;
+    loop {
+        let mut packet = ff::Packet::empty();
+        match packet.read(ictx) {
+            Ok(()) if packet.is_corrupt() => return (last_end, Some(ff::Error::InvalidData)),
+            Ok(()) if packet.stream() == index => {
+                if let Some(t) = packet.pts().or(packet.dts()) {
+                    let dur = if packet.duration() > 0 {
+                        packet.duration()
+                    } else {
+                        frame_dur
+                    };
+                    last_end = Some(last_end.map_or(t + dur, |e| e.max(t + dur)));
+                }
+            }
+            Ok(()) => {}
+            Err(ff::Error::Eof) => return (last_end, None),
+            Err(source) => return (last_end, Some(source)),
+        }
+    }
 }
 
 /// A decoded picture and its presentation time in stream ticks.
@@ -552,6 +721,10 @@ impl Worker {
             }
             let mut frame = ff::frame::Video::empty();
             match self.src.dec.receive_frame(&mut frame) {
+                // A picture the decoder patched over damage is damage, not a picture.
+                Ok(()) if frame.is_corrupt() || frame.has_decode_errors() => {
+                    self.note_damage(false, ff::Error::InvalidData);
+                }
                 Ok(()) => {
                     let dur = match frame.packet().duration {
                         d if d > 0 => d,

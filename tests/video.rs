@@ -681,6 +681,48 @@ fn truncated_files_fail_clearly() {
 }
 
 #[test]
+fn clip_info_finds_every_cut_of_a_container_that_states_its_length() {
+    // H.264 in Matroska (Cues at the end), MJPEG in AVI (idx1 at the end), H.264 in MP4 with
+    // the index first: 4 s each, cut at several points. Whole files pass.
+    for (name, muxer, codec) in [
+        ("cut.mkv", "matroska", "libx264"),
+        ("cut.avi", "avi", "mjpeg"),
+        ("cut-faststart.mp4", "mp4", "libx264"),
+    ] {
+        let whole = make(
+            &format!("whole-{name}"),
+            &Spec {
+                codec,
+                muxer,
+                faststart: true,
+                ..Spec::h264((160, 90), (25, 1), 100)
+            },
+        );
+        let info = clip_info(&whole).unwrap_or_else(|e| panic!("{name} whole: {e}"));
+        assert!((info.duration_s - 4.0).abs() < 0.05, "{name}: {info:?}");
+        let bytes = std::fs::read(&whole).expect("read");
+        // Cutting only a trailing index (Matroska Cues, AVI idx1) loses no picture: such a
+        // file plays whole and passes. The MP4 here keeps its index first, so its last 200
+        // bytes are pictures.
+        let mut cuts = vec![bytes.len() / 3, bytes.len() * 2 / 3];
+        if muxer == "mp4" {
+            cuts.push(bytes.len() - 200);
+        }
+        for keep in cuts {
+            let p = fixture_dir().join(format!("{keep}-{name}"));
+            std::fs::write(&p, &bytes[..keep]).expect("write");
+            let e = clip_info(&p).expect_err(&format!("{name} cut to {keep} bytes"));
+            assert_names(&e, &p);
+            assert!(
+                matches!(e, VideoError::Truncated { .. } | VideoError::Read { .. }),
+                "{name} cut to {keep}: {e}"
+            );
+            eprintln!("{name} cut to {keep} of {}: {e}", bytes.len());
+        }
+    }
+}
+
+#[test]
 fn dropping_mid_stream_stops_the_thread() {
     let mut r =
         ClipReader::open(h264_60s(), &ClipTiming::default(), (30, 1), None, 1800).expect("open");

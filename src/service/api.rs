@@ -305,7 +305,11 @@ async fn submit_spec(
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     drop(permit);
-    let plan = plan.map_err(|e| ServiceError::InvalidSpec(redacted(svc, e.issues())))?;
+    let plan = plan.map_err(|e| match e {
+        // The machine's problem (a full or read-only speech cache), not the spec's: a 500.
+        crate::SpecError::Env(env) => ServiceError::Internal(env.to_string()),
+        e => ServiceError::InvalidSpec(redacted(svc, e.issues())),
+    })?;
     let (rec, replayed) = svc.submit(
         Submission {
             spec,

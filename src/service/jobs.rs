@@ -201,6 +201,7 @@ fn error_json(e: &Error, stage: Option<StageId>) -> Value {
         _ => Vec::new(),
     };
     let kind = match e {
+        Error::Spec(crate::SpecError::Env(_)) | Error::Asset(AssetError::Env(_)) => "environment",
         Error::Spec(_) => "invalid_spec",
         Error::Asset(_) => "asset",
         Error::Encode(_) => "encode",

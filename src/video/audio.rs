@@ -3,22 +3,15 @@
 
 use std::path::Path;
 
-use ff::{format, media};
+use ff::media;
 use ffmpeg_next as ff;
 
 use super::{ClipTiming, VideoError, AUDIO_RATE};
 
 /// Facts [`clip_audio`] needs: (video start s, video end s) relative to the container.
 fn video_span(path: &Path) -> Result<Option<(f64, f64)>, VideoError> {
-    crate::encode::init().map_err(|_| VideoError::Ffmpeg {
-        path: path.into(),
-        op: "initialize libav",
-        source: ff::Error::Bug,
-    })?;
-    let ictx = format::input(path).map_err(|source| VideoError::Open {
-        path: path.into(),
-        source,
-    })?;
+    let ictx =
+        crate::probe::open_input(path, None).map_err(|source| super::open_error(path, source))?;
     if ictx.streams().best(media::Type::Audio).is_none() {
         return Ok(None);
     }
