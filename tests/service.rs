@@ -1208,3 +1208,26 @@ fn a_render_that_keeps_killing_the_service_fails_after_its_attempts() {
     assert!(msg.contains("2 times"), "{st}");
     assert!(leftovers(&media).is_empty(), "{:?}", leftovers(&media));
 }
+
+/// Uploads have a quota: beyond it, `413` and nothing stored.
+#[test]
+fn uploads_beyond_the_quota_are_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let media = dir.path().join("media");
+    let s = Server::start(&media, &["--max-uploads-bytes", "1000"]);
+    let up = |bytes: Vec<u8>, name: &str| {
+        finish(
+            agent()
+                .post(&s.url(&format!("/v1/assets?name={name}")))
+                .header("Content-Type", "application/octet-stream")
+                .send(&bytes[..]),
+        )
+    };
+    assert_eq!(up(vec![1; 600], "a.bin").status, 201);
+    // The same bytes again are the same file: no new space.
+    assert_eq!(up(vec![1; 600], "a.bin").status, 201);
+    let over = up(vec![2; 600], "b.bin");
+    assert_eq!(over.status, 413, "{}", String::from_utf8_lossy(&over.body));
+    let kept = files(&media.join("assets/uploads"));
+    assert_eq!(kept.len(), 1, "{kept:?}");
+}

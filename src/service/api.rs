@@ -787,7 +787,21 @@ async fn upload(
     };
     let rel = format!("assets/uploads/{hash}-{name}");
     let path = svc.cfg.media.join(&rel);
-    if !path.exists() {
+    if path.exists() {
+        // Uploaded again: it counts as new for the retention.
+        let _ = std::fs::File::options()
+            .append(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+    } else {
+        let used = svc.uploads_bytes();
+        if used + raw.len() as u64 > svc.cfg.max_uploads_bytes {
+            return Err(ServiceError::PayloadTooLarge(format!(
+                "the upload quota is full ({used} of {} bytes kept; uploads are removed after \
+                 the retention period)",
+                svc.cfg.max_uploads_bytes
+            )));
+        }
         let tmp = path.with_file_name(format!(".{hash}-{name}.{}.tmp", std::process::id()));
         tokio::fs::write(&tmp, &raw)
             .await

@@ -379,6 +379,7 @@ impl Service {
             cfg,
         };
         svc.remove_strays();
+        svc.sweep_uploads(None);
         {
             let mut q = lock(&svc.queue);
             let mut live = lock(&svc.live);
@@ -1016,6 +1017,61 @@ impl Service {
         for id in &ids {
             self.remove_render(id);
         }
+        self.sweep_uploads(Some(age));
         Ok(ids)
+    }
+
+    /// `<media>/assets/uploads`.
+    fn uploads_dir(&self) -> PathBuf {
+        self.cfg.media.join("assets").join("uploads")
+    }
+
+    /// Bytes of uploaded assets kept now.
+    pub fn uploads_bytes(&self) -> u64 {
+        std::fs::read_dir(self.uploads_dir())
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Removes uploads older than `age` that no queued or running render names (with the
+    /// same retention as renders), and temp files of uploads a killed process left (older
+    /// than a minute, or any at start when `age` is `None`).
+    fn sweep_uploads(&self, age: Option<Duration>) {
+        let Ok(rd) = std::fs::read_dir(self.uploads_dir()) else {
+            return;
+        };
+        let live: Vec<String> = {
+            let ids: Vec<String> = lock(&self.live).keys().cloned().collect();
+            let store = self.store();
+            ids.iter()
+                .filter_map(|id| store.get(id).ok().flatten().map(|r| r.spec))
+                .collect()
+        };
+        let now = std::time::SystemTime::now();
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let old = |limit: Duration| {
+                e.metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| now.duration_since(t).ok())
+                    .is_some_and(|d| d >= limit)
+            };
+            let remove = if name.starts_with('.') && name.ends_with(".tmp") {
+                age.is_none() || old(Duration::from_secs(60))
+            } else {
+                age.is_some_and(old) && !live.iter().any(|spec| spec.contains(name.as_str()))
+            };
+            if remove {
+                tracing::info!("removing upload {name}");
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
     }
 }
