@@ -23,18 +23,27 @@ use crate::spec::{Composition, FileKind};
 /// The folders an untrusted spec may read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confinement {
-    /// Allowed roots, absolute.
+    /// Allowed roots, absolute, as given (names are checked against these).
     roots: Vec<PathBuf>,
-    /// Never allowed, even under a root (render transactions).
+    /// Never allowed, even under a root (render transactions), as given.
     denied: Vec<PathBuf>,
+    /// The same folders resolved once (resolved files are checked against these); a folder
+    /// that does not exist yet stays as given.
+    real_roots: Vec<PathBuf>,
+    real_denied: Vec<PathBuf>,
 }
 
 impl Confinement {
     /// Files under `roots` (made absolute), except under `denied`.
     pub fn new(roots: &[PathBuf], denied: &[PathBuf]) -> Confinement {
+        let given = |v: &[PathBuf]| v.iter().map(|p| absolute(p)).collect::<Vec<_>>();
+        let real = |v: &[PathBuf]| v.iter().map(|p| canonical(p)).collect::<Vec<_>>();
+        let (roots, denied) = (given(roots), given(denied));
         Confinement {
-            roots: roots.iter().map(|p| absolute(p)).collect(),
-            denied: denied.iter().map(|p| absolute(p)).collect(),
+            real_roots: real(&roots),
+            real_denied: real(&denied),
+            roots,
+            denied,
         }
     }
 
@@ -43,9 +52,17 @@ impl Confinement {
         &self.roots
     }
 
-    fn inside(&self, p: &Path, resolve: fn(&Path) -> PathBuf) -> bool {
-        self.roots.iter().any(|r| p.starts_with(resolve(r)))
-            && !self.denied.iter().any(|d| p.starts_with(resolve(d)))
+    /// Whether the name `p` (not resolved) is under the roots.
+    fn names_inside(&self, p: &Path) -> bool {
+        self.roots.iter().any(|r| p.starts_with(r)) && !self.denied.iter().any(|d| p.starts_with(d))
+    }
+
+    /// `p` with every link followed, if that is under the roots.
+    fn resolved_inside(&self, p: &Path) -> Option<PathBuf> {
+        std::fs::canonicalize(p).ok().filter(|real| {
+            self.real_roots.iter().any(|r| real.starts_with(r))
+                && !self.real_denied.iter().any(|d| real.starts_with(d))
+        })
     }
 }
 
@@ -139,20 +156,14 @@ impl FileAccess {
         } else {
             self.search.iter().map(|d| d.join(p)).collect()
         };
-        if let Some(c) = &self.confinement {
-            // Refused by name alone before anything is looked at.
-            if !candidates.iter().any(|f| c.inside(f, Path::to_path_buf)) {
-                return Err(outside());
-            }
-        }
         let allowed: Vec<&PathBuf> = candidates
             .iter()
-            .filter(|f| {
-                self.confinement
-                    .as_ref()
-                    .is_none_or(|c| c.inside(f, Path::to_path_buf))
-            })
+            .filter(|f| self.confinement.as_ref().is_none_or(|c| c.names_inside(f)))
             .collect();
+        if allowed.is_empty() {
+            // Refused by name alone, before anything is looked at.
+            return Err(outside());
+        }
         let found = allowed
             .iter()
             .find(|f| f.is_file() || (folder_ok && f.is_dir()));
@@ -179,14 +190,7 @@ impl FileAccess {
         };
         match &self.confinement {
             None => Ok((*found).clone()),
-            Some(c) => {
-                let real = std::fs::canonicalize(found).map_err(|_| outside())?;
-                if c.inside(&real, canonical) {
-                    Ok(real)
-                } else {
-                    Err(outside())
-                }
-            }
+            Some(c) => c.resolved_inside(found).ok_or_else(outside),
         }
     }
 
@@ -195,7 +199,7 @@ impl FileAccess {
     pub fn may_read(&self, path: &Path) -> bool {
         match &self.confinement {
             None => true,
-            Some(c) => std::fs::canonicalize(path).is_ok_and(|real| c.inside(&real, canonical)),
+            Some(c) => c.resolved_inside(path).is_some(),
         }
     }
 

@@ -83,7 +83,11 @@ pub fn spec(data: &[u8]) -> Outcome {
             files: &files,
             font_families: families,
             audio_levels: &|p: &Path| crate::audio::levels(p),
-            synthesize: &|_| Err("text-to-speech is off while fuzzing".into()),
+            synthesize: &|_| {
+                Err(crate::tts::TtsError::Speech(
+                    "text-to-speech is off while fuzzing".into(),
+                ))
+            },
             measure: &measure,
         },
     )

@@ -303,34 +303,34 @@ struct ServeArgs {
     /// A network webhooks may reach although it is loopback, private or link-local
     /// (repeatable), e.g. 10.0.0.0/8 or 127.0.0.1.
     #[arg(long = "webhook-allow")]
-    webhook_allow: Vec<String>,
+    webhook_allow: Vec<reelsmith::service::webhook::Cidr>,
     /// Renders one client address may have queued or running; more get 429.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = reelsmith::service::Config::default().max_per_client)]
     max_per_client: usize,
     /// Scenes in one spec.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = reelsmith::limits::Limits::default().max_scenes)]
     max_scenes: usize,
     /// Layers in one spec, all scenes together.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = reelsmith::limits::Limits::default().max_layers)]
     max_layers: usize,
     /// Characters of narration text to speak in one spec.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = reelsmith::limits::Limits::default().max_narration_chars)]
     max_narration_chars: usize,
     /// Frames of one render (default: an hour at 30 fps).
-    #[arg(long, default_value_t = 108_000)]
+    #[arg(long, default_value_t = reelsmith::limits::Limits::default().max_frames)]
     max_render_frames: u64,
     /// Pixels of one render, frames x width x height (default: an hour of 1080p30).
-    #[arg(long, default_value_t = 108_000 * 1920 * 1080)]
+    #[arg(long, default_value_t = reelsmith::limits::Limits::default().max_pixels)]
     max_render_pixels: u64,
     /// Wall time one render may take: 90s, 15m, 2h; 0: no limit.
     #[arg(long, default_value = "2h")]
     max_render_time: String,
     /// Starts of one render when the process dies under it (a crash, out of memory); then it
     /// fails.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = reelsmith::service::Config::default().max_attempts)]
     max_attempts: u32,
     /// Bytes of uploaded assets kept at once (uploads expire with --retention).
-    #[arg(long, default_value_t = 2 << 30)]
+    #[arg(long, default_value_t = reelsmith::service::Config::default().max_uploads_bytes)]
     max_uploads_bytes: u64,
 }
 
@@ -351,12 +351,6 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
         );
         std::process::exit(2);
     }
-    let webhook_allow = args
-        .webhook_allow
-        .iter()
-        .map(|c| c.parse())
-        .collect::<Result<Vec<_>, String>>()
-        .map_err(|e| Error::Internal(format!("--webhook-allow: {e}")))?;
     let config = service::Config {
         addr: args.addr,
         media: args.media,
@@ -369,7 +363,7 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
         max_spec_bytes: args.max_spec_bytes,
         threads_per_render: args.threads,
         allow_hosts: args.allow_hosts,
-        webhook_allow,
+        webhook_allow: args.webhook_allow,
         max_per_client: args.max_per_client.max(1),
         max_attempts: args.max_attempts.max(1),
         max_render_time: (!render_time.is_zero()).then_some(render_time),

@@ -300,9 +300,6 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
     let (fonts, font_issues) = text::UserFonts::load(&comp.fonts, &files);
     let families = text::font_families_with(&fonts);
     let engine = std::cell::RefCell::new(None::<text::TextEngine>);
-    // A speech cache that cannot be written fails the plan as the machine's problem, not as
-    // problems of the narrations.
-    let env_failure = std::sync::Mutex::new(None::<crate::error::EnvError>);
     let measure = |t: &timeline::PlanText| {
         let mut e = engine.borrow_mut();
         e.get_or_insert_with(|| text::TextEngine::with_fonts(&fonts))
@@ -314,28 +311,10 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
             files: &files,
             font_families: &families,
             audio_levels: &|p: &Path| crate::audio::levels(p),
-            synthesize: &|speech| {
-                crate::tts::speak(&opts.tts_cache(), speech).map_err(|e| match e {
-                    crate::tts::TtsError::Env(env) => {
-                        let message = env.to_string();
-                        let mut first = env_failure
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        first.get_or_insert(env);
-                        message
-                    }
-                    other => other.to_string(),
-                })
-            },
+            synthesize: &|speech| crate::tts::speak(&opts.tts_cache(), speech),
             measure: &measure,
         },
     );
-    let env_failure = env_failure
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(env) = env_failure {
-        return Err(SpecError::Env(env));
-    }
     let mut plan = match (resolved, font_issues.is_empty()) {
         (Ok(p), true) => p,
         (Ok(_), false) => return Err(SpecError::Invalid(font_issues)),

@@ -11,7 +11,8 @@
 //!   `white`, `black`, `transparent`);
 //! - lengths are a number of pixels (`120`), a pixel string (`"120px"`) or a percentage of the
 //!   frame's width (horizontal values) or height (vertical values) (`"50%"`);
-//! - relative asset paths are resolved against the spec file's folder.
+//! - relative asset paths are looked up beside the spec file, then under the media root
+//!   (`stock/…`); in the service, under its storage root only (see [`crate::files`]).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -32,9 +33,10 @@ pub struct Composition {
     /// written, so players behave the same for every output).
     #[serde(default)]
     pub audio: Audio,
-    /// Extra fonts: font files (`.ttf`, `.otf`, `.ttc`) or folders of them, relative to the
-    /// spec. Their family names can then be used in `font` (see `reelsmith fonts --spec`);
-    /// the bundled fonts stay available for fallback. Default: none.
+    /// Extra fonts: font files (`.ttf`, `.otf`, `.ttc`) or folders of them, found like every
+    /// asset path (beside the spec, then under the media root). Their family names can then
+    /// be used in `font` (see `reelsmith fonts --spec`); the bundled fonts stay available for
+    /// fallback. Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-reelsmith-file" = "fonts"))]
     pub fonts: Vec<String>,

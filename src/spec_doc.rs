@@ -12,7 +12,8 @@ pub fn markdown() -> String {
         "# Composition spec reference (version 1)\n\n\
          Generated from the JSON Schema by `reelsmith schema --markdown`; do not edit by hand.\n\
          Unknown fields are rejected. Times are seconds; colours `#RRGGBB` or `#RRGGBBAA`;\n\
-         relative asset paths are resolved against the spec file's folder.\n\n",
+         relative asset paths are looked up beside the spec file, then under the media root\n\
+         (`stock/…`); in the service, under its storage root only.\n\n",
     );
     object_section(&mut out, "Composition", &schema);
     if let Value::Object(map) = &defs {

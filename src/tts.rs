@@ -114,16 +114,6 @@ pub enum TtsError {
 /// What [`speak`] was doing when the cache folder failed.
 const CACHE_WRITE: &str = "storing a spoken narration in the speech cache";
 
-/// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed. See
-/// [`speak`].
-///
-/// # Errors
-/// A message if espeak-ng is missing, rejects the voice, or fails, or the cache cannot be
-/// written.
-pub fn synthesize(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, String> {
-    speak(cache_dir, speech).map_err(|e| e.to_string())
-}
-
 /// The cached WAV for `speech` under `cache_dir`, synthesising it first if needed.
 /// espeak-ng writes the WAV to a pipe and reelsmith writes the file (beside its final name,
 /// renamed into place, so a crash never leaves a truncated cache entry): a full or read-only

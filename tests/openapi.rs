@@ -8,9 +8,10 @@
 //! What schemathesis is told beyond its defaults is in `tests/schemathesis.toml`, with why.
 #![cfg(feature = "service")]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -35,57 +36,26 @@ impl Drop for Killed {
 
 /// Starts the service: one worker, one compose thread, at most two renders waiting, so the
 /// renders schemathesis submits stay cheap (its example is 2 frames of 64x64; a generated
-/// spec that passes validation waits its turn or gets 429). Where the binary has render
-/// budgets, small ones make a long generated spec a 422 instead of a long render.
+/// spec that passes validation waits its turn or gets 429); small render budgets make a long
+/// generated spec a 422 instead of a long render.
 fn serve(media: &Path) -> (Killed, String) {
-    let bin = env!("CARGO_BIN_EXE_reelsmith");
-    let help = Command::new(bin)
-        .args(["serve", "--help"])
-        .output()
-        .expect("reelsmith serve --help");
-    let help = String::from_utf8_lossy(&help.stdout).into_owned();
-    let mut args: Vec<String> = [
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-        "--workers",
-        "1",
-        "--threads",
-        "1",
-        "--queue",
-        "2",
-        "--retention",
-        "0",
-        "--media",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.push(media.display().to_string());
-    for (flag, value) in [
-        ("--max-render-frames", "120"),
-        ("--max-render-pixels", "27648000"), // 120 frames of 640x360
-    ] {
-        if help.contains(flag) {
-            args.extend([flag.to_string(), value.to_string()]);
-        }
-    }
-    let log = std::fs::File::create(media.with_extension("log")).expect("log file");
-    let mut child = Command::new(bin)
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("start reelsmith serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read the address");
-    let base = line
-        .split("listening on ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let (child, base) = common::spawn_serve(
+        media,
+        &[
+            "--workers",
+            "1",
+            "--threads",
+            "1",
+            "--queue",
+            "2",
+            "--retention",
+            "0",
+            "--max-render-frames",
+            "120",
+            "--max-render-pixels",
+            "27648000", // 120 frames of 640x360
+        ],
+    );
     (Killed(child), base)
 }
 

@@ -2,9 +2,11 @@
 //! (`reelsmith serve --addr 127.0.0.1:0`), so a restart is a real kill and a new process.
 #![cfg(feature = "service")]
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -16,30 +18,7 @@ struct Server {
 
 impl Server {
     fn start(media: &Path, args: &[&str]) -> Server {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(media.with_extension("log"))
-            .expect("log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_reelsmith"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--media"])
-            .arg(media)
-            .args(args)
-            .env("REELSMITH_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("start reelsmith serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the address");
-        let base = line
-            .split("listening on ")
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_string();
+        let (child, base) = common::spawn_serve(media, args);
         Server { child, base }
     }
 

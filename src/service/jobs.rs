@@ -54,6 +54,8 @@ pub struct Live {
     snap: Mutex<Snapshot>,
     /// Bumped at every visible change; closed when the render leaves the worker.
     tx: watch::Sender<u64>,
+    /// Who submitted it (since this start): its share of `max_per_client`.
+    client: Option<IpAddr>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -61,8 +63,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Live {
-    fn new(state: State) -> Live {
+    fn new(state: State, client: Option<IpAddr>) -> Live {
         Live {
+            client,
             stop: Mutex::new(None),
             cancel: AtomicBool::new(false),
             snap: Mutex::new(Snapshot {
@@ -120,8 +123,6 @@ pub struct Service {
     avg_render_s: Mutex<f64>,
     /// Admitted submissions still being planned, in all and per client.
     admitted: Mutex<(usize, HashMap<IpAddr, usize>)>,
-    /// The client of each queued or running render submitted since this start.
-    clients: Mutex<HashMap<String, IpAddr>>,
     /// Plans made at once by submissions (text-to-speech and decoding run there).
     pub planning: tokio::sync::Semaphore,
 }
@@ -374,7 +375,6 @@ impl Service {
             workers: Mutex::new(Vec::new()),
             avg_render_s: Mutex::new(10.0),
             admitted: Mutex::new((0, HashMap::new())),
-            clients: Mutex::new(HashMap::new()),
             planning: tokio::sync::Semaphore::new(cfg.workers.max(1)),
             cfg,
         };
@@ -384,7 +384,7 @@ impl Service {
             let mut q = lock(&svc.queue);
             let mut live = lock(&svc.live);
             for id in queued {
-                live.insert(id.clone(), Arc::new(Live::new(State::Queued)));
+                live.insert(id.clone(), Arc::new(Live::new(State::Queued, None)));
                 q.push_back(id);
             }
         }
@@ -558,10 +558,8 @@ impl Service {
                 return Ok((*r, true));
             }
         }
-        lock(&self.live).insert(rec.id.clone(), Arc::new(Live::new(State::Queued)));
-        if let Some(ip) = admission.client {
-            lock(&self.clients).insert(rec.id.clone(), ip);
-        }
+        let live = Live::new(State::Queued, admission.client);
+        lock(&self.live).insert(rec.id.clone(), Arc::new(live));
         q.push_back(rec.id.clone());
         drop(admission);
         drop(q);
@@ -704,7 +702,6 @@ impl Service {
     /// the channel close and read the record.
     fn retire(&self, id: &str) {
         lock(&self.live).remove(id);
-        lock(&self.clients).remove(id);
     }
 
     /// Holds a place in the queue for a submission from `client`, before its spec is planned.
@@ -725,7 +722,10 @@ impl Service {
             });
         }
         if let Some(ip) = client {
-            let mine = lock(&self.clients).values().filter(|c| **c == ip).count()
+            let mine = lock(&self.live)
+                .values()
+                .filter(|l| l.client == Some(ip))
+                .count()
                 + a.1.get(&ip).copied().unwrap_or(0);
             if mine >= self.cfg.max_per_client {
                 return Err(ServiceError::QueueFull {
@@ -755,7 +755,7 @@ impl Service {
         let live = match self.live(&id) {
             Some(l) => l,
             None => {
-                let l = Arc::new(Live::new(State::Queued));
+                let l = Arc::new(Live::new(State::Queued, None));
                 lock(&self.live).insert(id.clone(), l.clone());
                 l
             }
@@ -1046,11 +1046,19 @@ impl Service {
         let Ok(rd) = std::fs::read_dir(self.uploads_dir()) else {
             return;
         };
-        let live: Vec<String> = {
+        // The files queued and running renders name (the spec's own list of them).
+        let named: std::collections::HashSet<String> = {
             let ids: Vec<String> = lock(&self.live).keys().cloned().collect();
             let store = self.store();
             ids.iter()
-                .filter_map(|id| store.get(id).ok().flatten().map(|r| r.spec))
+                .filter_map(|id| store.get(id).ok().flatten())
+                .filter_map(|r| Composition::from_json(&r.spec).ok())
+                .flat_map(|c| {
+                    c.files()
+                        .into_iter()
+                        .map(|f| f.src.to_string())
+                        .collect::<Vec<_>>()
+                })
                 .collect()
         };
         let now = std::time::SystemTime::now();
@@ -1066,7 +1074,7 @@ impl Service {
             let remove = if name.starts_with('.') && name.ends_with(".tmp") {
                 age.is_none() || old(Duration::from_secs(60))
             } else {
-                age.is_some_and(old) && !live.iter().any(|spec| spec.contains(name.as_str()))
+                age.is_some_and(old) && !named.contains(&format!("assets/uploads/{name}"))
             };
             if remove {
                 tracing::info!("removing upload {name}");

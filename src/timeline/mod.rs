@@ -822,7 +822,8 @@ pub struct ResolveContext<'a> {
     /// An audio file's length (for `"duration": "auto"`) and level (timing the captions).
     pub audio_levels: &'a AudioLevels,
     /// Speaks a text narration to a (cached) audio file.
-    pub synthesize: &'a (dyn Fn(&crate::tts::Speech) -> Result<PathBuf, String> + Sync),
+    pub synthesize:
+        &'a (dyn Fn(&crate::tts::Speech) -> Result<PathBuf, crate::tts::TtsError> + Sync),
     /// Lays out a text (shaping, wrapping) and says how big it is, for placement and fitting.
     pub measure: &'a dyn Fn(&PlanText) -> Result<TextMeasure, String>,
 }
@@ -840,10 +841,14 @@ pub fn resolve(comp: &Composition, ctx: &ResolveContext<'_>) -> Result<Plan, Spe
         clip_tracks: Vec::new(),
         scene_index: 0,
         fps_for_clips: 30.0,
+        env: None,
     };
     let mut plan = r.plan(comp);
     plan.text_fits = std::mem::take(&mut r.fits);
-    if r.issues.is_empty() {
+    if let Some(env) = r.env {
+        // The machine's problem (the speech cache cannot be written), not the narrations'.
+        Err(SpecError::Env(env))
+    } else if r.issues.is_empty() {
         Ok(plan)
     } else {
         Err(SpecError::Invalid(r.issues))
@@ -868,6 +873,8 @@ struct Resolver<'a, 'b> {
     scene_index: usize,
     /// The output frame rate (for clip sound timing).
     fps_for_clips: f64,
+    /// The first failure of the machine (not of the spec) met while resolving.
+    env: Option<crate::error::EnvError>,
 }
 
 impl Resolver<'_, '_> {
@@ -1298,8 +1305,12 @@ impl Resolver<'_, '_> {
         };
         match (self.ctx.synthesize)(&speech) {
             Ok(p) => Some(p),
+            Err(crate::tts::TtsError::Env(e)) => {
+                self.env.get_or_insert(e);
+                None
+            }
             Err(e) => {
-                self.issue(format!("{path}.text"), e);
+                self.issue(format!("{path}.text"), e.to_string());
                 None
             }
         }

@@ -223,3 +223,34 @@ pub fn mean_abs_diff(a: &RgbFrame, b: &RgbFrame) -> f64 {
         .sum();
     sum as f64 / a.as_raw().len() as f64
 }
+
+/// Starts the real `reelsmith serve --addr 127.0.0.1:0 --media MEDIA ARGS…` (its log appended
+/// to `MEDIA.log`) and returns the process and its base URL, read from its first line.
+pub fn spawn_serve(media: &Path, args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(media.with_extension("log"))
+        .expect("log file");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reelsmith"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--media"])
+        .arg(media)
+        .args(args)
+        .env("REELSMITH_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("start reelsmith serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read the address");
+    let base = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (child, base)
+}
