@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use reelsmith::audio::Mixer;
-use reelsmith::master::Master;
+use reelsmith::audio::master::Master;
+use reelsmith::audio::mix::Mixer;
 
 mod common;
 use common::median;

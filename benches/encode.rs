@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use reelsmith::compose::YuvFrame;
+use reelsmith::compose::frame::YuvFrame;
 
 mod common;
 use common::median;
@@ -17,7 +17,7 @@ use common::median;
 const N: u64 = 150;
 
 fn cpu_s() -> f64 {
-    reelsmith::report::process_cpu_s().unwrap_or(0.0)
+    reelsmith::pipeline::report::process_cpu_s().unwrap_or(0.0)
 }
 
 fn run(frames: &[YuvFrame], repeat: u64, skip_repeats: bool) -> (f64, f64, u64) {

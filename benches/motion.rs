@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use reelsmith::compose;
-use reelsmith::raster::Raster;
+use reelsmith::base::raster::Raster;
+use reelsmith::compose::frame;
 
 mod common;
 use common::median;
@@ -23,13 +23,13 @@ fn main() {
         Raster::new(plan.width, plan.height),
         Raster::new(plan.width, plan.height),
     );
-    let mut cost = |pick: &dyn Fn(&reelsmith::timeline::Span) -> bool| {
+    let mut cost = |pick: &dyn Fn(&reelsmith::plan::Span) -> bool| {
         let mut v = vec![];
         for s in spans.iter().filter(|s| pick(s)).take(15) {
             let t = Instant::now();
-            compose::compose_span(&plan, &prepared, &backgrounds, s, &mut canvas, &mut prev)
+            frame::compose_span(&plan, &prepared, &backgrounds, s, &mut canvas, &mut prev)
                 .expect("compose");
-            std::hint::black_box(compose::to_yuv(&canvas).expect("yuv"));
+            std::hint::black_box(frame::to_yuv(&canvas).expect("yuv"));
             v.push(t.elapsed().as_secs_f64());
         }
         median(v) * 1e3
@@ -43,7 +43,7 @@ fn main() {
         for _ in 0..15 {
             let t = Instant::now();
             still.fill([10, 20, 30, 255]);
-            std::hint::black_box(compose::to_yuv(&still).expect("yuv"));
+            std::hint::black_box(frame::to_yuv(&still).expect("yuv"));
             v.push(t.elapsed().as_secs_f64());
         }
         median(v) * 1e3

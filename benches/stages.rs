@@ -16,12 +16,12 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use reelsmith::assets::{self, Prepared};
-use reelsmith::audio::Mixer;
-use reelsmith::compose::{self, Backgrounds, YuvFrame};
-use reelsmith::raster::Raster;
-use reelsmith::timeline::{Plan, Span};
-use reelsmith::video::{ClipReader, ClipTiming};
+use reelsmith::audio::mix::Mixer;
+use reelsmith::base::raster::Raster;
+use reelsmith::compose::frame::{self, Backgrounds, YuvFrame};
+use reelsmith::compose::prepare::{self, Prepared};
+use reelsmith::media::clip::{ClipReader, ClipTiming};
+use reelsmith::plan::{Plan, Span};
 use reelsmith::{Composition, RenderOptions};
 
 mod common;
@@ -36,7 +36,7 @@ fn prepare(c: &mut Criterion) {
     });
     let plan = reelsmith::pipeline::plan(&comp, &opts).expect("plan");
     g.bench_function("rasterize a bullet slide's texts", |b| {
-        b.iter(|| assets::prepare(&plan).expect("prepare"))
+        b.iter(|| prepare::prepare(&plan).expect("prepare"))
     });
     g.finish();
 }
@@ -60,9 +60,9 @@ fn compose_group(c: &mut Criterion) {
     let mut case = |name: &str, plan: &Plan, prepared: &Prepared, bg: &Backgrounds, s: Span| {
         g.bench_function(name, |b| {
             b.iter(|| {
-                compose::compose_span(plan, prepared, bg, &s, &mut canvas, &mut previous)
+                frame::compose_span(plan, prepared, bg, &s, &mut canvas, &mut previous)
                     .expect("compose");
-                compose::to_yuv_into(&canvas, &mut frame).expect("yuv");
+                frame::to_yuv_into(&canvas, &mut frame).expect("yuv");
             })
         });
     };
@@ -91,7 +91,7 @@ fn compose_group(c: &mut Criterion) {
     );
     let still = Raster::new(plan.width, plan.height);
     g.bench_function("RGBA to YUV 4:2:0 only, 1080p", |b| {
-        b.iter(|| compose::to_yuv_into(&still, &mut frame).expect("yuv"))
+        b.iter(|| frame::to_yuv_into(&still, &mut frame).expect("yuv"))
     });
     g.finish();
 }

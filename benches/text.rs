@@ -9,10 +9,10 @@
 
 use std::time::Instant;
 
-use reelsmith::assets;
-use reelsmith::compose::{self, Backgrounds};
-use reelsmith::raster::Raster;
-use reelsmith::timeline::Span;
+use reelsmith::base::raster::Raster;
+use reelsmith::compose::frame::{self, Backgrounds};
+use reelsmith::compose::prepare;
+use reelsmith::plan::Span;
 use reelsmith::{Composition, RenderOptions};
 
 mod common;
@@ -29,7 +29,7 @@ fn main() {
         let p = reelsmith::pipeline::plan(&comp, &opts).expect("plan");
         resolve.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
-        let pr = assets::prepare(&p).expect("prepare");
+        let pr = prepare::prepare(&p).expect("prepare");
         prepare.push(t.elapsed().as_secs_f64());
         plan = Some(p);
         prepared = Some(pr);
@@ -43,9 +43,8 @@ fn main() {
         let mut v = vec![];
         for _ in 0..15 {
             let t = Instant::now();
-            compose::draw(&plan, &prepared, 0, frame, backgrounds.get(0), &mut canvas)
-                .expect("draw");
-            let yuv = compose::to_yuv(&canvas).expect("yuv");
+            frame::draw(&plan, &prepared, 0, frame, backgrounds.get(0), &mut canvas).expect("draw");
+            let yuv = frame::to_yuv(&canvas).expect("yuv");
             std::hint::black_box(yuv);
             v.push(t.elapsed().as_secs_f64());
         }

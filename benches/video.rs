@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use ffmpeg_next as ff;
-use reelsmith::video::{ClipReader, ClipTiming};
+use reelsmith::media::clip::{ClipReader, ClipTiming};
 
 const W: u32 = 1920;
 const H: u32 = 1080;

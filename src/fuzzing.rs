@@ -14,8 +14,10 @@ use std::path::{Component, Path};
 
 use sha2::{Digest, Sha256};
 
+use crate::plan::PlanText;
+use crate::resolve::{self, ResolveContext};
 use crate::spec::Composition;
-use crate::timeline::{self, PlanText, ResolveContext, TextMeasure};
+use crate::text::TextMeasure;
 
 /// Why an input was not taken (the normal answer to most fuzz inputs).
 #[derive(Debug, thiserror::Error)]
@@ -66,8 +68,9 @@ pub fn spec(data: &[u8]) -> Outcome {
     }
     let dir = tempfile::tempdir()?;
     // Confined to the empty folder, as the service confines specs to its roots.
-    let files = crate::files::FileAccess::confined(dir.path(), &[dir.path().to_path_buf()], &[]);
-    let (fonts, font_issues) = crate::text::UserFonts::load(&comp.fonts, &files);
+    let files =
+        crate::resolve::files::FileAccess::confined(dir.path(), &[dir.path().to_path_buf()], &[]);
+    let (fonts, font_issues) = crate::resolve::fonts::load(&comp.fonts, &files);
     if !font_issues.is_empty() || !fonts.files.is_empty() {
         // An empty folder holds no fonts: every entry is an issue.
         return Err(Refusal::Input {
@@ -77,14 +80,14 @@ pub fn spec(data: &[u8]) -> Outcome {
     }
     let measure = |t: &PlanText| measure_text(t);
     let families = bundled_families();
-    let plan = timeline::resolve(
+    let plan = resolve::resolve(
         &comp,
         &ResolveContext {
             files: &files,
             font_families: families,
-            audio_levels: &|p: &Path| crate::audio::levels(p),
+            audio_levels: &|p: &Path| crate::media::sound::levels(p),
             synthesize: &|_| {
-                Err(crate::tts::TtsError::Speech(
+                Err(crate::media::tts::TtsError::Speech(
                     "text-to-speech is off while fuzzing".into(),
                 ))
             },
@@ -160,21 +163,21 @@ fn temp_file(data: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
 /// [`Refusal::Input`] from `image`.
 pub fn image(data: &[u8]) -> Outcome {
     let f = temp_file(data)?;
-    let r = crate::assets::decode_image(f.path()).map_err(|e| refuse("image")(&e))?;
+    let r = crate::media::image::decode_image(f.path()).map_err(|e| refuse("image")(&e))?;
     Ok(format!("{}x{} picture", r.width, r.height))
 }
 
 /// Audio bytes → libav decoding as the planner reads narration (length and level every 10 ms,
-/// [`crate::audio::levels`]) and as the mixer loads a source (decoded, resampled to 48 kHz,
-/// long ones spilled to a temporary file, [`crate::audio::load_pcm`]).
+/// [`crate::media::sound::levels`]) and as the mixer loads a source (decoded, resampled to 48 kHz,
+/// long ones spilled to a temporary file, [`crate::media::sound::load_pcm`]).
 ///
 /// # Errors
 /// [`Refusal::Input`] from `audio levels` or `audio load`.
 pub fn audio(data: &[u8]) -> Outcome {
     let f = temp_file(data)?;
-    let levels = crate::audio::levels(f.path()).map_err(|e| refuse("audio levels")(&e))?;
+    let levels = crate::media::sound::levels(f.path()).map_err(|e| refuse("audio levels")(&e))?;
     let spill = tempfile::tempdir()?;
-    let pcm = crate::audio::load_pcm(f.path(), Some(spill.path()))
+    let pcm = crate::media::sound::load_pcm(f.path(), Some(spill.path()))
         .map_err(|e| refuse("audio load")(&e))?;
     Ok(format!(
         "{:.3} s, {} levels, {} frames at 48 kHz",
@@ -195,17 +198,22 @@ const CLIP_FRAMES: u64 = 4;
 /// [`Refusal::Input`] from `clip info`, `clip open`, `clip frame` or `clip audio`.
 pub fn clip(data: &[u8]) -> Outcome {
     let f = temp_file(data)?;
-    let info = crate::video::clip_info(f.path()).map_err(|e| refuse("clip info")(&e))?;
-    let timing = crate::video::ClipTiming::default();
-    let mut reader =
-        crate::video::ClipReader::open(f.path(), &timing, (30, 1), Some((64, 36)), CLIP_FRAMES)
-            .map_err(|e| refuse("clip open")(&e))?;
+    let info = crate::media::clip::clip_info(f.path()).map_err(|e| refuse("clip info")(&e))?;
+    let timing = crate::media::clip::ClipTiming::default();
+    let mut reader = crate::media::clip::ClipReader::open(
+        f.path(),
+        &timing,
+        (30, 1),
+        Some((64, 36)),
+        CLIP_FRAMES,
+    )
+    .map_err(|e| refuse("clip open")(&e))?;
     for _ in 0..CLIP_FRAMES {
         reader.next_frame().map_err(|e| refuse("clip frame")(&e))?;
     }
     drop(reader);
     let sound = if info.has_audio {
-        crate::video::clip_audio(f.path(), &timing, 0.5)
+        crate::media::clip_audio::clip_audio(f.path(), &timing, 0.5)
             .map_err(|e| refuse("clip audio")(&e))?
             .map_or(0, |s| s.len())
     } else {
@@ -222,7 +230,7 @@ const MAX_ENTRY_PACKETS: u64 = 4096;
 
 /// Bytes → what reads encoded video back: the probe of an MP4 (box walk for `moov` before
 /// `mdat`, every packet counted), and a scene cache entry (`.seg`): opened and checked by
-/// [`crate::packet_cache`] as it is, then once more with its digest made right (the fuzzer
+/// [`crate::cache`] as it is, then once more with its digest made right (the fuzzer
 /// cannot forge SHA-256, and a damaged entry with a valid digest is what the checks after it
 /// are for), every packet read back and handed to the H.264 splicer as a replayed segment's
 /// packets are (`idr_pic_id`, `with_idr_pic_id`, `rewrite`), with the splicer made from the
@@ -234,19 +242,19 @@ pub fn mp4(data: &[u8]) -> Outcome {
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("input.mp4");
     std::fs::write(&file, data)?;
-    let probed = crate::probe::probe(&file).map(|p| p.streams.len());
+    let probed = crate::media::probe::probe(&file).map(|p| p.streams.len());
 
-    let cache = crate::segment_cache::cache(dir.path().join("segments"));
+    let cache = crate::cache::scenes::cache(dir.path().join("segments"));
     std::fs::create_dir_all(cache.dir())?;
     std::fs::write(cache.path("raw"), data)?;
     let mut entry = "refused";
     let mut replayed = None;
-    if let Some(e) = cache.open::<crate::segment_cache::Footer>("raw") {
+    if let Some(e) = cache.open::<crate::cache::scenes::Footer>("raw") {
         entry = "accepted as is";
         replayed = Some(replay(e)?);
     } else if let Some(sealed) = resealed(data) {
         std::fs::write(cache.path("sealed"), sealed)?;
-        if let Some(e) = cache.open::<crate::segment_cache::Footer>("sealed") {
+        if let Some(e) = cache.open::<crate::cache::scenes::Footer>("sealed") {
             entry = "accepted resealed";
             replayed = Some(replay(e)?);
         }
@@ -265,7 +273,7 @@ pub fn mp4(data: &[u8]) -> Outcome {
 /// layout of an entry (magic, records, `E`, JSON footer, its length, `END!`) and the digest
 /// differs.
 fn resealed(data: &[u8]) -> Option<Vec<u8>> {
-    let magic = crate::segment_cache::LAYOUT.magic;
+    let magic = crate::cache::scenes::LAYOUT.magic;
     let body = data.strip_prefix(magic)?;
     let (rest, tail) = body.split_at_checked(body.len().checked_sub(12)?)?;
     if &tail[8..] != b"END!" {
@@ -296,7 +304,7 @@ fn resealed(data: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Reads an entry's packets back and splices them as a replayed segment's.
-fn replay(mut entry: crate::segment_cache::Entry) -> Result<String, Refusal> {
+fn replay(mut entry: crate::cache::scenes::Entry) -> Result<String, Refusal> {
     use crate::encode::h264::Splicer;
     let own = Splicer::new(&entry.meta.extradata).ok().map(|(s, _)| s);
     let mut splicer = match own {

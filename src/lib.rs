@@ -36,41 +36,58 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod assets;
-pub mod audio;
-pub mod audio_cache;
-pub mod captions;
+// The layers, lowest first: each imports only from itself and those above it in this list
+// (tests/layers.rs keeps it so, and holds the same list).
+
+// Foundations that know nothing of videos: the machine's errors, memory, pixel buffers.
+pub mod base;
+
+// The JSON document, its schema, and the one list of the files it names.
+pub mod spec;
+
+// The resolved model, read by every stage: times as frames and samples, no I/O.
+pub mod plan;
+
+// Everything read from files: libav (probe, clips, audio), pictures, speech.
+pub mod media;
+
+// Fonts, shaping and drawing text.
+pub mod text;
+
+// Spec + media facts → plan; where files may be read from; what a render may cost.
+pub mod resolve;
+
+// Pictures: prepare, draw, move, convert to YUV.
 pub mod compose;
+
+// Sound: mix and master.
+pub mod audio;
+
+// H.264, AAC, subtitles, MP4 muxing, packet files.
 pub mod encode;
+
+// Encoded scenes and audio kept between renders, by content.
+pub mod cache;
+
+// The render's error, wrapping each layer's.
 pub mod error;
-pub mod files;
-#[doc(hidden)]
-pub mod fuzzing;
-pub mod limits;
-pub mod master;
-pub mod memory;
-pub mod motion;
-pub mod packet_cache;
+
+// The one sequencer: options, progress, the render transaction, the report.
 pub mod pipeline;
-pub mod probe;
-pub mod raster;
-pub mod report;
-pub mod segment_cache;
+
+// The HTTP render job service behind `reelsmith serve`.
 #[cfg(feature = "service")]
 pub mod service;
-pub mod spec;
-pub mod spec_doc;
-pub mod text;
-pub mod timeline;
-pub mod tts;
-pub mod video;
-pub mod workspace;
 
-pub use error::{Error, Result, SpecError, SpecIssue};
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use error::{Error, Result};
+pub use pipeline::report::{RenderReport, StageId};
 pub use pipeline::{
     load_spec, output_path, render, render_with_progress, validate, NoProgress, Progress,
     RenderOptions,
 };
-pub use report::{RenderReport, StageId};
+pub use plan::Plan;
 pub use spec::Composition;
-pub use timeline::Plan;
+pub use spec::{SpecError, SpecIssue};

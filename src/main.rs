@@ -308,19 +308,19 @@ struct ServeArgs {
     #[arg(long, default_value_t = reelsmith::service::Config::default().max_per_client)]
     max_per_client: usize,
     /// Scenes in one spec.
-    #[arg(long, default_value_t = reelsmith::limits::Limits::default().max_scenes)]
+    #[arg(long, default_value_t = reelsmith::resolve::limits::Limits::default().max_scenes)]
     max_scenes: usize,
     /// Layers in one spec, all scenes together.
-    #[arg(long, default_value_t = reelsmith::limits::Limits::default().max_layers)]
+    #[arg(long, default_value_t = reelsmith::resolve::limits::Limits::default().max_layers)]
     max_layers: usize,
     /// Characters of narration text to speak in one spec.
-    #[arg(long, default_value_t = reelsmith::limits::Limits::default().max_narration_chars)]
+    #[arg(long, default_value_t = reelsmith::resolve::limits::Limits::default().max_narration_chars)]
     max_narration_chars: usize,
     /// Frames of one render (default: an hour at 30 fps).
-    #[arg(long, default_value_t = reelsmith::limits::Limits::default().max_frames)]
+    #[arg(long, default_value_t = reelsmith::resolve::limits::Limits::default().max_frames)]
     max_render_frames: u64,
     /// Pixels of one render, frames x width x height (default: an hour of 1080p30).
-    #[arg(long, default_value_t = reelsmith::limits::Limits::default().max_pixels)]
+    #[arg(long, default_value_t = reelsmith::resolve::limits::Limits::default().max_pixels)]
     max_render_pixels: u64,
     /// Wall time one render may take: 90s, 15m, 2h; 0: no limit.
     #[arg(long, default_value = "2h")]
@@ -368,7 +368,7 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
         max_attempts: args.max_attempts.max(1),
         max_render_time: (!render_time.is_zero()).then_some(render_time),
         max_uploads_bytes: args.max_uploads_bytes,
-        limits: reelsmith::limits::Limits {
+        limits: reelsmith::resolve::limits::Limits {
             max_scenes: args.max_scenes,
             max_layers: args.max_layers,
             max_narration_chars: args.max_narration_chars,
@@ -700,7 +700,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         } => {
             let (comp, opts) = load(&spec, media_root)?;
             let plan = reelsmith::pipeline::plan(&comp, &opts)?;
-            let vtt = reelsmith::captions::to_vtt(&plan.captions.cues);
+            let vtt = reelsmith::encode::subtitles::to_vtt(&plan.captions.cues);
             match output {
                 Some(path) => {
                     // Whole or not at all: written beside the target, then renamed over it.
@@ -752,11 +752,11 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Schema { markdown: false } => print_json(&Composition::json_schema()),
         Command::Schema { markdown: true } => {
-            print!("{}", reelsmith::spec_doc::markdown());
+            print!("{}", reelsmith::spec::doc::markdown());
             Ok(())
         }
         Command::Probe { file, json } => {
-            let info = reelsmith::probe::probe(&file)?;
+            let info = reelsmith::media::probe::probe(&file)?;
             if json {
                 return print_json(&info);
             }
@@ -829,14 +829,14 @@ fn run(cli: Cli) -> Result<(), Error> {
             let target = match (at, index) {
                 (_, Some(i)) => i,
                 (Some(t), None) => {
-                    let info = reelsmith::probe::probe(&file)?;
+                    let info = reelsmith::media::probe::probe(&file)?;
                     let fps = info.stream("video").and_then(|s| s.fps).unwrap_or(30.0);
                     (t.max(0.0) * fps).floor() as u64
                 }
                 (None, None) => 0,
             };
             let mut saved = None;
-            let n = reelsmith::probe::decode_video(&file, |i, rgb| {
+            let n = reelsmith::media::probe::decode_video(&file, |i, rgb| {
                 if i == target {
                     saved = Some(rgb.save(&output).map_err(|e| e.to_string()));
                     return false;
@@ -927,7 +927,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                         ..reelsmith::RenderOptions::default()
                     }
                     .file_access();
-                    let (fonts, issues) = reelsmith::text::UserFonts::load(&comp.fonts, &files);
+                    let (fonts, issues) = reelsmith::resolve::fonts::load(&comp.fonts, &files);
                     if !issues.is_empty() {
                         return Err(Error::Spec(reelsmith::SpecError::Invalid(issues)));
                     }

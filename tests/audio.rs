@@ -3,7 +3,7 @@
 mod common;
 
 use common::Sandbox;
-use reelsmith::audio::rms_dbfs;
+use reelsmith::audio::mix::rms_dbfs;
 use serde_json::json;
 
 fn out() -> serde_json::Value {
@@ -12,7 +12,7 @@ fn out() -> serde_json::Value {
 
 /// Decoded output samples between two times, one channel (0 = left) or both (None).
 fn window(sb: &Sandbox, from: f64, to: f64, channel: Option<usize>) -> Vec<f32> {
-    let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    let a = reelsmith::media::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
     let at = |s: f64| (s * 48_000.0) as usize * 2;
     let w = &a.samples[at(from)..at(to)];
     match channel {
@@ -61,7 +61,7 @@ fn scene_narration_starts_relative_to_its_scene() {
             { "duration": 1.2, "narration": { "src": "voice.wav", "start": 0.3 } }
         ]
     }));
-    let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    let a = reelsmith::media::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
     let onset = a
         .samples
         .chunks(2)
@@ -121,7 +121,7 @@ fn narration_start_past_its_scene_is_a_spec_error() {
 
 /// Integrated loudness and true peak of the decoded output, measured with EBU R128.
 fn measured(sb: &Sandbox) -> (f64, f64) {
-    let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    let a = reelsmith::media::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
     let mut m = ebur128::EbuR128::new(2, a.rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK)
         .expect("meter");
     m.add_frames_f32(&a.samples).expect("frames");
@@ -202,7 +202,7 @@ fn a_click_at_five_seconds_lands_on_the_frame_that_shows_the_marker() {
         "audio": { "normalize": false, "tracks": [{ "src": "click.wav", "start": 5.0, "role": "effect" }] }
     }));
     let mut first_white = None;
-    reelsmith::probe::decode_video(&sb.path("out.mp4"), |i, f| {
+    reelsmith::media::probe::decode_video(&sb.path("out.mp4"), |i, f| {
         if f.get_pixel(32, 32).0[0] > 128 {
             first_white = Some(i);
             return false;
@@ -211,7 +211,7 @@ fn a_click_at_five_seconds_lands_on_the_frame_that_shows_the_marker() {
     })
     .expect("decode");
     let video_s = first_white.expect("marker shown") as f64 / 30.0;
-    let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    let a = reelsmith::media::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
     let onset = a
         .samples
         .chunks(2)
@@ -235,7 +235,7 @@ fn audio_and_video_end_together_over_a_long_render() {
         "scenes": [{ "duration": 600 }],
         "audio": { "tracks": [{ "src": "bed.wav", "loop": true }] }
     }));
-    let info = reelsmith::probe::probe(&sb.path("out.mp4")).expect("probe");
+    let info = reelsmith::media::probe::probe(&sb.path("out.mp4")).expect("probe");
     let (v, a) = (
         info.stream("video").expect("v"),
         info.stream("audio").expect("a"),
@@ -440,7 +440,7 @@ fn unchanged_audio_is_copied_from_the_cache_and_changed_audio_is_encoded_again()
     let sb = Sandbox::new();
     sb.tone_wav("voice.wav", 48_000, 1.5, 440.0, 0.4);
     sb.tone_wav("music.wav", 44_100, 1.0, 220.0, 0.4);
-    let decode = || reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    let decode = || reelsmith::media::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
 
     let first = sb.render(spec_with_background("#203040"));
     assert!(!first.audio_cached);
@@ -500,14 +500,14 @@ fn a_damaged_cache_entry_is_thrown_away_and_the_audio_encoded_again() {
     let entries = cache_entries(&sb);
     assert_eq!(entries.len(), 1);
     let whole = std::fs::read(&entries[0]).expect("entry");
-    let audio = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    let audio = reelsmith::media::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
 
     // Cut in half (as by a full disk): not used, replaced by a whole one.
     std::fs::write(&entries[0], &whole[..whole.len() / 2]).expect("write");
     let again = sb.render(spec_with_background("#203040"));
     assert!(!again.audio_cached);
     assert_eq!(std::fs::read(&entries[0]).expect("entry"), whole);
-    let decoded = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+    let decoded = reelsmith::media::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
     assert_eq!(decoded.samples, audio.samples);
     assert!(sb.leftovers().is_empty(), "{:?}", sb.leftovers());
 }

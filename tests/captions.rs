@@ -126,7 +126,7 @@ fn narration_words_become_captions_in_the_mp4_and_beside_it() {
     // audio and video still interleave.
     let (frames, _) = common::decode_strict(&out);
     assert_eq!(frames.len(), 150);
-    let info = reelsmith::probe::probe(&out).expect("probe");
+    let info = reelsmith::media::probe::probe(&out).expect("probe");
     assert!(info.faststart == Some(true));
     assert!(info.interleave_s.is_some_and(|s| s < 1.5), "{info:?}");
     assert!(sb.leftovers().is_empty(), "{:?}", sb.leftovers());

@@ -105,9 +105,9 @@ fn unconfined_libav_would_follow_a_concat_list() {
     assert_eq!(ictx.format().name(), "concat");
     assert!(ictx.streams().best(ff::media::Type::Video).is_some());
     // Confined, the same file is refused.
-    match reelsmith::probe::open_input(&concat, None) {
+    match reelsmith::media::probe::open_input(&concat, None) {
         Ok(_) => panic!("the confined open read a concat list"),
-        Err(e) => assert!(reelsmith::probe::is_refused(&e), "{e}"),
+        Err(e) => assert!(reelsmith::media::probe::is_refused(&e), "{e}"),
     }
 }
 
@@ -144,10 +144,10 @@ fn playlists_and_concat_lists_are_refused_as_narration_and_as_clip() {
         assert!(m.contains("refused"), "{m}");
         // Every reader refuses it: probing, decoding.
         assert!(matches!(
-            reelsmith::probe::probe(list),
+            reelsmith::media::probe::probe(list),
             Err(reelsmith::error::ProbeError::Refused { .. })
         ));
-        assert!(reelsmith::video::clip_info(list).is_err());
+        assert!(reelsmith::media::clip::clip_info(list).is_err());
     }
     // The files the lists name are fine on their own.
     validate(&sb, scene_with_narration("tone.wav")).unwrap_or_else(|e| panic!("{e}"));
@@ -164,17 +164,17 @@ fn every_container_of_the_audio_fixtures_still_opens_and_decodes_whole() {
     let mut seen = 0;
     for e in std::fs::read_dir(&dir).expect("fixtures").flatten() {
         let p = e.path();
-        let a = reelsmith::probe::decode_audio(&p).unwrap_or_else(|e| panic!("{e}"));
+        let a = reelsmith::media::probe::decode_audio(&p).unwrap_or_else(|e| panic!("{e}"));
         let secs = a.samples.len() as f64 / f64::from(a.channels) / f64::from(a.rate);
         assert!(secs > 0.5, "{}: {secs} s", p.display());
         seen += 1;
     }
     assert!(seen >= 8, "{seen} fixtures");
     for name in ["music-bed.wav", "narration-01.wav"] {
-        reelsmith::probe::decode_audio(&stock(&format!("audio/{name}")))
+        reelsmith::media::probe::decode_audio(&stock(&format!("audio/{name}")))
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    let info = reelsmith::video::clip_info(&stock("video/warehouse-walk.mp4"))
+    let info = reelsmith::media::clip::clip_info(&stock("video/warehouse-walk.mp4"))
         .unwrap_or_else(|e| panic!("{e}"));
     assert!((info.duration_s - 8.0).abs() < 0.1, "{info:?}");
 }
@@ -303,13 +303,13 @@ fn flac_and_other_wavs_cut_short_are_truncated_too() {
     let m4a = dir.join("tone.m4a");
     let len = std::fs::metadata(&m4a).expect("stat").len() as usize;
     let p = cut(&m4a, &sb.path("cut-tone.m4a"), len * 6 / 10);
-    let e = reelsmith::probe::decode_audio(&p).expect_err("cut m4a");
+    let e = reelsmith::media::probe::decode_audio(&p).expect_err("cut m4a");
     assert!(e.to_string().contains("cut-tone.m4a"), "{e}");
     for name in ["tone.flac", "tone-s24.wav", "tone-51.wav"] {
         let whole = dir.join(name);
         let len = std::fs::metadata(&whole).expect("stat").len() as usize;
         let p = cut(&whole, &sb.path(&format!("cut-{name}")), len * 6 / 10);
-        let e = reelsmith::probe::decode_audio(&p).expect_err(name);
+        let e = reelsmith::media::probe::decode_audio(&p).expect_err(name);
         let m = e.to_string();
         assert!(
             matches!(e, reelsmith::error::ProbeError::Truncated { .. }),

@@ -27,7 +27,7 @@ fn streams_codecs_duration_and_background_colours() {
     let out = sb.path("out.mp4");
     assert_eq!(report.output, out);
 
-    let info = reelsmith::probe::probe(&out).expect("probe");
+    let info = reelsmith::media::probe::probe(&out).expect("probe");
     assert_eq!(info.faststart, Some(true), "moov must come first");
     let v = info.stream("video").expect("video stream");
     assert_eq!(v.codec, "h264");
@@ -161,7 +161,7 @@ fn audio_tone_level_and_timing_survive_mix_resample_and_aac() {
         "scenes": [{ "duration": 3 }],
         "audio": { "normalize": false, "tracks": [{ "src": "tone.wav", "start": 0.5, "volume_db": -6 }] }
     }));
-    let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode audio");
+    let a = reelsmith::media::probe::decode_audio(&sb.path("out.mp4")).expect("decode audio");
     assert_eq!((a.rate, a.channels), (48_000, 2));
     assert!(
         a.start_s.abs() < 1.0 / 30.0,
@@ -170,11 +170,11 @@ fn audio_tone_level_and_timing_survive_mix_resample_and_aac() {
     );
     let at = |s: f64| (s * 48_000.0) as usize * 2;
     // Level in the steady middle of the tone: -9.03 - 6 = -15.05 dBFS.
-    let db = reelsmith::audio::rms_dbfs(&a.samples[at(0.8)..at(1.7)]);
+    let db = reelsmith::audio::mix::rms_dbfs(&a.samples[at(0.8)..at(1.7)]);
     assert!((db + 15.05).abs() < 0.5, "tone RMS {db:.2} dBFS");
     // Silence before the track starts and after it ends.
-    assert!(reelsmith::audio::rms_dbfs(&a.samples[at(0.05)..at(0.45)]) < -60.0);
-    assert!(reelsmith::audio::rms_dbfs(&a.samples[at(2.1)..at(2.9)]) < -60.0);
+    assert!(reelsmith::audio::mix::rms_dbfs(&a.samples[at(0.05)..at(0.45)]) < -60.0);
+    assert!(reelsmith::audio::mix::rms_dbfs(&a.samples[at(2.1)..at(2.9)]) < -60.0);
     // Onset within 10 ms of 0.5 s: audio and video timelines are aligned.
     let onset = a
         .samples
@@ -186,7 +186,7 @@ fn audio_tone_level_and_timing_survive_mix_resample_and_aac() {
         (onset_s - 0.5).abs() < 0.01,
         "tone starts at {onset_s:.4} s"
     );
-    let info = reelsmith::probe::probe(&sb.path("out.mp4")).expect("probe");
+    let info = reelsmith::media::probe::probe(&sb.path("out.mp4")).expect("probe");
     let (v, au) = (
         info.stream("video").expect("v"),
         info.stream("audio").expect("a"),
@@ -212,7 +212,7 @@ fn audio_and_video_stay_interleaved_when_the_audio_lags() {
         "audio": { "tracks": [{ "src": "tone.wav" }] }
     }));
     assert_eq!(report.frames, 600);
-    let info = reelsmith::probe::probe(&sb.path("out.mp4")).expect("probe");
+    let info = reelsmith::media::probe::probe(&sb.path("out.mp4")).expect("probe");
     let gap = info.interleave_s.expect("two streams");
     assert!(gap <= 1.0, "streams drift {gap:.2} s apart along the file");
     let a = info.stream("audio").expect("audio");
@@ -232,11 +232,11 @@ fn looped_music_fills_the_video_and_fades_out() {
         "scenes": [{ "duration": 2 }],
         "audio": { "normalize": false, "tracks": [{ "src": "loop.wav", "loop": true, "fade_out": 0.5 }] }
     }));
-    let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode audio");
+    let a = reelsmith::media::probe::decode_audio(&sb.path("out.mp4")).expect("decode audio");
     let at = |s: f64| (s * 48_000.0) as usize * 2;
-    let loud = reelsmith::audio::rms_dbfs(&a.samples[at(1.0)..at(1.4)]);
+    let loud = reelsmith::audio::mix::rms_dbfs(&a.samples[at(1.0)..at(1.4)]);
     assert!((loud + 9.03).abs() < 0.5, "looped level {loud:.2}");
-    let tail = reelsmith::audio::rms_dbfs(&a.samples[at(1.9)..at(1.99)]);
+    let tail = reelsmith::audio::mix::rms_dbfs(&a.samples[at(1.9)..at(1.99)]);
     assert!(tail < loud - 10.0, "fade-out tail {tail:.2} vs {loud:.2}");
 }
 
@@ -249,7 +249,7 @@ fn ntsc_rate_gives_exact_frame_count() {
     }));
     // 2.002 s at 30000/1001 fps is exactly 60 frames.
     assert_eq!(report.frames, 60);
-    let info = reelsmith::probe::probe(&sb.path("out.mp4")).expect("probe");
+    let info = reelsmith::media::probe::probe(&sb.path("out.mp4")).expect("probe");
     let v = info.stream("video").expect("video");
     assert_eq!(v.packets, 60);
     assert!((v.fps.unwrap_or(0.0) - 29.97).abs() < 0.01, "{:?}", v.fps);
@@ -301,10 +301,10 @@ fn every_audio_format_decodes_at_the_right_level() {
             "scenes": [{ "duration": 1 }],
             "audio": { "normalize": false, "tracks": [{ "src": format!("{dir}/{file}") }] }
         }));
-        let a = reelsmith::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
+        let a = reelsmith::media::probe::decode_audio(&sb.path("out.mp4")).expect("decode");
         let at = |s: f64| (s * 48_000.0) as usize * 2;
         let mid = &a.samples[at(0.15)..at(0.45)];
-        let db = reelsmith::audio::rms_dbfs(mid);
+        let db = reelsmith::audio::mix::rms_dbfs(mid);
         assert!(
             (db - want_db).abs() < 0.5,
             "{file}: {db:.2} dBFS, want {want_db}"
@@ -312,8 +312,8 @@ fn every_audio_format_decodes_at_the_right_level() {
         let left: Vec<f32> = mid.iter().step_by(2).copied().collect();
         let right: Vec<f32> = mid.iter().skip(1).step_by(2).copied().collect();
         let (l, r) = (
-            reelsmith::audio::rms_dbfs(&left),
-            reelsmith::audio::rms_dbfs(&right),
+            reelsmith::audio::mix::rms_dbfs(&left),
+            reelsmith::audio::mix::rms_dbfs(&right),
         );
         assert!((l - r).abs() < 0.1, "{file}: unbalanced L {l:.2} R {r:.2}");
     }

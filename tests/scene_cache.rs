@@ -118,7 +118,7 @@ fn scenes_encoded_as_closed_segments_decode_cleanly_and_look_the_same() {
         },
     );
     let (reference, _) = decode_strict(&sb.path("lossless.mp4"));
-    let error = |frames: &[reelsmith::probe::RgbFrame]| -> Vec<f64> {
+    let error = |frames: &[reelsmith::media::probe::RgbFrame]| -> Vec<f64> {
         frames
             .iter()
             .zip(&reference)
@@ -318,12 +318,12 @@ fn a_damaged_scene_cache_entry_is_thrown_away_and_the_scene_encoded_again() {
     assert_eq!((again.segments, again.segments_reused), (4, 2));
     assert_same_pictures(&sb.path("a.mp4"), &sb.path("b.mp4"));
     // Both entries were made again, whole: usable by the next render.
-    let cache = reelsmith::segment_cache::cache(sb.path("media/assets/video/segments"));
+    let cache = reelsmith::cache::scenes::cache(sb.path("media/assets/video/segments"));
     for path in &kept[..2] {
         let key = path.file_stem().and_then(|k| k.to_str()).expect("key");
         assert!(
             cache
-                .open::<reelsmith::segment_cache::Footer>(key)
+                .open::<reelsmith::cache::scenes::Footer>(key)
                 .is_some(),
             "{} was not made again",
             path.display()

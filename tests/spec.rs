@@ -165,12 +165,12 @@ fn docs_spec_md_is_up_to_date() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/spec.md"))
         .expect("docs/spec.md");
     assert!(
-        committed == reelsmith::spec_doc::markdown(),
+        committed == reelsmith::spec::doc::markdown(),
         "docs/spec.md is stale: run `reelsmith schema --markdown > docs/spec.md`"
     );
 }
 
-fn plan_of(spec: serde_json::Value) -> reelsmith::timeline::Plan {
+fn plan_of(spec: serde_json::Value) -> reelsmith::plan::Plan {
     let comp = Composition::from_json(&spec.to_string()).unwrap_or_else(|e| panic!("parse: {e}"));
     reelsmith::pipeline::plan(&comp, &RenderOptions::default())
         .unwrap_or_else(|e| panic!("plan: {e}"))
@@ -217,7 +217,7 @@ fn fitting_shrinks_or_cuts_and_the_plan_says_so() {
     let fit = &plan.text_fits[0];
     let kept = fit.kept_chars.expect("cut");
     assert!(kept > 5 && kept < fit.chars, "{fit:?}");
-    let reelsmith::timeline::PlanLayerKind::Text(t) = &plan.scenes[0].layers[0].kind else {
+    let reelsmith::plan::PlanLayerKind::Text(t) = &plan.scenes[0].layers[0].kind else {
         panic!("text layer")
     };
     assert!(t.text.ends_with('…'), "{}", t.text);
@@ -268,7 +268,7 @@ fn slide_blocks_expand_into_placed_parts() {
     assert!(items[2].x > items[1].x);
     // The lower third slides in from beyond the left edge: fully off screen at its start.
     let bar = &layers[6];
-    let reelsmith::timeline::PlanLayerKind::Shape(shape) = &bar.kind else {
+    let reelsmith::plan::PlanLayerKind::Shape(shape) = &bar.kind else {
         panic!("bar is a shape")
     };
     let st = bar.state(bar.start);
@@ -310,8 +310,8 @@ fn animation_and_block_mistakes_are_reported_with_paths() {
 /// wider than the wrap width when words may break.
 #[test]
 fn text_is_never_drawn_outside_its_box() {
+    use reelsmith::plan::PlanText;
     use reelsmith::text::TextEngine;
-    use reelsmith::timeline::PlanText;
     let words = [
         "lift",
         "ladder",
@@ -399,7 +399,7 @@ fn a_spec_can_bring_its_own_fonts() {
     let plan = reelsmith::pipeline::plan(&spec(json!(["fonts"]), "Fixture Serif"), &opts)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(plan.fonts.files.len(), 1);
-    let prepared = reelsmith::assets::prepare(&plan).expect("prepares");
+    let prepared = reelsmith::compose::prepare::prepare(&plan).expect("prepares");
     assert!(prepared.scenes[0].layers[0]
         .raster
         .data
@@ -478,8 +478,8 @@ fn scenes_are_prepared_only_while_composed() {
             { "duration": 1, "layers": [{ "type": "shape", "width": 40, "height": 20, "fill": "#FF0000" }] }
         ]
     }));
-    let whole = reelsmith::assets::prepare(&plan).expect("prepares");
-    let mut p = reelsmith::assets::Prepared::empty(&plan);
+    let whole = reelsmith::compose::prepare::prepare(&plan).expect("prepares");
+    let mut p = reelsmith::compose::prepare::Prepared::empty(&plan);
     assert!(p.scenes.iter().all(|s| s.is_placeholder));
     assert!(p.window(&plan, &[0, 1]).expect("window"));
     assert!(!p.scenes[0].is_placeholder && !p.scenes[1].is_placeholder);
@@ -499,7 +499,7 @@ fn scenes_are_prepared_only_while_composed() {
         whole.scenes[2].layers[0].raster.data
     );
     // The up-front check sees every scene and keeps none.
-    let checked = reelsmith::assets::check(&plan).expect("checks");
+    let checked = reelsmith::compose::prepare::check(&plan).expect("checks");
     assert!(checked.scenes.is_empty());
     assert_eq!(checked.texts_rasterized, whole.texts_rasterized);
 }
@@ -536,23 +536,29 @@ fn bar_steps_are_composed_as_regions_and_match_full_frames() {
 
 /// Composes `spans` twice, as regions where allowed and as whole frames, and checks that every
 /// picture is the same; returns how many were regions.
-fn regions_match_full_frames(plan: &reelsmith::timeline::Plan) -> usize {
-    use reelsmith::compose::Picture;
+fn regions_match_full_frames(plan: &reelsmith::plan::Plan) -> usize {
+    use reelsmith::compose::frame::Picture;
     let spans = plan.spans();
-    let prepared = reelsmith::assets::prepare(plan).expect("prepares");
-    let mut backgrounds = reelsmith::compose::Backgrounds::default();
+    let prepared = reelsmith::compose::prepare::prepare(plan).expect("prepares");
+    let mut backgrounds = reelsmith::compose::frame::Backgrounds::default();
     backgrounds.keep_only(plan, &prepared, &spans);
-    let buffers = reelsmith::compose::Buffers::default();
-    let parts = reelsmith::compose::compose_batch(plan, &prepared, &backgrounds, &spans, &buffers)
-        .expect("composes");
+    let buffers = reelsmith::compose::frame::Buffers::default();
+    let parts =
+        reelsmith::compose::frame::compose_batch(plan, &prepared, &backgrounds, &spans, &buffers)
+            .expect("composes");
     let full_spans: Vec<_> = spans
         .iter()
-        .map(|s| reelsmith::timeline::Span { local: false, ..*s })
+        .map(|s| reelsmith::plan::Span { local: false, ..*s })
         .collect();
-    let full =
-        reelsmith::compose::compose_batch(plan, &prepared, &backgrounds, &full_spans, &buffers)
-            .expect("composes");
-    let mut last: Option<reelsmith::compose::YuvFrame> = None;
+    let full = reelsmith::compose::frame::compose_batch(
+        plan,
+        &prepared,
+        &backgrounds,
+        &full_spans,
+        &buffers,
+    )
+    .expect("composes");
+    let mut last: Option<reelsmith::compose::frame::YuvFrame> = None;
     let mut regions = 0;
     for (i, (p, f)) in parts.iter().zip(&full).enumerate() {
         let Picture::Whole(whole) = &f.picture else {
@@ -569,7 +575,7 @@ fn regions_match_full_frames(plan: &reelsmith::timeline::Plan) -> usize {
                         r.width * r.height < plan.width * plan.height,
                         "{r:?} is less than the frame"
                     );
-                    reelsmith::compose::paste(&mut pic, part, *r);
+                    reelsmith::compose::frame::paste(&mut pic, part, *r);
                 }
                 (pic, parts.iter().map(|(r, _)| *r).collect())
             }

@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 
 use common::{comp, decode_strict, mean_abs_diff, Sandbox};
-use reelsmith::probe::RgbFrame;
+use reelsmith::media::probe::RgbFrame;
 use serde_json::json;
 
 fn spec(photo: &Path) -> serde_json::Value {

@@ -7,8 +7,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use ffmpeg_next as ff;
-use reelsmith::raster::Raster;
-use reelsmith::video::{clip_audio, clip_info, ClipReader, ClipTiming, VideoError};
+use reelsmith::base::raster::Raster;
+use reelsmith::media::clip::{clip_info, ClipReader, ClipTiming, VideoError};
+use reelsmith::media::clip_audio::clip_audio;
 
 /// How to make a test clip.
 #[derive(Clone)]
@@ -889,7 +890,7 @@ fn a_clip_layer_shows_the_right_source_frame_at_each_output_frame() {
     }));
     let out = out.unwrap_or_else(|e| panic!("render: {e}"));
     let mut seen = Vec::new();
-    reelsmith::probe::decode_video(&out, |_, f| {
+    reelsmith::media::probe::decode_video(&out, |_, f| {
         let r = Raster::from_straight(
             f.width(),
             f.height(),
@@ -924,7 +925,7 @@ fn a_clip_background_sends_its_sound_to_the_mix() {
         } }]
     }));
     let out = out.unwrap_or_else(|e| panic!("render: {e}"));
-    let audio = reelsmith::probe::decode_audio(&out).expect("audio");
+    let audio = reelsmith::media::probe::decode_audio(&out).expect("audio");
     let mid = &audio.samples[audio.samples.len() / 4..audio.samples.len() / 2];
     let level = rms(mid);
     // The tone is 0.5 amplitude (RMS 0.354) at -6 dB: about 0.177.

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use reelsmith::assets::{self, Prepared};
-use reelsmith::audio::Mixer;
-use reelsmith::compose::{Backgrounds, YuvFrame};
+use reelsmith::audio::master::Master;
+use reelsmith::audio::mix::Mixer;
+use reelsmith::compose::frame::{Backgrounds, YuvFrame};
+use reelsmith::compose::prepare::{self, Prepared};
 use reelsmith::encode::{EncodeStats, Encoder, EncoderConfig};
-use reelsmith::master::Master;
-use reelsmith::timeline::{Fps, Plan, PlanLoudness, Span};
+use reelsmith::plan::{Fps, Plan, PlanLoudness, Span};
 use reelsmith::{Composition, RenderOptions};
 
 /// The median of `v` (upper middle for an even count).
@@ -75,7 +75,7 @@ pub fn plan_and_prepare(spec: &str, base_dir: &Path) -> (Plan, Prepared) {
         ..RenderOptions::default()
     };
     let plan = reelsmith::pipeline::plan(&comp, &opts).expect("plan");
-    let prepared = assets::prepare(&plan).expect("prepare");
+    let prepared = prepare::prepare(&plan).expect("prepare");
     (plan, prepared)
 }
 

@@ -4,7 +4,7 @@
 
 use ffmpeg_next as ff;
 
-use crate::error::EncodeError;
+use crate::encode::EncodeError;
 
 /// Copies an open codec context's extradata (x264's `avcC` when opened with global headers).
 pub fn of_context(ctx: &ff::codec::Context) -> Vec<u8> {

@@ -20,9 +20,9 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use super::jobs::{valid_id, Service, Submission};
 use super::store::State as RenderState;
 use super::{parse_duration, webhook, ServiceError};
-use crate::error::SpecIssue;
 use crate::pipeline;
 use crate::spec::Composition;
+use crate::spec::SpecIssue;
 
 const INDEX_HTML: &str = include_str!("index.html");
 const TITLE_CARD: &str = include_str!("title-card.json");

@@ -21,10 +21,12 @@ use tokio_util::sync::CancellationToken;
 use super::paths::SpecPolicy;
 use super::store::{now, Inserted, Record, State, Store};
 use super::{webhook, Config, ServiceError};
-use crate::error::{AssetError, Error, SpecIssue};
+use crate::error::Error;
+use crate::media::error::AssetError;
+use crate::pipeline::report::StageId;
 use crate::pipeline::{self, Progress, RenderOptions};
-use crate::report::StageId;
 use crate::spec::Composition;
+use crate::spec::SpecIssue;
 
 /// Why a running render is being stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,7 +207,7 @@ fn error_json(e: &Error, stage: Option<StageId>) -> Value {
         Error::Spec(crate::SpecError::Env(_)) | Error::Asset(AssetError::Env(_)) => "environment",
         Error::Spec(_) => "invalid_spec",
         Error::Asset(_) => "asset",
-        Error::Encode(_) => "encode",
+        Error::Compose(_) | Error::Encode(_) => "encode",
         Error::Io { .. } | Error::Probe(_) => "io",
         Error::Cancelled => "canceled",
         Error::Internal(_) => "internal",
@@ -290,7 +292,7 @@ impl JobProgress<'_> {
 /// Writes a JPEG still (at most 640 px wide) from frame `at` of `video`, atomically.
 fn write_poster(video: &Path, poster: &Path, at: u64) -> Result<(), String> {
     let mut still = None;
-    crate::probe::decode_video(video, |i, rgb| {
+    crate::media::probe::decode_video(video, |i, rgb| {
         if i >= at || still.is_none() {
             still = Some(rgb.clone());
         }
@@ -341,7 +343,7 @@ impl Service {
         }
         let store = Store::open(&cfg.media.join("reelsmith.db"))?;
         let temp = cfg.media.join("assets").join("temp");
-        match crate::workspace::sweep(&temp) {
+        match crate::pipeline::workspace::sweep(&temp) {
             Ok(r) if !r.removed.is_empty() => {
                 tracing::info!("swept {} leftovers of interrupted renders", r.removed.len());
             }

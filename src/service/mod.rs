@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::SpecIssue;
+use crate::spec::SpecIssue;
 
 /// Service settings. Plain data with defaults.
 #[derive(Debug, Clone)]
@@ -61,8 +61,8 @@ pub struct Config {
     /// Compose threads per render; 0 = the cores divided among the workers. Default: 0.
     pub threads_per_render: usize,
     /// Caps on one spec (scenes, layers, characters to speak, frames, pixels). Default:
-    /// [`crate::limits::Limits::default`].
-    pub limits: crate::limits::Limits,
+    /// [`crate::resolve::limits::Limits::default`].
+    pub limits: crate::resolve::limits::Limits,
     /// Renders one client (by address) may have queued or running. Default: 16.
     pub max_per_client: usize,
     /// Starts of one render: a render that was running when the process died is run again at
@@ -104,7 +104,7 @@ impl Default for Config {
             max_spec_bytes: 1 << 20,
             max_upload_bytes: 64 << 20,
             threads_per_render: 0,
-            limits: crate::limits::Limits::default(),
+            limits: crate::resolve::limits::Limits::default(),
             allow_hosts: Vec::new(),
             max_per_client: 16,
             max_attempts: 3,

@@ -6,15 +6,15 @@
 //! backgrounds, audio, narration, fonts) must stay under an allowed root: `<media>/assets`
 //! (without its `temp/`), `<media>/stock`, and each `--asset-root`, after symbolic links are
 //! followed, both when the spec is submitted and when it is rendered (the render opens the
-//! resolved path). See [`crate::files`].
+//! resolved path). See [`crate::resolve::files`].
 
 use std::path::{Path, PathBuf};
 
-use crate::error::SpecIssue;
-use crate::files::FileAccess;
-use crate::limits::Limits;
 use crate::pipeline::RenderOptions;
+use crate::resolve::files::FileAccess;
+use crate::resolve::limits::Limits;
 use crate::spec::Composition;
+use crate::spec::SpecIssue;
 
 /// The service's policy for specs: where their files may come from, and their caps.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use ffmpeg_next as ff;
-use reelsmith::probe::RgbFrame;
+use reelsmith::media::probe::RgbFrame;
 use reelsmith::{Composition, RenderOptions, RenderReport};
 
 /// A scratch folder with its own media root, removed at the end of the test.
@@ -117,7 +117,7 @@ pub fn comp(spec: serde_json::Value) -> Composition {
 /// Decodes every frame of a video.
 pub fn frames(path: &Path) -> Vec<RgbFrame> {
     let mut v = Vec::new();
-    reelsmith::probe::decode_video(path, |_, f| {
+    reelsmith::media::probe::decode_video(path, |_, f| {
         v.push(f.clone());
         true
     })

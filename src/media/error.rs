@@ -1,0 +1,94 @@
+//! The media layer's errors: an input that cannot be used ([`AssetError`]) or read back
+//! ([`ProbeError`]).
+
+use std::path::PathBuf;
+
+use crate::base::env::EnvError;
+use crate::spec::SpecIssue;
+
+/// An input file (image, audio) that exists in the spec but cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AssetError {
+    /// One or more assets failed to load; each names its spec path and file.
+    #[error("{} asset{} failed to load:\n  {}", .0.len(), if .0.len() == 1 { "" } else { "s" },
+        .0.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("\n  "))]
+    Load(Vec<SpecIssue>),
+    /// Loading needed to write a temporary file (decoded audio) and the machine would not
+    /// let it: not a problem of the assets.
+    #[error(transparent)]
+    Env(EnvError),
+    /// Text could not be laid out.
+    #[error("{path}: {message}")]
+    Text {
+        /// Spec path of the layer.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Reading a media file back (probe, frame extraction) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProbeError {
+    /// libav could not open or decode the file.
+    #[error("{path}: libav {op} failed: {source}")]
+    Ffmpeg {
+        /// The file.
+        path: PathBuf,
+        /// The operation.
+        op: &'static str,
+        /// libav's error.
+        source: ffmpeg_next::Error,
+    },
+    /// The file has no stream of the kind asked for.
+    #[error("{path}: no {kind} stream")]
+    NoStream {
+        /// The file.
+        path: PathBuf,
+        /// `video` or `audio`.
+        kind: &'static str,
+    },
+    /// The file is not a single media file reelsmith opens (see
+    /// [`crate::media::probe::INPUT_FORMATS`]): a playlist, a concat list, an image sequence, a URL.
+    #[error(
+        "{path}: refused: reelsmith reads single media files only (playlists, concat lists, \
+         image sequences and URLs are not opened)"
+    )]
+    Refused {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file ends before the length its header promises.
+    #[error(
+        "{path}: truncated: the header promises {declared_s:.2} s, the file holds {held_s:.2} s"
+    )]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// The length the container's header states, seconds.
+        declared_s: f64,
+        /// The length actually decoded, seconds.
+        held_s: f64,
+    },
+    /// The data is damaged: a read error, a packet the demuxer marks as corrupt, or an error
+    /// the decoder reports (its warnings count: a decoder that conceals damage has found some).
+    #[error("{path}: damaged after {at_s:.3} s: {message}")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// Time of the last good sample, seconds.
+        at_s: f64,
+        /// What libav reported.
+        message: String,
+    },
+    /// Other I/O.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
