@@ -12,26 +12,28 @@
 //! progress bar's step) is written as that reference with just those macroblocks intra-coded
 //! over it by a tiny second x264 (a *patch*, see [`h264`]).
 
+pub mod aac;
 pub mod error;
 mod extradata;
 pub mod h264;
 pub mod packets;
 pub mod subtitles;
 
+pub use aac::{AudioEncoder, AUDIO_AHEAD_PACKETS};
 pub use error::EncodeError;
+use aac::{AudioDone, AudioMsg};
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ff::{codec, encoder, format, frame, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
 
-use crate::encode::packets::{AudioFooter as Footer, Entry as PacketFile, SegmentFooter};
-type Entry = PacketFile<Footer>;
-use crate::audio::master::{LoudnessReport, Master};
+use crate::audio::master::LoudnessReport;
+use crate::encode::packets::{Entry as PacketFile, SegmentFooter};
 use crate::compose::frame::YuvFrame;
 use crate::encode::packets::{Store, StoredPacket};
 use crate::plan::{Fps, SAMPLE_RATE};
@@ -48,13 +50,6 @@ pub const X264_SPLICE_PARAMS: &str = "b-pyramid=none:weightb=0:direct=spatial";
 /// Chosen by measuring size and SSIM against plain x264 (BENCHMARKS.md).
 pub const HOLD_FRAMES: u64 = 1;
 
-pub(crate) fn hold_frames() -> u64 {
-    std::env::var("REELSMITH_SPLICE_HOLD")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(HOLD_FRAMES)
-        .max(1)
-}
 
 /// A picture sent to x264 and the spliced pictures that follow it.
 #[derive(Debug, Clone)]
@@ -187,220 +182,38 @@ pub struct EncoderConfig {
     pub fail_at_frame: Option<u64>,
     /// Closed captions to store as a subtitle track (`mov_text`), if any.
     pub captions: Option<subtitles::Track>,
+    /// While splicing, the most frames x264 is told a picture lasts ([`HOLD_FRAMES`]).
+    pub hold: u64,
 }
 
-/// Audio packets the audio thread may encode ahead of the muxer: about 32 s at 48 kHz
-/// (AAC frames of 1024 samples), some 500 KB at 128 kbit/s. Enough for the audio to use
-/// cores that composition and x264 leave idle, without holding much.
-pub const AUDIO_AHEAD_PACKETS: usize = 1500;
-
-/// From the audio thread to the muxer.
-enum AudioMsg {
-    Packet(Packet),
-    /// The audio is complete (every packet was sent before this) or failed.
-    Done(Result<AudioDone, EncodeError>),
-}
-
-/// What the audio thread says when it has encoded the whole timeline.
-#[derive(Debug)]
-struct AudioDone {
-    samples: u64,
-    loudness: LoudnessReport,
-    source_error: Option<String>,
-}
-
-/// The AAC encoder, moved to a thread of its own (see [`AudioEncoder::run`]).
-pub struct AudioEncoder {
-    audio: encoder::Audio,
-    frame_size: usize,
-    tx: SyncSender<AudioMsg>,
-    /// Interleaved audio of one encoder frame, reused.
-    scratch: Vec<f32>,
-    /// Time spent blocked on a full channel.
-    waited: Duration,
-}
-
-impl std::fmt::Debug for AudioEncoder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AudioEncoder")
-            .field("frame_size", &self.frame_size)
-            .finish()
-    }
-}
-
-impl AudioEncoder {
-    /// Encodes the whole delivered timeline (`total_samples`) from `master` and hands the
-    /// packets to the [`Encoder`] this came from, blocking while it is
-    /// [`AUDIO_AHEAD_PACKETS`] ahead. Returns early, quietly, if that encoder is gone (its
-    /// render failed or was cancelled); an error of its own reaches the encoder's
-    /// [`Encoder::finish`].
-    ///
-    /// Returns the time spent waiting for the muxer to take packets.
-    ///
-    /// With `store`, every packet is also written to that audio cache entry, which goes into
-    /// the cache when the whole timeline is encoded (a failure there only costs the entry).
-    pub fn run(
-        mut self,
-        master: &mut Master,
-        total_samples: u64,
-        mut store: Option<Store>,
-    ) -> Duration {
-        let result = match self.encode_all(master, total_samples, &mut store) {
-            Ok(true) => Ok(AudioDone {
-                samples: total_samples,
-                loudness: master.report(),
-                source_error: master.source_error(),
-            }),
-            Ok(false) => return self.waited,
-            Err(e) => Err(e),
-        };
-        if let (Ok(done), Some(store)) = (&result, store) {
-            if done.source_error.is_none() {
-                let footer = Footer {
-                    samples: total_samples,
-                    extradata: extradata::of_context(&self.audio),
-                    loudness: done.loudness,
-                };
-                if let Err(e) = store.finish(footer) {
-                    tracing::warn!("the encoded audio was not cached: {e}");
-                }
-            }
-        }
-        let _ = self.tx.send(AudioMsg::Done(result));
-        self.waited
-    }
-
-    /// Sends the packets of an audio cache entry (see [`crate::cache::audio`]) as if they had
-    /// just been encoded: the same stream, byte for byte, without mixing or encoding.
-    ///
-    /// Returns the time spent waiting for the muxer to take packets.
-    pub fn replay(mut self, mut entry: Entry, total_samples: u64) -> Duration {
-        let result = self.replay_all(&mut entry, total_samples);
-        let result = match result {
-            Ok(true) => Ok(AudioDone {
-                samples: total_samples,
-                loudness: entry.meta.loudness,
-                source_error: None,
-            }),
-            Ok(false) => return self.waited,
-            Err(e) => {
-                // A damaged entry must not fail the next render too.
-                let _ = std::fs::remove_file(entry.path());
-                Err(e)
-            }
-        };
-        let _ = self.tx.send(AudioMsg::Done(result));
-        self.waited
-    }
-
-    fn replay_all(&mut self, entry: &mut Entry, total: u64) -> Result<bool, EncodeError> {
-        let path = entry.path().to_path_buf();
-        let bad = |why: String| EncodeError::AudioCache {
-            path: path.clone(),
-            why,
-        };
-        if entry.meta.samples != total {
-            return Err(bad(format!(
-                "holds {} samples, the timeline {total}",
-                entry.meta.samples
-            )));
-        }
-        if entry.meta.extradata != extradata::of_context(&self.audio) {
-            return Err(bad("made with another AAC configuration".into()));
-        }
-        loop {
-            let p = match entry.next_packet() {
-                Ok(Some(p)) => p,
-                Ok(None) => return Ok(true),
-                Err(why) => return Err(bad(why)),
-            };
-            let mut pkt = Packet::copy(&p.data);
-            pkt.set_pts(Some(p.pts));
-            pkt.set_dts(Some(p.dts));
-            pkt.set_duration(p.duration);
-            if p.key {
-                pkt.set_flags(ff::packet::Flags::KEY);
-            }
-            let t = Instant::now();
-            let sent = self.tx.send(AudioMsg::Packet(pkt));
-            self.waited += t.elapsed();
-            if sent.is_err() {
-                return Ok(false);
-            }
-        }
-    }
-
-    /// `Ok(false)` when the receiving encoder is gone.
-    fn encode_all(
-        &mut self,
-        master: &mut Master,
-        total: u64,
-        store: &mut Option<Store>,
-    ) -> Result<bool, EncodeError> {
-        let n = self.frame_size as u64;
-        let mut at = 0;
-        while at < total {
-            let len = n.min(total - at) as usize;
-            let mut af = frame::Audio::new(
-                format::Sample::F32(format::sample::Type::Planar),
-                len,
-                ff::ChannelLayout::STEREO,
-            );
-            af.set_rate(SAMPLE_RATE);
-            af.set_pts(Some(at as i64));
-            self.scratch.resize(len * 2, 0.0);
-            let from = master.fill_next(&mut self.scratch);
-            debug_assert_eq!(from, at, "audio is delivered in order");
-            for ch in 0..2 {
-                let plane = af.plane_mut::<f32>(ch);
-                for (i, s) in plane.iter_mut().enumerate().take(len) {
-                    *s = self.scratch[i * 2 + ch];
-                }
-            }
-            self.audio
-                .send_frame(&af)
-                .map_err(EncodeError::ff("send audio frame"))?;
-            if !self.forward(store)? {
-                return Ok(false);
-            }
-            at += len as u64;
-        }
-        self.audio
-            .send_eof()
-            .map_err(EncodeError::ff("flush audio"))?;
-        self.forward(store)
-    }
-
-    /// Sends every packet the AAC encoder has ready (and writes it to `store`, which is
-    /// dropped if that fails); `Ok(false)` when nobody receives.
-    fn forward(&mut self, store: &mut Option<Store>) -> Result<bool, EncodeError> {
-        loop {
-            let mut pkt = Packet::empty();
-            match self.audio.receive_packet(&mut pkt) {
-                Ok(()) => {
-                    if let Some(s) = store.as_mut() {
-                        let p = StoredPacket {
-                            pts: pkt.pts().unwrap_or(0),
-                            dts: pkt.dts().unwrap_or(0),
-                            duration: pkt.duration(),
-                            key: pkt.is_key(),
-                            data: pkt.data().unwrap_or_default().to_vec(),
-                        };
-                        if let Err(e) = s.add(&p) {
-                            tracing::warn!("the encoded audio will not be cached: {e}");
-                            *store = None;
-                        }
-                    }
-                    let t = Instant::now();
-                    let sent = self.tx.send(AudioMsg::Packet(pkt));
-                    self.waited += t.elapsed();
-                    if sent.is_err() {
-                        return Ok(false);
-                    }
-                }
-                Err(e) if is_again_or_eof(&e) => return Ok(true),
-                Err(source) => return Err(EncodeError::ff("receive audio packet")(source)),
-            }
+impl EncoderConfig {
+    /// The encoder settings of `plan` (its size, rate, quality, audio bitrate, encoding and
+    /// captions), with `threads` for x264 (0: x264's choice).
+    pub fn for_plan(plan: &crate::plan::Plan, threads: usize) -> EncoderConfig {
+        let e = &plan.encoding;
+        EncoderConfig {
+            width: plan.width,
+            height: plan.height,
+            fps: plan.fps,
+            preset: plan.quality.x264_preset(),
+            crf: plan.quality.x264_crf(),
+            audio_bitrate: plan.audio_bitrate_kbps as usize * 1000,
+            skip_repeats: e.skip_repeats,
+            patches: e.patches,
+            lossless: e.lossless,
+            x264_params: e.x264_params.clone(),
+            threads,
+            segments: e.segments && e.skip_repeats,
+            fail_at_frame: None,
+            captions: plan
+                .captions
+                .embed
+                .then(|| subtitles::Track {
+                    cues: plan.captions.cues.clone(),
+                    language: plan.captions.language.clone(),
+                    end_ms: (plan.duration_s() * 1000.0).round() as u64,
+                }),
+            hold: e.hold_frames.max(1),
         }
     }
 }
@@ -440,7 +253,9 @@ pub struct EncodeStats {
 
 /// An open MP4 being written.
 pub struct Encoder {
-    octx: format::context::Output,
+    /// The MP4; `None` when the packets only go to segment files
+    /// ([`Encoder::segments_only`]).
+    octx: Option<format::context::Output>,
     /// x264; `None` only between two segments' encoders.
     video: Option<encoder::Video>,
     /// Packets from the [`AudioEncoder`]'s thread.
@@ -494,6 +309,19 @@ pub struct Encoder {
     record: Option<Record>,
 }
 
+/// What [`Encoder::create`] or [`Encoder::segments_only`] opened.
+struct Opened {
+    octx: Option<format::context::Output>,
+    video: encoder::Video,
+    splicer: Option<h264::Splicer>,
+    stream_extradata: Vec<u8>,
+    global_header: bool,
+    v_index: usize,
+    a_index: usize,
+    v_stream_tb: Rational,
+    a_stream_tb: Rational,
+}
+
 /// A segment being kept for the scene cache.
 struct Record {
     store: Store,
@@ -529,7 +357,6 @@ impl Encoder {
         let x264 =
             encoder::find_by_name("libx264").ok_or(EncodeError::MissingEncoder("libx264"))?;
         let v_tb = Rational(cfg.fps.den as i32, cfg.fps.num as i32);
-        let gop = gop_frames(cfg.fps);
         let video = open_x264(cfg, global_header)?;
         let mut splicer = None;
         let mut stream_extradata = extradata::of_context(&video);
@@ -557,21 +384,7 @@ impl Encoder {
         // Audio: native AAC-LC, 48 kHz stereo, float planar.
         let aac = encoder::find(codec::Id::AAC).ok_or(EncodeError::MissingEncoder("aac"))?;
         let a_tb = Rational(1, SAMPLE_RATE as i32);
-        let mut a = codec::context::Context::new_with_codec(aac)
-            .encoder()
-            .audio()
-            .map_err(EncodeError::ff("audio encoder context"))?;
-        a.set_rate(SAMPLE_RATE as i32);
-        a.set_channel_layout(ff::ChannelLayout::STEREO);
-        a.set_channels(2);
-        a.set_format(format::Sample::F32(format::sample::Type::Planar));
-        a.set_bit_rate(cfg.audio_bitrate);
-        a.set_time_base(a_tb);
-        if global_header {
-            a.set_flags(codec::Flags::GLOBAL_HEADER);
-        }
-        let audio = a.open_as(aac).map_err(EncodeError::ff("open aac"))?;
-        let audio_frame_size = (audio.frame_size() as usize).max(1);
+        let audio = aac::open(cfg.audio_bitrate, global_header)?;
         let a_index = {
             let mut st = octx
                 .add_stream(aac)
@@ -633,49 +446,97 @@ impl Encoder {
                     .map_err(EncodeError::ff("write caption"))?;
             }
         }
-        let (tx, audio_rx) = sync_channel(AUDIO_AHEAD_PACKETS);
-        let audio = AudioEncoder {
-            audio,
-            frame_size: audio_frame_size,
-            tx,
-            scratch: Vec::new(),
-            waited: Duration::ZERO,
-        };
-        let enc = Encoder {
-            octx,
-            video: Some(video),
+        let (audio, audio_rx) = AudioEncoder::new(audio);
+        let enc = Encoder::assemble(
+            Opened {
+                octx: Some(octx),
+                video,
+                splicer,
+                stream_extradata,
+                global_header,
+                v_index,
+                a_index,
+                v_stream_tb,
+                a_stream_tb,
+            },
+            audio_rx,
+            cfg,
+        );
+        Ok((enc, audio))
+    }
+
+    /// An encoder whose packets go only to segment files, one per [`Encoder::begin_segment`]
+    /// given a store (no container, no audio): the same H.264 stream, set up as for an MP4,
+    /// whose segments [`Encoder::replay_segment`] copies into one. Needs splicing.
+    ///
+    /// # Errors
+    /// [`EncodeError`] naming the libav operation that failed, [`EncodeError::Splice`] if
+    /// x264's parameter sets cannot be spliced.
+    pub fn segments_only(cfg: &EncoderConfig) -> Result<Encoder, EncodeError> {
+        crate::media::init().map_err(EncodeError::ff("init"))?;
+        if !cfg.skip_repeats {
+            return Err(EncodeError::Splice("segment files need splicing".into()));
+        }
+        // As for an MP4, whose muxer asks for global headers.
+        let video = open_x264(cfg, true)?;
+        let (splicer, avcc) = h264::Splicer::new(&extradata::of_context(&video))
+            .map_err(|e| EncodeError::Splice(e.to_string()))?;
+        let v_tb = Rational(cfg.fps.den as i32, cfg.fps.num as i32);
+        let a_tb = Rational(1, SAMPLE_RATE as i32);
+        // Nobody sends audio: the channel is closed.
+        let (_, audio_rx) = std::sync::mpsc::sync_channel(1);
+        Ok(Encoder::assemble(
+            Opened {
+                octx: None,
+                video,
+                splicer: Some(splicer),
+                stream_extradata: avcc,
+                global_header: true,
+                v_index: 0,
+                a_index: 1,
+                v_stream_tb: v_tb,
+                a_stream_tb: a_tb,
+            },
+            audio_rx,
+            cfg,
+        ))
+    }
+
+    fn assemble(o: Opened, audio_rx: Receiver<AudioMsg>, cfg: &EncoderConfig) -> Encoder {
+        Encoder {
+            octx: o.octx,
+            video: Some(o.video),
             audio_rx,
             audio_next: None,
             audio_done: None,
-            v_index,
-            a_index,
-            v_tb,
-            a_tb,
-            v_stream_tb,
-            a_stream_tb,
+            v_index: o.v_index,
+            a_index: o.a_index,
+            v_tb: Rational(cfg.fps.den as i32, cfg.fps.num as i32),
+            a_tb: Rational(1, SAMPLE_RATE as i32),
+            v_stream_tb: o.v_stream_tb,
+            a_stream_tb: o.a_stream_tb,
             fps: cfg.fps,
             cfg: cfg.clone(),
             stats: EncodeStats::default(),
-            splicer,
+            splicer: o.splicer,
             pending: VecDeque::new(),
             written: 0,
             clock: 0,
-            hold: hold_frames(),
+            hold: cfg.hold.max(1),
             last_key: 0,
-            gop: u64::from(gop),
+            gop: u64::from(gop_frames(cfg.fps)),
             picture: None,
             base: None,
             // A lossless reference must stay lossless: no patches (they are coded at the CRF).
             patchers: Some(HashMap::new()).filter(|_| cfg.patches && !cfg.lossless),
             patches_follow: false,
-            global_header,
-            stream_extradata,
+            global_header: o.global_header,
+            stream_extradata: o.stream_extradata,
             last_idr_id: None,
             segment_start: 0,
             x264_used: false,
             record: None,
-        };
-        Ok((enc, audio))
+        }
     }
 
     /// Whether repeats are written as skip pictures.
@@ -747,8 +608,15 @@ impl Encoder {
 
     /// Moves the finished segment's entry into the scene cache.
     fn finish_record(&mut self) {
+        if let Err(e) = self.finish_record_file() {
+            tracing::warn!("a segment will not be kept in the scene cache: {e}");
+        }
+    }
+
+    /// Finishes the current segment's packet file, if one is being written.
+    fn finish_record_file(&mut self) -> Result<(), EncodeError> {
         let Some(r) = self.record.take() else {
-            return;
+            return Ok(());
         };
         let footer = SegmentFooter {
             frames: self.stats.frames - r.start,
@@ -756,9 +624,14 @@ impl Encoder {
             encoded_frames: self.stats.encoded_frames - r.encoded,
             patched_frames: self.stats.patched_frames - r.patched,
         };
-        if let Err(e) = r.store.finish(footer) {
-            tracing::warn!("a segment will not be kept in the scene cache: {e}");
-        }
+        let dest = r.store.dest().to_path_buf();
+        r.store
+            .finish(footer)
+            .map(|_| ())
+            .map_err(|e| EncodeError::SceneCache {
+                path: dest,
+                why: e.to_string(),
+            })
     }
 
     /// Whether a scene cache entry fits this stream (made with the same parameter sets).
@@ -1126,7 +999,10 @@ impl Encoder {
         pkt.set_stream(self.a_index);
         pkt.rescale_ts(self.a_tb, self.a_stream_tb);
         self.stats.audio_bytes += pkt.size() as u64;
-        pkt.write_interleaved(&mut self.octx)
+        let Some(octx) = self.octx.as_mut() else {
+            return Ok(());
+        };
+        pkt.write_interleaved(octx)
             .map_err(EncodeError::ff("write audio packet"))
     }
 
@@ -1144,7 +1020,10 @@ impl Encoder {
             let Some(video) = self.video.as_mut() else {
                 return Ok(());
             };
-            self.stats.video_bytes += drain(video, &mut self.octx, &route)?;
+            let Some(octx) = self.octx.as_mut() else {
+                return Err(EncodeError::Splice("segment files need splicing".into()));
+            };
+            self.stats.video_bytes += drain(video, octx, &route)?;
             return Ok(());
         }
         let mut pkt = Packet::empty();
@@ -1218,10 +1097,21 @@ impl Encoder {
                 data: data.to_vec(),
             };
             if let Err(e) = r.store.add(&stored) {
+                if self.octx.is_none() {
+                    // The file is the only output.
+                    return Err(EncodeError::SceneCache {
+                        path: r.store.dest().to_path_buf(),
+                        why: e.to_string(),
+                    });
+                }
                 tracing::warn!("a segment will not be kept in the scene cache: {e}");
                 self.record = None;
             }
         }
+        let Some(octx) = self.octx.as_mut() else {
+            self.stats.video_bytes += data.len() as u64;
+            return Ok(());
+        };
         let splicer = self
             .splicer
             .as_ref()
@@ -1255,7 +1145,7 @@ impl Encoder {
         p.rescale_ts(self.v_tb, self.v_stream_tb);
         self.stats.video_bytes += p.size() as u64;
         self.written += 1;
-        p.write_interleaved(&mut self.octx)
+        p.write_interleaved(octx)
             .map_err(EncodeError::ff("write video packet"))
     }
 
@@ -1266,6 +1156,11 @@ impl Encoder {
     /// [`EncodeError`] naming the libav operation that failed, or the audio thread's error.
     pub fn finish(mut self) -> Result<EncodeStats, EncodeError> {
         self.flush_video()?;
+        if self.octx.is_none() {
+            // Segment files only: no audio, no container.
+            self.finish_record_file()?;
+            return Ok(self.stats);
+        }
         self.finish_record();
         if let Some(p) = self.audio_next.take() {
             self.write_audio(p)?;
@@ -1287,6 +1182,8 @@ impl Encoder {
             None => return Err(EncodeError::AudioStopped),
         }
         self.octx
+            .as_mut()
+            .ok_or(EncodeError::AudioStopped)?
             .write_trailer()
             .map_err(EncodeError::ff("write_trailer"))?;
         Ok(self.stats)

@@ -210,6 +210,8 @@ fn error_json(e: &Error, stage: Option<StageId>) -> Value {
         Error::Compose(_) | Error::Encode(_) => "encode",
         Error::Io { .. } | Error::Probe(_) => "io",
         Error::Cancelled => "canceled",
+        Error::Range(_) => "invalid_range",
+        Error::Input { .. } => "asset",
         Error::Internal(_) => "internal",
     };
     json!({
