@@ -36,7 +36,12 @@ fn spec(photo: &Path, music: &Path) -> serde_json::Value {
 fn setup() -> (Sandbox, PathBuf, RenderOptions) {
     let sb = Sandbox::new();
     let photo = sb.png("photo.png", 320, 192, |x, y| {
-        [(x % 256) as u8, (y % 256) as u8, ((x + y) / 2 % 256) as u8, 255]
+        [
+            (x % 256) as u8,
+            (y % 256) as u8,
+            ((x + y) / 2 % 256) as u8,
+            255,
+        ]
     });
     let music = sb.tone_wav("music.wav", 44_100, 5.0, 440.0, 0.3);
     let spec_path = sb.path("spec.json");
@@ -68,17 +73,26 @@ fn a_plan_rendered_by_ranges_matches_the_one_call_render() {
     assert_eq!(plan.output, sb.path("whole.mp4"));
     assert_eq!(plan.fonts.files.len(), 1);
     assert!(
-        plan.input_files().iter().all(|p| plan.inputs.contains_key(*p)),
+        plan.input_files()
+            .iter()
+            .all(|p| plan.inputs.contains_key(*p)),
         "every input has its hash: {:?}",
         plan.inputs
     );
     let text = serde_json::to_string(&plan).expect("serialise");
-    assert!(!text.contains("\"bytes\""), "font bytes stay out of the plan");
+    assert!(
+        !text.contains("\"bytes\""),
+        "font bytes stay out of the plan"
+    );
     std::fs::remove_file(&spec_path).expect("remove spec");
     drop(comp);
     let read: Plan = serde_json::from_str(&text).expect("deserialise");
     assert!(!read.fonts.loaded());
-    assert_eq!(serde_json::to_string(&read).expect("again"), text, "round trip");
+    assert_eq!(
+        serde_json::to_string(&read).expect("again"),
+        text,
+        "round trip"
+    );
 
     // Each range in a call of its own, from the plan read back.
     let ranges = read.ranges();
@@ -117,7 +131,10 @@ fn a_plan_rendered_by_ranges_matches_the_one_call_render() {
     }
     let at_20fps: Vec<i64> = ranges.iter().map(|r| (r.start as i64 * 30) / 20).collect();
     for k in at_20fps {
-        assert!(keys.contains(&k), "keyframe at {k} (30 fps units): {keys:?}");
+        assert!(
+            keys.contains(&k),
+            "keyframe at {k} (30 fps units): {keys:?}"
+        );
     }
     assert_eq!(audio(&sb.path("whole.mp4")), audio(&joined), "same audio");
 }

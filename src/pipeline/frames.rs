@@ -92,7 +92,6 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-
 /// Where the encoded frames go.
 pub(super) enum Sink<'a> {
     /// An MP4 at `out`, with the audio muxed under the video.
@@ -240,9 +239,12 @@ impl ComposeEncode<'_> {
                     )))
                 }
             };
-            let (loudness, aac_busy) = a.transpose().map_err(|panic| {
-                Error::Internal(format!("audio thread panicked: {}", panic_message(&*panic)))
-            })?.unwrap_or_default();
+            let (loudness, aac_busy) = a
+                .transpose()
+                .map_err(|panic| {
+                    Error::Internal(format!("audio thread panicked: {}", panic_message(&*panic)))
+                })?
+                .unwrap_or_default();
             progress.frames(stats.frames, total);
             Ok((
                 ComposeStats {
@@ -406,7 +408,10 @@ fn encode(
     out: Option<&Path>,
     cfg: &EncoderConfig,
     ends: EncodeEnds,
-    mut kept: Vec<(Option<crate::cache::scenes::Entry>, Option<crate::cache::Store>)>,
+    mut kept: Vec<(
+        Option<crate::cache::scenes::Entry>,
+        Option<crate::cache::Store>,
+    )>,
     total: u64,
     cancel: &AtomicBool,
     encoded: &AtomicU64,

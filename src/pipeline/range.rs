@@ -27,7 +27,8 @@ pub(super) fn with_fonts(plan: &Plan) -> Result<Cow<'_, Plan>, Error> {
         return Ok(Cow::Borrowed(plan));
     }
     let mut plan = plan.clone();
-    crate::resolve::fonts::load_plan(&mut plan).map_err(|(path, why)| Error::Input { path, why })?;
+    crate::resolve::fonts::load_plan(&mut plan)
+        .map_err(|(path, why)| Error::Input { path, why })?;
     Ok(Cow::Owned(plan))
 }
 

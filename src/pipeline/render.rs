@@ -146,29 +146,8 @@ fn render_planned(
     ));
 
     progress.stage(StageId::Mix);
-    let t = Instant::now();
-    let audio_bitrate = plan.audio_bitrate_kbps as usize * 1000;
-    let audio = audio_source(plan, opts, &ws, &pool, audio_bitrate)?;
-    let (mix_bytes, mix_note) = match &audio {
-        AudioSource::Fresh { mixer, .. } => (mixer.source_bytes(), None),
-        AudioSource::Cached(entry) => (
-            std::fs::metadata(entry.path()).map_or(0, |m| m.len()),
-            Some(format!(
-                "the same audio as an earlier render: its AAC packets copied from the audio \
-                 cache ({}), nothing mixed or encoded",
-                entry.path().display()
-            )),
-        ),
-    };
-    let audio_cached = mix_note.is_some();
-    let mix_index = stages.len();
-    stages.push(StageReport::new(
-        StageId::Mix,
-        t,
-        plan.total_samples,
-        mix_bytes,
-    ));
-    stages[mix_index].note = mix_note;
+    let (audio, mix_index) = mix_stage(plan, opts, &ws, &pool, &mut stages)?;
+    let audio_cached = matches!(audio, AudioSource::Cached(_));
 
     progress.stage(StageId::Compose);
     let mut cfg = EncoderConfig::for_plan(plan, opts.threads);
@@ -205,24 +184,12 @@ fn render_planned(
             compose_stats.loudness.as_secs_f64()
         ));
     }
-    stages.push(StageReport {
-        stage: StageId::Compose,
-        wall_s: compose_stats.busy.as_secs_f64(),
-        frames: compose_stats.pictures,
-        bytes: compose_stats.bytes,
-        note: Some(format!(
-            "overlaps encode; frames = distinct pictures composed, {} of them only where \
-             layers changed",
-            compose_stats.partial
-        )),
-    });
-    stages.push(StageReport {
-        stage: StageId::Encode,
-        wall_s: compose_stats.encode_busy.as_secs_f64(),
-        frames: encode_stats.frames,
-        bytes: encode_stats.video_bytes + encode_stats.audio_bytes,
-        note: Some(encode_note(plan, &cfg, &compose_stats, &encode_stats)),
-    });
+    stages.extend(compose_encode_reports(
+        plan,
+        &cfg,
+        &compose_stats,
+        &encode_stats,
+    ));
 
     progress.stage(StageId::Finalize);
     let t = Instant::now();
@@ -321,6 +288,39 @@ fn audio_source(
     Ok(AudioSource::Fresh { mixer, store })
 }
 
+/// Stage "mix": the audio cache entry of this render's audio, else its sources loaded.
+/// Reports the stage into `stages` and returns where its report is.
+fn mix_stage(
+    plan: &Plan,
+    opts: &RenderOptions,
+    ws: &Workspace,
+    pool: &rayon::ThreadPool,
+    stages: &mut Vec<StageReport>,
+) -> Result<(AudioSource, usize), Error> {
+    let t = Instant::now();
+    let audio_bitrate = plan.audio_bitrate_kbps as usize * 1000;
+    let audio = audio_source(plan, opts, ws, pool, audio_bitrate)?;
+    let (mix_bytes, mix_note) = match &audio {
+        AudioSource::Fresh { mixer, .. } => (mixer.source_bytes(), None),
+        AudioSource::Cached(entry) => (
+            std::fs::metadata(entry.path()).map_or(0, |m| m.len()),
+            Some(format!(
+                "the same audio as an earlier render: its AAC packets copied from the audio \
+                 cache ({}), nothing mixed or encoded",
+                entry.path().display()
+            )),
+        ),
+    };
+    let mix_index = stages.len();
+    stages.push(StageReport::new(
+        StageId::Mix,
+        t,
+        plan.total_samples,
+        mix_bytes,
+    ));
+    stages[mix_index].note = mix_note;
+    Ok((audio, mix_index))
+}
 
 /// The segments of a render: one per scene when encoding in segments, else the whole
 /// video; with the scene cache each has a key and maybe an entry from an earlier render (or
@@ -366,6 +366,35 @@ fn segment_work(
         .collect()
 }
 
+/// The reports of stages "compose" and "encode", which overlap.
+fn compose_encode_reports(
+    plan: &Plan,
+    cfg: &EncoderConfig,
+    compose_stats: &ComposeStats,
+    encode_stats: &crate::encode::EncodeStats,
+) -> [StageReport; 2] {
+    [
+        StageReport {
+            stage: StageId::Compose,
+            wall_s: compose_stats.busy.as_secs_f64(),
+            frames: compose_stats.pictures,
+            bytes: compose_stats.bytes,
+            note: Some(format!(
+                "overlaps encode; frames = distinct pictures composed, {} of them only where \
+                 layers changed",
+                compose_stats.partial
+            )),
+        },
+        StageReport {
+            stage: StageId::Encode,
+            wall_s: compose_stats.encode_busy.as_secs_f64(),
+            frames: encode_stats.frames,
+            bytes: encode_stats.video_bytes + encode_stats.audio_bytes,
+            note: Some(encode_note(plan, cfg, compose_stats, encode_stats)),
+        },
+    ]
+}
+
 /// What the encode stage's report says: the settings, what was encoded, spliced, patched
 /// and copied.
 fn encode_note(
@@ -374,44 +403,44 @@ fn encode_note(
     compose_stats: &ComposeStats,
     encode_stats: &crate::encode::EncodeStats,
 ) -> String {
-format!(
-            "libx264 {} {} + aac {} kbit/s (mastering and AAC busy {:.2} s on their own \
+    format!(
+        "libx264 {} {} + aac {} kbit/s (mastering and AAC busy {:.2} s on their own \
              thread); {} of {} frames encoded, {}{}{}; overlaps compose",
-            cfg.preset,
-            if cfg.lossless {
-                "lossless".to_string()
-            } else {
-                format!("crf {}", cfg.crf)
-            },
-            plan.audio_bitrate_kbps,
-            compose_stats.aac_busy.as_secs_f64(),
-            encode_stats.encoded_frames,
-            encode_stats.frames,
-            if encode_stats.encoded_frames < encode_stats.frames {
-                "the rest exact skip copies"
-            } else {
-                "repeats encoded again"
-            },
-            if encode_stats.patched_frames > 0 {
-                format!(
-                    " or patches ({} frames, {} patches)",
-                    encode_stats.patched_frames, encode_stats.patches
-                )
-            } else {
-                String::new()
-            },
-            if encode_stats.segments > 1 {
-                format!(
-                    "; {} segments, {} of them ({} frames) copied from the scene cache, \
+        cfg.preset,
+        if cfg.lossless {
+            "lossless".to_string()
+        } else {
+            format!("crf {}", cfg.crf)
+        },
+        plan.audio_bitrate_kbps,
+        compose_stats.aac_busy.as_secs_f64(),
+        encode_stats.encoded_frames,
+        encode_stats.frames,
+        if encode_stats.encoded_frames < encode_stats.frames {
+            "the rest exact skip copies"
+        } else {
+            "repeats encoded again"
+        },
+        if encode_stats.patched_frames > 0 {
+            format!(
+                " or patches ({} frames, {} patches)",
+                encode_stats.patched_frames, encode_stats.patches
+            )
+        } else {
+            String::new()
+        },
+        if encode_stats.segments > 1 {
+            format!(
+                "; {} segments, {} of them ({} frames) copied from the scene cache, \
                      seams {:.2} s flushing x264 + {:.2} s reopening it",
-                    encode_stats.segments,
-                    encode_stats.segments_reused,
-                    encode_stats.frames_reused,
-                    encode_stats.seam_flush.as_secs_f64(),
-                    encode_stats.seam_open.as_secs_f64()
-                )
-            } else {
-                String::new()
-            }
-        )
+                encode_stats.segments,
+                encode_stats.segments_reused,
+                encode_stats.frames_reused,
+                encode_stats.seam_flush.as_secs_f64(),
+                encode_stats.seam_open.as_secs_f64()
+            )
+        } else {
+            String::new()
+        }
+    )
 }

@@ -104,7 +104,10 @@ pub fn load_plan(plan: &mut Plan) -> Result<(), (std::path::PathBuf, String)> {
         if sha != f.sha256 {
             return Err((
                 f.path.clone(),
-                format!("changed since the plan was made (SHA-256 {sha}, planned {})", f.sha256),
+                format!(
+                    "changed since the plan was made (SHA-256 {sha}, planned {})",
+                    f.sha256
+                ),
             ));
         }
         f.bytes = Some(std::sync::Arc::new(bytes));

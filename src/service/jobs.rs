@@ -841,7 +841,10 @@ impl Service {
         {
             let name = p.file_name().map(PathBuf::from).unwrap_or_default();
             let why = "is no longer inside the allowed folders".to_string();
-            return (Err(Error::Input { path: name, why }), Some(StageId::Validate));
+            return (
+                Err(Error::Input { path: name, why }),
+                Some(StageId::Validate),
+            );
         }
         let result = pipeline::render_plan(&plan, &opts, &mut progress);
         let stage = progress.stage;

@@ -198,9 +198,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Record> {
 /// Brings a database made by an earlier version up to [`SCHEMA`]: columns added since are
 /// added (empty for the rows already there).
 fn migrate(conn: &Connection) -> Result<(), ServiceError> {
-    let has_plan = conn
-        .prepare("SELECT plan FROM renders LIMIT 0")
-        .is_ok();
+    let has_plan = conn.prepare("SELECT plan FROM renders LIMIT 0").is_ok();
     if !has_plan {
         conn.execute_batch("ALTER TABLE renders ADD COLUMN plan TEXT")
             .map_err(db)?;
@@ -525,7 +523,10 @@ mod tests {
         let mut r = record("a", None);
         r.plan = Some("{}".into());
         store.insert(&r).expect("insert");
-        assert_eq!(store.get("a").expect("get").and_then(|r| r.plan), Some("{}".into()));
+        assert_eq!(
+            store.get("a").expect("get").and_then(|r| r.plan),
+            Some("{}".into())
+        );
         drop(store);
         Store::open(&path).expect("opens again");
     }
