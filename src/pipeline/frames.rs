@@ -99,7 +99,7 @@ pub(super) enum Sink<'a> {
         /// The (partial) output file.
         out: &'a Path,
         /// Where the audio comes from.
-        audio: AudioSource,
+        audio: Box<AudioSource>,
     },
     /// Only segment files: each segment's store (no container, no audio).
     Segments,
@@ -134,7 +134,7 @@ impl ComposeEncode<'_> {
         let first = segments.first().map_or(0, |s| s.start);
         let total = segments.last().map_or(0, |s| s.end) - first;
         let (out, audio) = match sink {
-            Sink::Mp4 { out, audio } => (Some(out), Some(audio)),
+            Sink::Mp4 { out, audio } => (Some(out), Some(*audio)),
             Sink::Segments => (None, None),
         };
         let cancel = AtomicBool::new(false);

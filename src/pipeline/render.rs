@@ -169,7 +169,7 @@ fn render_planned(
     let (compose_stats, encode_stats) = run.run(
         Sink::Mp4 {
             out: &partial,
-            audio,
+            audio: Box::new(audio),
         },
         &cfg,
         segments,
