@@ -172,7 +172,7 @@ pub fn join(
     })?;
     let mut ws = Workspace::create(&std::env::temp_dir().join("reelsmith-join"), false)?;
     let partial = ws.partial_output(output)?;
-    super::render::write_captions(plan, output, &mut ws)?;
+    write_captions(plan, output, &mut ws)?;
     let cfg = EncoderConfig::for_plan(plan, 0);
     let (mut enc, aac) = Encoder::create(&partial, &cfg)?;
     let total_samples = plan.total_samples;
@@ -192,4 +192,28 @@ pub fn join(
     })?;
     ws.commit(output)?;
     Ok(stats)
+}
+
+/// With `output.captions.vtt` and captions to write: the WebVTT file beside `output`
+/// (`.vtt` for its extension), written now into a partial file that the workspace renames
+/// into place with the video. Returns the final path.
+pub(super) fn write_captions(
+    plan: &Plan,
+    output: &Path,
+    ws: &mut Workspace,
+) -> Result<Option<PathBuf>, Error> {
+    if !plan.captions.vtt || plan.captions.cues.is_empty() {
+        return Ok(None);
+    }
+    let mut path = output.with_extension("vtt");
+    if path == output {
+        path = PathBuf::from(format!("{}.vtt", output.display()));
+    }
+    let partial = ws.companion(&path)?;
+    std::fs::write(
+        &partial,
+        crate::encode::subtitles::to_vtt(&plan.captions.cues),
+    )
+    .map_err(Error::io("write captions", &partial))?;
+    Ok(Some(path))
 }

@@ -1,10 +1,11 @@
 //! The local render: plan, check, mix and compose ∥ encode into one MP4, reusing cached
 //! scenes and audio, as a transaction.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use super::frames::{AudioSource, ComposeEncode, ComposeStats, SegmentWork, Sink};
+use super::range::{with_fonts, write_captions};
 use super::workspace::{self, Workspace};
 use super::{plan, Fault, Progress, RenderOptions};
 use crate::audio::mix::Mixer;
@@ -66,7 +67,7 @@ pub fn render_plan(
     let started = Started::now(opts)?;
     progress.stage(StageId::Validate);
     let t = Instant::now();
-    let loaded = super::range::with_fonts(plan)?;
+    let loaded = with_fonts(plan)?;
     render_planned(&loaded, opts, progress, started, t)
         .map_err(|e| name_output_folder(e, &plan.output))
 }
@@ -230,30 +231,6 @@ fn render_planned(
         captions: plan.captions.cues.len(),
         captions_file,
     })
-}
-
-/// With `output.captions.vtt` and captions to write: the WebVTT file beside `output`
-/// (`.vtt` for its extension), written now into a partial file that the workspace renames
-/// into place with the video. Returns the final path.
-pub(super) fn write_captions(
-    plan: &Plan,
-    output: &Path,
-    ws: &mut Workspace,
-) -> Result<Option<PathBuf>, Error> {
-    if !plan.captions.vtt || plan.captions.cues.is_empty() {
-        return Ok(None);
-    }
-    let mut path = output.with_extension("vtt");
-    if path == output {
-        path = PathBuf::from(format!("{}.vtt", output.display()));
-    }
-    let partial = ws.companion(&path)?;
-    std::fs::write(
-        &partial,
-        crate::encode::subtitles::to_vtt(&plan.captions.cues),
-    )
-    .map_err(Error::io("write captions", &partial))?;
-    Ok(Some(path))
 }
 
 /// The audio cache entry of this render's audio if there is one, else the loaded sources
