@@ -93,6 +93,10 @@ fn a_plan_rendered_by_ranges_matches_the_one_call_render() {
         text,
         "round trip"
     );
+    // Exactly the same values (Debug prints every number exactly), the fonts aside.
+    let mut loaded = read.clone();
+    reelsmith::resolve::fonts::load_plan(&mut loaded).expect("fonts");
+    assert_eq!(format!("{loaded:?}"), format!("{plan:?}"), "the same plan");
 
     // Each range in a call of its own, from the plan read back.
     let ranges = read.ranges();
