@@ -210,7 +210,8 @@ fn error_json(e: &Error, stage: Option<StageId>) -> Value {
         Error::Compose(_) | Error::Encode(_) => "encode",
         Error::Io { .. } | Error::Probe(_) => "io",
         Error::Cancelled => "canceled",
-        Error::Range(_) => "invalid_range",
+        // The service renders whole plans: a range error would be a bug.
+        Error::Range(_) => "internal",
         Error::Input { .. } => "asset",
         Error::Internal(_) => "internal",
     };
