@@ -141,6 +141,18 @@ fn a_plan_rendered_by_ranges_matches_the_one_call_render() {
         );
     }
     assert_eq!(audio(&sb.path("whole.mp4")), audio(&joined), "same audio");
+
+    // A picture changed since planning: the ranges that show it are refused, not rendered
+    // with other pictures; the others still render.
+    sb.png("photo.png", 320, 192, |_, _| [9, 9, 9, 255]);
+    let changed = reelsmith::pipeline::render_range(&read, ranges[1].clone(), &segments[1], 1)
+        .expect_err("the photo changed");
+    assert!(
+        matches!(changed, reelsmith::Error::Input { .. }),
+        "{changed}"
+    );
+    reelsmith::pipeline::render_range(&read, ranges[0].clone(), &segments[0], 1)
+        .unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]

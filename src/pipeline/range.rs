@@ -32,6 +32,37 @@ pub(super) fn with_fonts(plan: &Plan) -> Result<Cow<'_, Plan>, Error> {
     Ok(Cow::Owned(plan))
 }
 
+/// Checks that `files` still hold what they held when the plan was made (their SHA-256 is
+/// the one in `plan.inputs`): a render from a plan made earlier, perhaps elsewhere, must
+/// not show other pictures or sounds, nor keep them in a cache under the planned content.
+///
+/// # Errors
+/// [`Error::Input`] naming the first file that changed or cannot be read.
+pub(super) fn verify_inputs<'a>(
+    plan: &Plan,
+    files: impl IntoIterator<Item = &'a Path>,
+) -> Result<(), Error> {
+    let mut seen = std::collections::HashSet::new();
+    for path in files {
+        if !seen.insert(path) {
+            continue;
+        }
+        let Some(planned) = plan.inputs.get(path) else {
+            // Not readable when planned: reading it for the render says what is wrong.
+            continue;
+        };
+        let input = |why: String| Error::Input {
+            path: path.to_path_buf(),
+            why,
+        };
+        let now = crate::base::hash::sha256_file(path).map_err(|e| input(e.to_string()))?;
+        if crate::base::hash::hex(&now) != *planned {
+            return Err(input("changed since the plan was made".into()));
+        }
+    }
+    Ok(())
+}
+
 /// `frames` is a range that can be rendered on its own: it starts at one of
 /// [`Plan::range_starts`] and ends at another or at the video's end.
 fn check_range(plan: &Plan, frames: &Range<u64>) -> Result<(), Error> {
@@ -61,8 +92,8 @@ fn part_of(path: &Path) -> PathBuf {
 /// Needs a plan encoded in segments (`plan.encoding.segments`).
 ///
 /// # Errors
-/// [`Error::Range`] for a range that cannot stand alone, [`Error::Input`] for a font that
-/// changed, [`Error::Asset`] / [`Error::Compose`] / [`Error::Encode`] as a render.
+/// [`Error::Range`] for a range that cannot stand alone, [`Error::Input`] for a file (a
+/// font, a picture or clip the range shows) that changed since the plan was made, [`Error::Asset`] / [`Error::Compose`] / [`Error::Encode`] as a render.
 pub fn render_range(
     plan: &Plan,
     frames: Range<u64>,
@@ -76,6 +107,11 @@ pub fn render_range(
     }
     check_range(plan, &frames)?;
     let plan = with_fonts(plan)?;
+    let shown = plan
+        .scenes
+        .iter()
+        .filter(|s| s.start_frame < frames.end && s.start_frame + s.frames > frames.start);
+    verify_inputs(&plan, shown.flat_map(|s| s.input_files()))?;
     let workers = if threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     } else {
@@ -114,9 +150,10 @@ pub fn render_range(
 /// audio.
 ///
 /// # Errors
-/// [`Error::Asset`] for a source that cannot be loaded, [`Error::Encode`] if encoding or
-/// writing fails.
+/// [`Error::Input`] for a source that changed since the plan was made, [`Error::Asset`] for
+/// one that cannot be loaded, [`Error::Encode`] if encoding or writing fails.
 pub fn render_audio(plan: &Plan, out: &Path) -> Result<LoudnessReport, Error> {
+    verify_inputs(plan, plan.tracks.iter().map(|t| t.src.as_path()))?;
     let mixer = Mixer::load(plan, Some(&std::env::temp_dir()))?;
     let mut master = Master::new(mixer, &plan.loudness);
     let temp = part_of(out);

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::frames::{AudioSource, ComposeEncode, ComposeStats, SegmentWork, Sink};
-use super::range::{with_fonts, write_captions};
+use super::range::{verify_inputs, with_fonts, write_captions};
 use super::workspace::{self, Workspace};
 use super::{plan, Fault, Progress, RenderOptions};
 use crate::audio::mix::Mixer;
@@ -58,7 +58,8 @@ pub(super) fn render_transaction(
 /// path are used; `opts` gives the threads, the caches and the temporary folder's root.
 ///
 /// # Errors
-/// See [`super::render_with_progress`]; [`Error::Io`] if a font of the plan cannot be loaded.
+/// See [`super::render_with_progress`]; [`Error::Input`] if a file the plan reads changed
+/// since the plan was made (every one is hashed again) or cannot be read.
 pub fn render_plan(
     plan: &Plan,
     opts: &RenderOptions,
@@ -68,6 +69,7 @@ pub fn render_plan(
     progress.stage(StageId::Validate);
     let t = Instant::now();
     let loaded = with_fonts(plan)?;
+    verify_inputs(&loaded, loaded.input_files())?;
     render_planned(&loaded, opts, progress, started, t)
         .map_err(|e| name_output_folder(e, &plan.output))
 }

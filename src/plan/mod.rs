@@ -233,6 +233,26 @@ pub struct PlanScene {
     pub transition: Option<PlanTransition>,
 }
 
+impl PlanScene {
+    /// The files the scene reads pictures from (its background's and its layers').
+    pub fn input_files(&self) -> Vec<&std::path::Path> {
+        let mut out: Vec<&std::path::Path> = Vec::new();
+        match &self.background {
+            PlanBackground::Image { src, .. } => out.push(src.as_path()),
+            PlanBackground::Video(c) => out.push(c.src.as_path()),
+            _ => {}
+        }
+        for l in &self.layers {
+            match &l.kind {
+                PlanLayerKind::Image(i) => out.push(i.src.as_path()),
+                PlanLayerKind::Video(c) => out.push(c.src.as_path()),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
 /// A resolved transition.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanTransition {
@@ -772,21 +792,11 @@ impl Plan {
     /// Every file the plan reads: pictures, clips, audio sources and fonts, each once, in
     /// order of first use.
     pub fn input_files(&self) -> Vec<&std::path::Path> {
-        let mut out: Vec<&std::path::Path> = Vec::new();
-        for s in &self.scenes {
-            match &s.background {
-                PlanBackground::Image { src, .. } => out.push(src.as_path()),
-                PlanBackground::Video(c) => out.push(c.src.as_path()),
-                _ => {}
-            }
-            for l in &s.layers {
-                match &l.kind {
-                    PlanLayerKind::Image(i) => out.push(i.src.as_path()),
-                    PlanLayerKind::Video(c) => out.push(c.src.as_path()),
-                    _ => {}
-                }
-            }
-        }
+        let mut out: Vec<&std::path::Path> = self
+            .scenes
+            .iter()
+            .flat_map(PlanScene::input_files)
+            .collect();
         for t in &self.tracks {
             out.push(t.src.as_path());
         }
