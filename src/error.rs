@@ -39,6 +39,18 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A range of frames that cannot be rendered on its own, or packet files that do not
+    /// make up the plan's video.
+    #[error("{0}")]
+    Range(String),
+    /// A file the plan reads changed or vanished since the plan was made.
+    #[error("{path}: {why}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
     /// The progress callback asked to stop.
     #[error("render cancelled")]
     Cancelled,
@@ -49,7 +61,8 @@ pub enum Error {
 
 impl Error {
     /// The process exit code the CLI uses for this error (documented in `--help`):
-    /// 3 invalid spec, 4 asset, 5 encode/IO (including a full, read-only or forbidden folder
+    /// 2 a range that cannot be rendered alone, 3 invalid spec, 4 asset (or a planned input
+    /// that changed), 5 encode/IO (including a full, read-only or forbidden folder
     /// while resolving or loading: [`EnvError`]), 130 cancelled, 1 other.
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -58,6 +71,8 @@ impl Error {
             Error::Asset(_) => 4,
             Error::Compose(_) | Error::Encode(_) | Error::Io { .. } | Error::Probe(_) => 5,
             Error::Cancelled => 130,
+            Error::Range(_) => 2,
+            Error::Input { .. } => 4,
             Error::Internal(_) => 1,
         }
     }

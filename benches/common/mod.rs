@@ -141,6 +141,7 @@ pub fn encode(frames: &[YuvFrame], repeat: u64, skip_repeats: bool) -> EncodeSta
         segments: false,
         fail_at_frame: None,
         captions: None,
+        hold: reelsmith::encode::HOLD_FRAMES,
     };
     let (mut enc, aac) = Encoder::create(&dir.path().join("out.mp4"), &cfg).expect("encoder");
     // No audio: the (empty) audio stream is complete before the first picture.

@@ -2,6 +2,7 @@
 //! read-only folder), giving memory back, pixel buffers, and folders kept under a size.
 
 pub mod env;
+pub mod hash;
 pub mod lru;
 pub mod memory;
 pub mod raster;

@@ -22,8 +22,6 @@
 //! the stream's parameter sets (SPS/PPS) are exactly those it was encoded with.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -69,7 +67,13 @@ pub fn segments(
     );
     bounds.push(plan.total_frames);
     let common = keys.map(|cfg| common_key(plan, cfg));
-    let mut files = FileHashes::default();
+    // The plan hashed its files once; a file it could not read is tried again here.
+    let mut files = FileHashes(
+        plan.inputs
+            .iter()
+            .filter_map(|(p, h)| Some((p.clone(), crate::base::hash::from_hex(h)?)))
+            .collect(),
+    );
     bounds
         .windows(2)
         .map(|w| {
@@ -112,10 +116,10 @@ fn common_key(plan: &Plan, cfg: &EncoderConfig) -> Sha256 {
         )
         .as_bytes(),
     );
-    h.update(crate::encode::hold_frames().to_le_bytes());
-    for (path, bytes) in &plan.fonts.files {
-        h.update(path.to_string_lossy().as_bytes());
-        h.update(Sha256::digest(bytes.as_slice()));
+    h.update(cfg.hold.to_le_bytes());
+    for f in &plan.fonts.files {
+        h.update(f.path.to_string_lossy().as_bytes());
+        h.update(crate::base::hash::from_hex(&f.sha256).unwrap_or_default());
     }
     h
 }
@@ -209,17 +213,7 @@ impl FileHashes {
         if let Some(h) = self.0.get(path) {
             return Ok(*h);
         }
-        let mut f = File::open(path)?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        let out: [u8; 32] = h.finalize().into();
+        let out = crate::base::hash::sha256_file(path)?;
         self.0.insert(path.to_path_buf(), out);
         Ok(out)
     }

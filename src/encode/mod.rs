@@ -12,29 +12,34 @@
 //! progress bar's step) is written as that reference with just those macroblocks intra-coded
 //! over it by a tiny second x264 (a *patch*, see [`h264`]).
 
+pub mod aac;
 pub mod error;
 mod extradata;
 pub mod h264;
+mod mux;
 pub mod packets;
+mod patch;
+mod segment;
 pub mod subtitles;
 
+use aac::{AudioDone, AudioMsg};
+pub use aac::{AudioEncoder, AUDIO_AHEAD_PACKETS};
 pub use error::EncodeError;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ff::{codec, encoder, format, frame, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
 
-use crate::encode::packets::{AudioFooter as Footer, Entry as PacketFile, SegmentFooter};
-type Entry = PacketFile<Footer>;
-use crate::audio::master::{LoudnessReport, Master};
+use crate::audio::master::LoudnessReport;
 use crate::compose::frame::YuvFrame;
-use crate::encode::packets::{Store, StoredPacket};
+use crate::encode::packets::Store;
 use crate::plan::{Fps, SAMPLE_RATE};
+use patch::PatchEncoder;
 
 /// x264 settings while splicing. B-frames are never references (b-pyramid none), and nothing
 /// in a B-frame's prediction may depend on picture order distances, which splicing changes:
@@ -47,14 +52,6 @@ pub const X264_SPLICE_PARAMS: &str = "b-pyramid=none:weightb=0:direct=spatial";
 /// duration of a long static span would over-spend, a single frame would under-spend.
 /// Chosen by measuring size and SSIM against plain x264 (BENCHMARKS.md).
 pub const HOLD_FRAMES: u64 = 1;
-
-pub(crate) fn hold_frames() -> u64 {
-    std::env::var("REELSMITH_SPLICE_HOLD")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(HOLD_FRAMES)
-        .max(1)
-}
 
 /// A picture sent to x264 and the spliced pictures that follow it.
 #[derive(Debug, Clone)]
@@ -140,13 +137,6 @@ fn open_x264(cfg: &EncoderConfig, global_header: bool) -> Result<encoder::Video,
         .map_err(EncodeError::ff("open libx264"))
 }
 
-/// An intra-only libx264 for patches of one width.
-struct PatchEncoder {
-    enc: encoder::Video,
-    frame: frame::Video,
-    pts: i64,
-}
-
 /// Everything the encoder needs to know up front.
 #[derive(Debug, Clone)]
 pub struct EncoderConfig {
@@ -187,220 +177,35 @@ pub struct EncoderConfig {
     pub fail_at_frame: Option<u64>,
     /// Closed captions to store as a subtitle track (`mov_text`), if any.
     pub captions: Option<subtitles::Track>,
+    /// While splicing, the most frames x264 is told a picture lasts ([`HOLD_FRAMES`]).
+    pub hold: u64,
 }
 
-/// Audio packets the audio thread may encode ahead of the muxer: about 32 s at 48 kHz
-/// (AAC frames of 1024 samples), some 500 KB at 128 kbit/s. Enough for the audio to use
-/// cores that composition and x264 leave idle, without holding much.
-pub const AUDIO_AHEAD_PACKETS: usize = 1500;
-
-/// From the audio thread to the muxer.
-enum AudioMsg {
-    Packet(Packet),
-    /// The audio is complete (every packet was sent before this) or failed.
-    Done(Result<AudioDone, EncodeError>),
-}
-
-/// What the audio thread says when it has encoded the whole timeline.
-#[derive(Debug)]
-struct AudioDone {
-    samples: u64,
-    loudness: LoudnessReport,
-    source_error: Option<String>,
-}
-
-/// The AAC encoder, moved to a thread of its own (see [`AudioEncoder::run`]).
-pub struct AudioEncoder {
-    audio: encoder::Audio,
-    frame_size: usize,
-    tx: SyncSender<AudioMsg>,
-    /// Interleaved audio of one encoder frame, reused.
-    scratch: Vec<f32>,
-    /// Time spent blocked on a full channel.
-    waited: Duration,
-}
-
-impl std::fmt::Debug for AudioEncoder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AudioEncoder")
-            .field("frame_size", &self.frame_size)
-            .finish()
-    }
-}
-
-impl AudioEncoder {
-    /// Encodes the whole delivered timeline (`total_samples`) from `master` and hands the
-    /// packets to the [`Encoder`] this came from, blocking while it is
-    /// [`AUDIO_AHEAD_PACKETS`] ahead. Returns early, quietly, if that encoder is gone (its
-    /// render failed or was cancelled); an error of its own reaches the encoder's
-    /// [`Encoder::finish`].
-    ///
-    /// Returns the time spent waiting for the muxer to take packets.
-    ///
-    /// With `store`, every packet is also written to that audio cache entry, which goes into
-    /// the cache when the whole timeline is encoded (a failure there only costs the entry).
-    pub fn run(
-        mut self,
-        master: &mut Master,
-        total_samples: u64,
-        mut store: Option<Store>,
-    ) -> Duration {
-        let result = match self.encode_all(master, total_samples, &mut store) {
-            Ok(true) => Ok(AudioDone {
-                samples: total_samples,
-                loudness: master.report(),
-                source_error: master.source_error(),
+impl EncoderConfig {
+    /// The encoder settings of `plan` (its size, rate, quality, audio bitrate, encoding and
+    /// captions), with `threads` for x264 (0: x264's choice).
+    pub fn for_plan(plan: &crate::plan::Plan, threads: usize) -> EncoderConfig {
+        let e = &plan.encoding;
+        EncoderConfig {
+            width: plan.width,
+            height: plan.height,
+            fps: plan.fps,
+            preset: plan.quality.x264_preset(),
+            crf: plan.quality.x264_crf(),
+            audio_bitrate: plan.audio_bitrate_kbps as usize * 1000,
+            skip_repeats: e.skip_repeats,
+            patches: e.patches,
+            lossless: e.lossless,
+            x264_params: e.x264_params.clone(),
+            threads,
+            segments: e.segments && e.skip_repeats,
+            fail_at_frame: None,
+            captions: plan.captions.embed.then(|| subtitles::Track {
+                cues: plan.captions.cues.clone(),
+                language: plan.captions.language.clone(),
+                end_ms: (plan.duration_s() * 1000.0).round() as u64,
             }),
-            Ok(false) => return self.waited,
-            Err(e) => Err(e),
-        };
-        if let (Ok(done), Some(store)) = (&result, store) {
-            if done.source_error.is_none() {
-                let footer = Footer {
-                    samples: total_samples,
-                    extradata: extradata::of_context(&self.audio),
-                    loudness: done.loudness,
-                };
-                if let Err(e) = store.finish(footer) {
-                    tracing::warn!("the encoded audio was not cached: {e}");
-                }
-            }
-        }
-        let _ = self.tx.send(AudioMsg::Done(result));
-        self.waited
-    }
-
-    /// Sends the packets of an audio cache entry (see [`crate::cache::audio`]) as if they had
-    /// just been encoded: the same stream, byte for byte, without mixing or encoding.
-    ///
-    /// Returns the time spent waiting for the muxer to take packets.
-    pub fn replay(mut self, mut entry: Entry, total_samples: u64) -> Duration {
-        let result = self.replay_all(&mut entry, total_samples);
-        let result = match result {
-            Ok(true) => Ok(AudioDone {
-                samples: total_samples,
-                loudness: entry.meta.loudness,
-                source_error: None,
-            }),
-            Ok(false) => return self.waited,
-            Err(e) => {
-                // A damaged entry must not fail the next render too.
-                let _ = std::fs::remove_file(entry.path());
-                Err(e)
-            }
-        };
-        let _ = self.tx.send(AudioMsg::Done(result));
-        self.waited
-    }
-
-    fn replay_all(&mut self, entry: &mut Entry, total: u64) -> Result<bool, EncodeError> {
-        let path = entry.path().to_path_buf();
-        let bad = |why: String| EncodeError::AudioCache {
-            path: path.clone(),
-            why,
-        };
-        if entry.meta.samples != total {
-            return Err(bad(format!(
-                "holds {} samples, the timeline {total}",
-                entry.meta.samples
-            )));
-        }
-        if entry.meta.extradata != extradata::of_context(&self.audio) {
-            return Err(bad("made with another AAC configuration".into()));
-        }
-        loop {
-            let p = match entry.next_packet() {
-                Ok(Some(p)) => p,
-                Ok(None) => return Ok(true),
-                Err(why) => return Err(bad(why)),
-            };
-            let mut pkt = Packet::copy(&p.data);
-            pkt.set_pts(Some(p.pts));
-            pkt.set_dts(Some(p.dts));
-            pkt.set_duration(p.duration);
-            if p.key {
-                pkt.set_flags(ff::packet::Flags::KEY);
-            }
-            let t = Instant::now();
-            let sent = self.tx.send(AudioMsg::Packet(pkt));
-            self.waited += t.elapsed();
-            if sent.is_err() {
-                return Ok(false);
-            }
-        }
-    }
-
-    /// `Ok(false)` when the receiving encoder is gone.
-    fn encode_all(
-        &mut self,
-        master: &mut Master,
-        total: u64,
-        store: &mut Option<Store>,
-    ) -> Result<bool, EncodeError> {
-        let n = self.frame_size as u64;
-        let mut at = 0;
-        while at < total {
-            let len = n.min(total - at) as usize;
-            let mut af = frame::Audio::new(
-                format::Sample::F32(format::sample::Type::Planar),
-                len,
-                ff::ChannelLayout::STEREO,
-            );
-            af.set_rate(SAMPLE_RATE);
-            af.set_pts(Some(at as i64));
-            self.scratch.resize(len * 2, 0.0);
-            let from = master.fill_next(&mut self.scratch);
-            debug_assert_eq!(from, at, "audio is delivered in order");
-            for ch in 0..2 {
-                let plane = af.plane_mut::<f32>(ch);
-                for (i, s) in plane.iter_mut().enumerate().take(len) {
-                    *s = self.scratch[i * 2 + ch];
-                }
-            }
-            self.audio
-                .send_frame(&af)
-                .map_err(EncodeError::ff("send audio frame"))?;
-            if !self.forward(store)? {
-                return Ok(false);
-            }
-            at += len as u64;
-        }
-        self.audio
-            .send_eof()
-            .map_err(EncodeError::ff("flush audio"))?;
-        self.forward(store)
-    }
-
-    /// Sends every packet the AAC encoder has ready (and writes it to `store`, which is
-    /// dropped if that fails); `Ok(false)` when nobody receives.
-    fn forward(&mut self, store: &mut Option<Store>) -> Result<bool, EncodeError> {
-        loop {
-            let mut pkt = Packet::empty();
-            match self.audio.receive_packet(&mut pkt) {
-                Ok(()) => {
-                    if let Some(s) = store.as_mut() {
-                        let p = StoredPacket {
-                            pts: pkt.pts().unwrap_or(0),
-                            dts: pkt.dts().unwrap_or(0),
-                            duration: pkt.duration(),
-                            key: pkt.is_key(),
-                            data: pkt.data().unwrap_or_default().to_vec(),
-                        };
-                        if let Err(e) = s.add(&p) {
-                            tracing::warn!("the encoded audio will not be cached: {e}");
-                            *store = None;
-                        }
-                    }
-                    let t = Instant::now();
-                    let sent = self.tx.send(AudioMsg::Packet(pkt));
-                    self.waited += t.elapsed();
-                    if sent.is_err() {
-                        return Ok(false);
-                    }
-                }
-                Err(e) if is_again_or_eof(&e) => return Ok(true),
-                Err(source) => return Err(EncodeError::ff("receive audio packet")(source)),
-            }
+            hold: e.hold_frames.max(1),
         }
     }
 }
@@ -440,7 +245,9 @@ pub struct EncodeStats {
 
 /// An open MP4 being written.
 pub struct Encoder {
-    octx: format::context::Output,
+    /// The MP4; `None` when the packets only go to segment files
+    /// ([`Encoder::segments_only`]).
+    octx: Option<format::context::Output>,
     /// x264; `None` only between two segments' encoders.
     video: Option<encoder::Video>,
     /// Packets from the [`AudioEncoder`]'s thread.
@@ -494,6 +301,19 @@ pub struct Encoder {
     record: Option<Record>,
 }
 
+/// What [`Encoder::create`] or [`Encoder::segments_only`] opened.
+struct Opened {
+    octx: Option<format::context::Output>,
+    video: encoder::Video,
+    splicer: Option<h264::Splicer>,
+    stream_extradata: Vec<u8>,
+    global_header: bool,
+    v_index: usize,
+    a_index: usize,
+    v_stream_tb: Rational,
+    a_stream_tb: Rational,
+}
+
 /// A segment being kept for the scene cache.
 struct Record {
     store: Store,
@@ -529,7 +349,6 @@ impl Encoder {
         let x264 =
             encoder::find_by_name("libx264").ok_or(EncodeError::MissingEncoder("libx264"))?;
         let v_tb = Rational(cfg.fps.den as i32, cfg.fps.num as i32);
-        let gop = gop_frames(cfg.fps);
         let video = open_x264(cfg, global_header)?;
         let mut splicer = None;
         let mut stream_extradata = extradata::of_context(&video);
@@ -557,21 +376,7 @@ impl Encoder {
         // Audio: native AAC-LC, 48 kHz stereo, float planar.
         let aac = encoder::find(codec::Id::AAC).ok_or(EncodeError::MissingEncoder("aac"))?;
         let a_tb = Rational(1, SAMPLE_RATE as i32);
-        let mut a = codec::context::Context::new_with_codec(aac)
-            .encoder()
-            .audio()
-            .map_err(EncodeError::ff("audio encoder context"))?;
-        a.set_rate(SAMPLE_RATE as i32);
-        a.set_channel_layout(ff::ChannelLayout::STEREO);
-        a.set_channels(2);
-        a.set_format(format::Sample::F32(format::sample::Type::Planar));
-        a.set_bit_rate(cfg.audio_bitrate);
-        a.set_time_base(a_tb);
-        if global_header {
-            a.set_flags(codec::Flags::GLOBAL_HEADER);
-        }
-        let audio = a.open_as(aac).map_err(EncodeError::ff("open aac"))?;
-        let audio_frame_size = (audio.frame_size() as usize).max(1);
+        let audio = aac::open(cfg.audio_bitrate, global_header)?;
         let a_index = {
             let mut st = octx
                 .add_stream(aac)
@@ -633,49 +438,97 @@ impl Encoder {
                     .map_err(EncodeError::ff("write caption"))?;
             }
         }
-        let (tx, audio_rx) = sync_channel(AUDIO_AHEAD_PACKETS);
-        let audio = AudioEncoder {
-            audio,
-            frame_size: audio_frame_size,
-            tx,
-            scratch: Vec::new(),
-            waited: Duration::ZERO,
-        };
-        let enc = Encoder {
-            octx,
-            video: Some(video),
+        let (audio, audio_rx) = AudioEncoder::new(audio);
+        let enc = Encoder::assemble(
+            Opened {
+                octx: Some(octx),
+                video,
+                splicer,
+                stream_extradata,
+                global_header,
+                v_index,
+                a_index,
+                v_stream_tb,
+                a_stream_tb,
+            },
+            audio_rx,
+            cfg,
+        );
+        Ok((enc, audio))
+    }
+
+    /// An encoder whose packets go only to segment files, one per [`Encoder::begin_segment`]
+    /// given a store (no container, no audio): the same H.264 stream, set up as for an MP4,
+    /// whose segments [`Encoder::replay_segment`] copies into one. Needs splicing.
+    ///
+    /// # Errors
+    /// [`EncodeError`] naming the libav operation that failed, [`EncodeError::Splice`] if
+    /// x264's parameter sets cannot be spliced.
+    pub fn segments_only(cfg: &EncoderConfig) -> Result<Encoder, EncodeError> {
+        crate::media::init().map_err(EncodeError::ff("init"))?;
+        if !cfg.skip_repeats {
+            return Err(EncodeError::Splice("segment files need splicing".into()));
+        }
+        // As for an MP4, whose muxer asks for global headers.
+        let video = open_x264(cfg, true)?;
+        let (splicer, avcc) = h264::Splicer::new(&extradata::of_context(&video))
+            .map_err(|e| EncodeError::Splice(e.to_string()))?;
+        let v_tb = Rational(cfg.fps.den as i32, cfg.fps.num as i32);
+        let a_tb = Rational(1, SAMPLE_RATE as i32);
+        // Nobody sends audio: the channel is closed.
+        let (_, audio_rx) = std::sync::mpsc::sync_channel(1);
+        Ok(Encoder::assemble(
+            Opened {
+                octx: None,
+                video,
+                splicer: Some(splicer),
+                stream_extradata: avcc,
+                global_header: true,
+                v_index: 0,
+                a_index: 1,
+                v_stream_tb: v_tb,
+                a_stream_tb: a_tb,
+            },
+            audio_rx,
+            cfg,
+        ))
+    }
+
+    fn assemble(o: Opened, audio_rx: Receiver<AudioMsg>, cfg: &EncoderConfig) -> Encoder {
+        Encoder {
+            octx: o.octx,
+            video: Some(o.video),
             audio_rx,
             audio_next: None,
             audio_done: None,
-            v_index,
-            a_index,
-            v_tb,
-            a_tb,
-            v_stream_tb,
-            a_stream_tb,
+            v_index: o.v_index,
+            a_index: o.a_index,
+            v_tb: Rational(cfg.fps.den as i32, cfg.fps.num as i32),
+            a_tb: Rational(1, SAMPLE_RATE as i32),
+            v_stream_tb: o.v_stream_tb,
+            a_stream_tb: o.a_stream_tb,
             fps: cfg.fps,
             cfg: cfg.clone(),
             stats: EncodeStats::default(),
-            splicer,
+            splicer: o.splicer,
             pending: VecDeque::new(),
             written: 0,
             clock: 0,
-            hold: hold_frames(),
+            hold: cfg.hold.max(1),
             last_key: 0,
-            gop: u64::from(gop),
+            gop: u64::from(gop_frames(cfg.fps)),
             picture: None,
             base: None,
             // A lossless reference must stay lossless: no patches (they are coded at the CRF).
             patchers: Some(HashMap::new()).filter(|_| cfg.patches && !cfg.lossless),
             patches_follow: false,
-            global_header,
-            stream_extradata,
+            global_header: o.global_header,
+            stream_extradata: o.stream_extradata,
             last_idr_id: None,
             segment_start: 0,
             x264_used: false,
             record: None,
-        };
-        Ok((enc, audio))
+        }
     }
 
     /// Whether repeats are written as skip pictures.
@@ -693,136 +546,6 @@ impl Encoder {
     /// Frames encoded so far.
     pub fn frames(&self) -> u64 {
         self.stats.frames
-    }
-
-    /// Starts a segment at the next frame. If x264 has been given pictures since it was
-    /// opened, it is flushed (every picture it holds is written) and a fresh x264 with the
-    /// same settings encodes what follows, starting with an IDR picture. Nothing after the
-    /// seam refers to anything before it, so a segment's packets depend only on its own
-    /// pictures: they can be kept (`store`, finished when the next segment begins or the
-    /// video ends) and copied into a later render ([`Encoder::replay_segment`]). Needs
-    /// splicing ([`Encoder::splices`]).
-    ///
-    /// # Errors
-    /// [`EncodeError`] naming the libav operation that failed, or [`EncodeError::Splice`] if
-    /// the new x264's parameter sets differ from the stream's.
-    pub fn begin_segment(&mut self, store: Option<Store>) -> Result<(), EncodeError> {
-        if self.x264_used {
-            let t = Instant::now();
-            self.flush_video()?;
-            self.stats.seam_flush += t.elapsed();
-            let t = Instant::now();
-            // The old x264 goes first, its memory back to the system, so that two never
-            // hold their buffers at once.
-            self.video = None;
-            crate::base::memory::release_free_pages();
-            let video = open_x264(&self.cfg, self.global_header)?;
-            self.stats.seam_open += t.elapsed();
-            let (splicer, avcc) = h264::Splicer::new(&extradata::of_context(&video))
-                .map_err(|e| EncodeError::Splice(e.to_string()))?;
-            if avcc != self.stream_extradata {
-                return Err(EncodeError::Splice(
-                    "a new segment's x264 made other parameter sets than the first".into(),
-                ));
-            }
-            self.video = Some(video);
-            self.splicer = Some(splicer);
-            self.x264_used = false;
-            self.clock = 0;
-            self.base = None;
-            self.patches_follow = false;
-        }
-        self.finish_record();
-        self.stats.segments += 1;
-        self.segment_start = self.stats.frames;
-        self.last_key = self.stats.frames;
-        self.record = store.map(|store| Record {
-            store,
-            start: self.stats.frames,
-            encoded: self.stats.encoded_frames,
-            patched: self.stats.patched_frames,
-        });
-        Ok(())
-    }
-
-    /// Moves the finished segment's entry into the scene cache.
-    fn finish_record(&mut self) {
-        let Some(r) = self.record.take() else {
-            return;
-        };
-        let footer = SegmentFooter {
-            frames: self.stats.frames - r.start,
-            extradata: self.stream_extradata.clone(),
-            encoded_frames: self.stats.encoded_frames - r.encoded,
-            patched_frames: self.stats.patched_frames - r.patched,
-        };
-        if let Err(e) = r.store.finish(footer) {
-            tracing::warn!("a segment will not be kept in the scene cache: {e}");
-        }
-    }
-
-    /// Whether a scene cache entry fits this stream (made with the same parameter sets).
-    pub fn can_replay(&self, entry: &PacketFile<SegmentFooter>) -> bool {
-        self.splicer.is_some() && entry.meta.extradata == self.stream_extradata
-    }
-
-    /// Writes a kept segment's packets as the next frames, right after
-    /// [`Encoder::begin_segment`] (with no store), then muxes the audio under them.
-    ///
-    /// # Errors
-    /// [`EncodeError::SceneCache`] if the entry does not fit or cannot be read (it is then
-    /// removed), or a libav error.
-    pub fn replay_segment(
-        &mut self,
-        mut entry: PacketFile<SegmentFooter>,
-        mut on_frame: impl FnMut(u64),
-    ) -> Result<(), EncodeError> {
-        let path = entry.path().to_path_buf();
-        let bad = |why: String| {
-            let _ = std::fs::remove_file(&path);
-            EncodeError::SceneCache {
-                path: path.clone(),
-                why,
-            }
-        };
-        if !self.can_replay(&entry) {
-            return Err(bad("made for other H.264 parameter sets".into()));
-        }
-        if self.x264_used || self.stats.frames != self.segment_start || self.record.is_some() {
-            return Err(EncodeError::Splice(
-                "a kept segment can only start a segment".into(),
-            ));
-        }
-        let start = self.stats.frames;
-        let frames = entry.meta.frames;
-        if entry.packets() != frames {
-            return Err(bad(format!(
-                "{} packets for {frames} frames",
-                entry.packets()
-            )));
-        }
-        let mut n = 0;
-        while let Some(p) = entry.next_packet().map_err(bad)? {
-            if p.pts < 0 || p.pts as u64 >= frames {
-                return Err(bad(format!(
-                    "a packet shown at frame {} of {frames}",
-                    p.pts
-                )));
-            }
-            let mut flags = codec::packet::Flags::empty();
-            flags.set(codec::packet::Flags::KEY, p.key);
-            self.write_video(&p.data, flags, (start + p.pts as u64) as i64)?;
-            n += 1;
-            self.mux_audio(self.fps.sample_at_frame(start + n))?;
-            on_frame(start + n);
-        }
-        self.stats.frames = start + frames;
-        self.stats.segments_reused += 1;
-        self.stats.frames_reused += frames;
-        self.segment_start = self.stats.frames;
-        self.last_key = self.stats.frames;
-        on_frame(self.stats.frames);
-        Ok(())
     }
 
     fn x264(&mut self) -> Result<&mut encoder::Video, EncodeError> {
@@ -965,82 +688,6 @@ impl Encoder {
         Ok(())
     }
 
-    /// Remembers the picture later ones may be patched over (or forgets it).
-    fn set_base(&mut self, base: Option<(u64, &YuvFrame)>) {
-        match base.filter(|_| self.patchers.is_some()) {
-            Some((index, pic)) => match self.base.as_mut() {
-                Some(b) if b.picture.width == pic.width && b.picture.height == pic.height => {
-                    b.index = index;
-                    b.picture.y.copy_from_slice(&pic.y);
-                    b.picture.u.copy_from_slice(&pic.u);
-                    b.picture.v.copy_from_slice(&pic.v);
-                }
-                _ => {
-                    self.base = Some(Base {
-                        index,
-                        picture: pic.clone(),
-                    })
-                }
-            },
-            None => {
-                if let Some(b) = self.base.as_mut() {
-                    b.index = u64::MAX;
-                }
-            }
-        }
-    }
-
-    /// Writes `pic` for `repeat` frames as a patch over the base picture when it differs from
-    /// it only in a few macroblocks of one row, the base is still waiting to be written, and
-    /// no keyframe is due. Returns whether it did.
-    fn try_patch(&mut self, pic: &YuvFrame, repeat: u64) -> Result<bool, EncodeError> {
-        let n = self.stats.frames;
-        let (Some(splicer), Some(base)) = (self.splicer.as_ref(), self.base.as_ref()) else {
-            return Ok(false);
-        };
-        let waiting = self.pending.back().is_some_and(|p| p.index == base.index);
-        if !waiting
-            || !splicer.can_patch()
-            || n + repeat > self.last_key + self.gop
-            || self
-                .cfg
-                .fail_at_frame
-                .is_some_and(|at| at >= n && at < n + repeat)
-            || base.picture.width != pic.width
-            || base.picture.height != pic.height
-        {
-            return Ok(false);
-        }
-        let (mbw, mbh) = splicer.mb_size();
-        let Some((row, cols)) = changed_mbs(&base.picture, pic) else {
-            // The same picture: more copies.
-            self.push_tail(repeat, None);
-            return Ok(true);
-        };
-        let width = cols.end - cols.start;
-        if width > MAX_PATCH_MBS || row >= mbh || cols.end > mbw {
-            return Ok(false);
-        }
-        let slice = match self.code_patch(pic, row, cols.clone()) {
-            Ok(slice) => slice,
-            Err(why) => {
-                tracing::warn!("changed pictures will all be sent to x264: {why}");
-                self.patchers = None;
-                return Ok(false);
-            }
-        };
-        let Some(splicer) = self.splicer.as_ref() else {
-            return Ok(false);
-        };
-        let patch = splicer
-            .patch(row * mbw + cols.start, slice)
-            .map_err(|e| EncodeError::Splice(e.to_string()))?;
-        self.stats.patches += 1;
-        self.stats.patched_frames += repeat;
-        self.push_tail(repeat, Some(Arc::new(patch)));
-        Ok(true)
-    }
-
     fn push_tail(&mut self, frames: u64, patch: Option<Arc<h264::Patch>>) {
         if let Some(p) = self.pending.back_mut() {
             match (p.tail.last_mut(), &patch) {
@@ -1049,379 +696,9 @@ impl Encoder {
             }
         }
     }
-
-    /// Codes macroblocks `cols` of macroblock row `row` of `pic` as one intra slice.
-    fn code_patch(
-        &mut self,
-        pic: &YuvFrame,
-        row: u32,
-        cols: std::ops::Range<u32>,
-    ) -> Result<h264::IntraSlice, String> {
-        let width = cols.end - cols.start;
-        let cfg = &self.cfg;
-        let patchers = self.patchers.get_or_insert_with(HashMap::new);
-        let pe = match patchers.entry(width) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(open_patch_encoder(width, cfg).map_err(|e| e.to_string())?)
-            }
-        };
-        // The patch's pixels; rows and columns past the picture repeat its edge.
-        let (pw, ph) = (pic.width as usize, pic.height as usize);
-        let (cw, ch) = (pw.div_ceil(2), ph.div_ceil(2));
-        for (plane, src, sw, sh, mb) in [
-            (0, &pic.y, pw, ph, 16usize),
-            (1, &pic.u, cw, ch, 8),
-            (2, &pic.v, cw, ch, 8),
-        ] {
-            let stride = pe.frame.stride(plane);
-            let dst = pe.frame.data_mut(plane);
-            let x0 = cols.start as usize * mb;
-            for r in 0..mb {
-                let sy = (row as usize * mb + r).min(sh - 1);
-                let line = &src[sy * sw..(sy + 1) * sw];
-                for c in 0..width as usize * mb {
-                    dst[r * stride + c] = line[(x0 + c).min(sw - 1)];
-                }
-            }
-        }
-        pe.frame.set_pts(Some(pe.pts));
-        pe.pts += 1;
-        pe.enc.send_frame(&pe.frame).map_err(|e| e.to_string())?;
-        let mut pkt = Packet::empty();
-        pe.enc
-            .receive_packet(&mut pkt)
-            .map_err(|e| format!("patch encoder returned no packet at once: {e}"))?;
-        let splicer = self.splicer.as_ref().ok_or("not splicing")?;
-        splicer
-            .intra_slice(pkt.data().unwrap_or_default())
-            .map_err(|e| e.to_string())
-    }
-
-    /// Muxes the audio packets that start before sample `until`, as far as the audio thread
-    /// has made them (it never waits for it).
-    fn mux_audio(&mut self, until: u64) -> Result<(), EncodeError> {
-        loop {
-            let pkt = match self.audio_next.take() {
-                Some(p) => p,
-                None if self.audio_done.is_some() => return Ok(()),
-                None => match self.audio_rx.try_recv() {
-                    Ok(AudioMsg::Packet(p)) => p,
-                    Ok(AudioMsg::Done(r)) => {
-                        self.audio_done = Some(r);
-                        return Ok(());
-                    }
-                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => return Ok(()),
-                },
-            };
-            if pkt.pts().unwrap_or(0) >= until as i64 {
-                self.audio_next = Some(pkt);
-                return Ok(());
-            }
-            self.write_audio(pkt)?;
-        }
-    }
-
-    fn write_audio(&mut self, mut pkt: Packet) -> Result<(), EncodeError> {
-        pkt.set_stream(self.a_index);
-        pkt.rescale_ts(self.a_tb, self.a_stream_tb);
-        self.stats.audio_bytes += pkt.size() as u64;
-        pkt.write_interleaved(&mut self.octx)
-            .map_err(EncodeError::ff("write audio packet"))
-    }
-
-    fn drain_video(&mut self) -> Result<(), EncodeError> {
-        let route = Route {
-            index: self.v_index,
-            from: self.v_tb,
-            to: self.v_stream_tb,
-            // One packet per frame; libav 5.1's x264 wrapper leaves the duration unset, which
-            // would make the muxer drop the last frame's display time.
-            default_duration: 1,
-            ops: ("receive video packet", "write video packet"),
-        };
-        if self.splicer.is_none() {
-            let Some(video) = self.video.as_mut() else {
-                return Ok(());
-            };
-            self.stats.video_bytes += drain(video, &mut self.octx, &route)?;
-            return Ok(());
-        }
-        let mut pkt = Packet::empty();
-        loop {
-            match self.x264()?.receive_packet(&mut pkt) {
-                Ok(()) => {}
-                Err(e) if is_again_or_eof(&e) => return Ok(()),
-                Err(source) => return Err(EncodeError::ff(route.ops.0)(source)),
-            }
-            let clock = pkt.pts().unwrap_or(-1);
-            let Some(pos) = self.pending.iter().position(|p| p.clock == clock) else {
-                return Err(EncodeError::Splice(format!(
-                    "x264 returned a picture (timestamp {clock}) that was not sent or was already written"
-                )));
-            };
-            let index = self.pending[pos].index as i64;
-            if self.pending.iter().take(pos).any(Pending::spliced) {
-                return Err(EncodeError::Splice(format!(
-                    "x264 returned frame {index} before a picture shown earlier that is repeated"
-                )));
-            }
-            let Some(splicer) = self.splicer.as_mut() else {
-                return Ok(());
-            };
-            self.pending[pos].received = true;
-            let data = splicer
-                .rewrite(pkt.data().unwrap_or_default(), index as u64)
-                .map_err(|e| EncodeError::Splice(e.to_string()))?;
-            if pkt.is_key() {
-                self.last_key = self.last_key.max(index as u64);
-            }
-            let mut ready = vec![(data, pkt.flags(), index)];
-            while self.pending.front().is_some_and(|p| p.received) {
-                let Some(p) = self.pending.pop_front() else {
-                    break;
-                };
-                let mut at = p.index;
-                for (frames, patch) in &p.tail {
-                    for _ in 0..*frames {
-                        at += 1;
-                        let data = match patch {
-                            None => splicer.skip(at),
-                            Some(patch) => splicer.patched(patch, at),
-                        };
-                        ready.push((data, codec::packet::Flags::empty(), at as i64));
-                    }
-                }
-            }
-            for (data, flags, at) in ready {
-                self.write_video(&data, flags, at)?;
-            }
-        }
-    }
-
-    /// Writes one video packet in spliced form, shown at frame `at`: into the current
-    /// segment's scene cache entry as it is, and into the file with its decode time and, for
-    /// a segment's first IDR picture, an `idr_pic_id` other than that of an IDR picture
-    /// right before it (the last picture of the segment before).
-    fn write_video(
-        &mut self,
-        data: &[u8],
-        flags: codec::packet::Flags,
-        at: i64,
-    ) -> Result<(), EncodeError> {
-        if let Some(r) = self.record.as_mut() {
-            let stored = StoredPacket {
-                pts: at - r.start as i64,
-                dts: 0,
-                duration: 1,
-                key: flags.contains(codec::packet::Flags::KEY),
-                data: data.to_vec(),
-            };
-            if let Err(e) = r.store.add(&stored) {
-                tracing::warn!("a segment will not be kept in the scene cache: {e}");
-                self.record = None;
-            }
-        }
-        let splicer = self
-            .splicer
-            .as_ref()
-            .ok_or_else(|| EncodeError::Splice("not splicing".into()))?;
-        let splice_err = |e: h264::Unsupported| EncodeError::Splice(e.to_string());
-        let idr = splicer.idr_pic_id(data).map_err(splice_err)?;
-        let renamed;
-        let data = match (idr, self.last_idr_id) {
-            (Some(id), Some(last)) if id == last => {
-                renamed = splicer.with_idr_pic_id(data, id).map_err(splice_err)?;
-                self.last_idr_id = Some(h264::other_idr_pic_id(id));
-                &renamed[..]
-            }
-            (idr, _) => {
-                self.last_idr_id = idr;
-                data
-            }
-        };
-        let dts = self.written as i64 - splicer.reorder_delay();
-        if dts > at {
-            return Err(EncodeError::Splice(format!(
-                "frame {at} would be decoded after it is shown"
-            )));
-        }
-        let mut p = Packet::copy(data);
-        p.set_flags(flags);
-        p.set_stream(self.v_index);
-        p.set_pts(Some(at));
-        p.set_dts(Some(dts));
-        p.set_duration(1);
-        p.rescale_ts(self.v_tb, self.v_stream_tb);
-        self.stats.video_bytes += p.size() as u64;
-        self.written += 1;
-        p.write_interleaved(&mut self.octx)
-            .map_err(EncodeError::ff("write video packet"))
-    }
-
-    /// Flushes x264, waits for the audio thread to finish (muxing the rest of its packets)
-    /// and writes the trailer (which moves the moov atom to the front).
-    ///
-    /// # Errors
-    /// [`EncodeError`] naming the libav operation that failed, or the audio thread's error.
-    pub fn finish(mut self) -> Result<EncodeStats, EncodeError> {
-        self.flush_video()?;
-        self.finish_record();
-        if let Some(p) = self.audio_next.take() {
-            self.write_audio(p)?;
-        }
-        while self.audio_done.is_none() {
-            match self.audio_rx.recv() {
-                Ok(AudioMsg::Packet(p)) => self.write_audio(p)?,
-                Ok(AudioMsg::Done(r)) => self.audio_done = Some(r),
-                Err(_) => return Err(EncodeError::AudioStopped),
-            }
-        }
-        match self.audio_done.take() {
-            Some(Ok(done)) => {
-                self.stats.samples = done.samples;
-                self.stats.loudness = done.loudness;
-                self.stats.audio_source_error = done.source_error;
-            }
-            Some(Err(e)) => return Err(e),
-            None => return Err(EncodeError::AudioStopped),
-        }
-        self.octx
-            .write_trailer()
-            .map_err(EncodeError::ff("write_trailer"))?;
-        Ok(self.stats)
-    }
-}
-
-/// The macroblocks in which `b` differs from `a`, when they all lie in one macroblock row:
-/// that row and the range of columns from the first to the last changed one. `None` when
-/// the pictures are the same; a row past the picture when more than one row changed.
-fn changed_mbs(a: &YuvFrame, b: &YuvFrame) -> Option<(u32, std::ops::Range<u32>)> {
-    let mut rows: Option<(usize, usize)> = None;
-    let (mut lo, mut hi) = (usize::MAX, 0usize);
-    let (w, h) = (a.width as usize, a.height as usize);
-    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    for (pa, pb, pw, ph, mb) in [
-        (&a.y, &b.y, w, h, 16usize),
-        (&a.u, &b.u, cw, ch, 8),
-        (&a.v, &b.v, cw, ch, 8),
-    ] {
-        for y in 0..ph {
-            let (la, lb) = (&pa[y * pw..(y + 1) * pw], &pb[y * pw..(y + 1) * pw]);
-            if la == lb {
-                continue;
-            }
-            let first = la.iter().zip(lb).position(|(p, q)| p != q).unwrap_or(0);
-            let last = la.iter().zip(lb).rposition(|(p, q)| p != q).unwrap_or(0);
-            lo = lo.min(first / mb);
-            hi = hi.max(last / mb);
-            let r = y / mb;
-            rows = Some(rows.map_or((r, r), |(r0, r1)| (r0.min(r), r1.max(r))));
-        }
-    }
-    let (r0, r1) = rows?;
-    let row = if r0 == r1 { r0 as u32 } else { u32::MAX };
-    Some((row, lo as u32..hi as u32 + 1))
-}
-
-/// An intra-only libx264 for patches `width_mbs` macroblocks wide and one high: every
-/// picture an IDR picture with its SPS and PPS, at the main encoder's preset (so that its
-/// PPS codes intra macroblocks the same way) and a constant QP equal to the main CRF,
-/// without deblocking (the patch is shown as decoded, never used as a reference), and no
-/// delay: each picture's packet is ready as soon as it is sent.
-fn open_patch_encoder(width_mbs: u32, cfg: &EncoderConfig) -> Result<PatchEncoder, EncodeError> {
-    let x264 = encoder::find_by_name("libx264").ok_or(EncodeError::MissingEncoder("libx264"))?;
-    let mut v = codec::context::Context::new_with_codec(x264)
-        .encoder()
-        .video()
-        .map_err(EncodeError::ff("patch encoder context"))?;
-    let (w, h) = (width_mbs * 16, 16);
-    v.set_width(w);
-    v.set_height(h);
-    v.set_format(format::Pixel::YUV420P);
-    v.set_time_base(Rational(cfg.fps.den as i32, cfg.fps.num as i32));
-    v.set_gop(1);
-    v.set_colorspace(ff::color::Space::BT709);
-    v.set_color_range(ff::color::Range::MPEG);
-    let mut opts = Dictionary::new();
-    opts.set("preset", cfg.preset);
-    opts.set("profile", "high");
-    opts.set("threads", "1");
-    opts.set("qp", &cfg.crf.to_string());
-    opts.set(
-        "x264-params",
-        "keyint=1:min-keyint=1:scenecut=0:bframes=0:rc-lookahead=0:sync-lookahead=0:\
-         threads=1:sliced-threads=0:force-cfr=1:no-deblock=1",
-    );
-    let enc = v
-        .open_as_with(x264, opts)
-        .map_err(EncodeError::ff("open patch encoder"))?;
-    Ok(PatchEncoder {
-        enc,
-        frame: frame::Video::new(format::Pixel::YUV420P, w, h),
-        pts: 0,
-    })
-}
-
-/// Where one encoder's packets go.
-struct Route {
-    index: usize,
-    from: Rational,
-    to: Rational,
-    /// Duration (in `from` units) for packets that come without one; 0 leaves them as they are.
-    default_duration: i64,
-    /// libav operation names for errors: (receive, write).
-    ops: (&'static str, &'static str),
-}
-
-/// Moves every packet the encoder has ready into the muxer. Returns the bytes written.
-fn drain(
-    enc: &mut encoder::Encoder,
-    octx: &mut format::context::Output,
-    route: &Route,
-) -> Result<u64, EncodeError> {
-    let mut pkt = Packet::empty();
-    let mut bytes = 0;
-    loop {
-        match enc.receive_packet(&mut pkt) {
-            Ok(()) => {
-                pkt.set_stream(route.index);
-                if pkt.duration() == 0 && route.default_duration > 0 {
-                    pkt.set_duration(route.default_duration);
-                }
-                pkt.rescale_ts(route.from, route.to);
-                bytes += pkt.size() as u64;
-                pkt.write_interleaved(octx)
-                    .map_err(EncodeError::ff(route.ops.1))?;
-            }
-            Err(e) if is_again_or_eof(&e) => return Ok(bytes),
-            Err(source) => return Err(EncodeError::ff(route.ops.0)(source)),
-        }
-    }
 }
 
 fn is_again_or_eof(e: &ff::Error) -> bool {
     matches!(e, ff::Error::Eof)
         || matches!(e, ff::Error::Other { errno } if *errno == ff::util::error::EAGAIN)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn changed_macroblocks_are_found_by_row_and_column() {
-        let a = YuvFrame::new(1920, 1080);
-        assert_eq!(changed_mbs(&a, &a.clone()), None);
-        // One luma pixel in the last, partial macroblock row.
-        let mut b = a.clone();
-        b.y[1075 * 1920 + 37] = 9;
-        assert_eq!(changed_mbs(&a, &b), Some((67, 2..3)));
-        // A chroma sample two macroblocks further right widens the range.
-        b.u[(1074 / 2) * 960 + 40] = 9;
-        assert_eq!(changed_mbs(&a, &b), Some((67, 2..6)));
-        // Another row: not one row any more.
-        b.v[10 * 960] = 9;
-        assert_eq!(changed_mbs(&a, &b).map(|c| c.0), Some(u32::MAX));
-    }
 }

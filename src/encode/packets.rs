@@ -75,6 +75,8 @@ pub struct Store {
     layout: &'static Layout,
     packets: u64,
     digest: Sha256,
+    /// Keep `dest`'s folder under the layout's size (a cache folder).
+    prune: bool,
 }
 
 impl Store {
@@ -93,7 +95,24 @@ impl Store {
             layout,
             packets: 0,
             digest: Sha256::new(),
+            prune: true,
         })
+    }
+
+    /// Starts a packet file at `temp` that [`Store::finish`] moves to `dest`, a file of its
+    /// own outside any cache (nothing beside it is removed).
+    ///
+    /// # Errors
+    /// The file cannot be created.
+    pub fn file(temp: PathBuf, dest: PathBuf, layout: &'static Layout) -> std::io::Result<Store> {
+        let mut store = Store::create(temp, dest, layout)?;
+        store.prune = false;
+        Ok(store)
+    }
+
+    /// Where [`Store::finish`] puts the file.
+    pub fn dest(&self) -> &Path {
+        &self.dest
     }
 
     /// Appends a packet.
@@ -147,6 +166,9 @@ impl Store {
         let dir = self.dest.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir)?;
         std::fs::rename(&self.temp, &self.dest)?;
+        if !self.prune {
+            return Ok(self.dest);
+        }
         crate::base::lru::prune_lru(
             crate::base::lru::entries(dir, self.layout.ext),
             self.layout.limit_bytes,

@@ -9,7 +9,7 @@
 
 /// One caption: on screen from `start_ms` to `end_ms` (milliseconds from the start of the
 /// video), its lines joined by `\n`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cue {
     /// When it appears, ms.
     pub start_ms: u64,

@@ -33,7 +33,7 @@ pub const SAMPLE_RATE: u32 = 48_000;
 pub type Rgba = [u8; 4];
 
 /// A frame rate as an exact fraction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Fps {
     /// Numerator (frames).
     pub num: u32,
@@ -65,7 +65,7 @@ impl Fps {
 }
 
 /// The fully resolved composition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Plan {
     /// Frame width.
     pub width: u32,
@@ -93,26 +93,89 @@ pub struct Plan {
     pub fonts: UserFonts,
     /// Closed captions of the narration.
     pub captions: PlanCaptions,
+    /// Encoder settings.
+    pub encoding: PlanEncoding,
+    /// Where the MP4 goes.
+    pub output: PathBuf,
+    /// SHA-256 (hex) of every file the plan reads ([`Plan::input_files`]), taken once when
+    /// the plan was made. A file that could not be read then has none.
+    pub inputs: std::collections::BTreeMap<PathBuf, String>,
 }
 
-/// Fonts a spec brings (its `fonts` entries), loaded once and shared by every text engine.
-#[derive(Clone, Default)]
+/// Fonts a spec brings (its `fonts` entries). The plan names them by path and content hash;
+/// their bytes are loaded once (by the resolver, or by [`crate::resolve::fonts::load_plan`]
+/// for a plan read back from JSON) and shared by every text engine, never serialised.
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct UserFonts {
-    /// (file, bytes).
-    pub files: Vec<(std::path::PathBuf, std::sync::Arc<Vec<u8>>)>,
+    /// The font files.
+    pub files: Vec<FontFile>,
+}
+
+/// One font file a spec brings.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct FontFile {
+    /// Absolute path.
+    pub path: PathBuf,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// Its bytes, once loaded (`None` in a plan read back until it is loaded).
+    #[serde(skip)]
+    pub bytes: Option<std::sync::Arc<Vec<u8>>>,
+}
+
+impl UserFonts {
+    /// Whether every font's bytes are loaded.
+    pub fn loaded(&self) -> bool {
+        self.files.iter().all(|f| f.bytes.is_some())
+    }
 }
 
 impl std::fmt::Debug for UserFonts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.files.iter().map(|(p, _)| p))
+            .entries(self.files.iter().map(|f| &f.path))
             .finish()
+    }
+}
+
+/// How the video and audio are encoded: everything the encoder needs besides the frame
+/// size, rate, quality and audio bitrate (which the plan holds beside it), so that any
+/// range of the plan is encoded the same way by whichever process renders it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PlanEncoding {
+    /// Write repeated pictures as all-skip P pictures. Default: true.
+    pub skip_repeats: bool,
+    /// Write small changes over the last reference as patches (needs `skip_repeats`).
+    /// Default: true.
+    pub patches: bool,
+    /// Encode losslessly (x264 QP 0). Default: false.
+    pub lossless: bool,
+    /// Extra libx264 settings, `key=value:key=value`. Default: none.
+    pub x264_params: Option<String>,
+    /// Encode in segments, one per [`Plan::segment_starts`] (needs `skip_repeats`: false
+    /// when it is off). Default: true.
+    pub segments: bool,
+    /// While splicing, the most frames x264 is told a picture lasts (see
+    /// `encode::HOLD_FRAMES`, ≥ 1). Default: 1.
+    pub hold_frames: u64,
+}
+
+impl Default for PlanEncoding {
+    fn default() -> Self {
+        PlanEncoding {
+            skip_repeats: true,
+            patches: true,
+            lossless: false,
+            x264_params: None,
+            segments: true,
+            hold_frames: 1,
+        }
     }
 }
 
 /// Resolved closed captions: the captions in time order (never overlapping) and where they
 /// go.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanCaptions {
     /// The captions, ms from the start of the video, in order, none overlapping the next.
     pub cues: Vec<crate::plan::captions::Cue>,
@@ -125,7 +188,7 @@ pub struct PlanCaptions {
 }
 
 /// A text layer whose size or text was changed to make it fit its box.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TextFit {
     /// Spec path of the layer.
     pub path: String,
@@ -140,7 +203,7 @@ pub struct TextFit {
 }
 
 /// Mastering settings of the final mix.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanLoudness {
     /// Normalise to `target_lufs`.
     pub normalize: bool,
@@ -151,7 +214,7 @@ pub struct PlanLoudness {
 }
 
 /// A resolved scene.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PlanScene {
     /// The scene's id (its index when the spec gives none).
     pub id: String,
@@ -170,8 +233,28 @@ pub struct PlanScene {
     pub transition: Option<PlanTransition>,
 }
 
+impl PlanScene {
+    /// The files the scene reads pictures from (its background's and its layers').
+    pub fn input_files(&self) -> Vec<&std::path::Path> {
+        let mut out: Vec<&std::path::Path> = Vec::new();
+        match &self.background {
+            PlanBackground::Image { src, .. } => out.push(src.as_path()),
+            PlanBackground::Video(c) => out.push(c.src.as_path()),
+            _ => {}
+        }
+        for l in &self.layers {
+            match &l.kind {
+                PlanLayerKind::Image(i) => out.push(i.src.as_path()),
+                PlanLayerKind::Video(c) => out.push(c.src.as_path()),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
 /// A resolved transition.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanTransition {
     /// Kind.
     pub kind: TransitionKind,
@@ -191,7 +274,7 @@ impl PlanTransition {
 }
 
 /// A resolved Ken Burns move. Frames are relative to the scene.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanMotion {
     /// Viewport at `start`.
     pub from: Viewport,
@@ -230,7 +313,7 @@ impl PlanMotion {
 }
 
 /// A resolved background.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum PlanBackground {
     /// One colour (opaque).
     Solid(Rgba),
@@ -268,7 +351,7 @@ pub enum PlanBackground {
 }
 
 /// A resolved layer. Frame numbers are relative to the scene's first frame.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PlanLayer {
     /// Spec path, `scenes[i].layers[j]`.
     pub path: String,
@@ -301,7 +384,7 @@ pub struct PlanLayer {
 
 /// A resolved animation. Progress `e` (0..=1, eased) goes from 0 at the first frame of an
 /// entrance to 1 at its end; an exit runs the same from its end backwards.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanAnim {
     /// The effect.
     pub effect: Effect,
@@ -378,7 +461,7 @@ impl LayerState {
 }
 
 /// What a layer draws.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum PlanLayerKind {
     /// Text.
     Text(PlanText),
@@ -393,7 +476,7 @@ pub enum PlanLayerKind {
 }
 
 /// A resolved video clip: its file, the size its pictures are delivered at, and how it plays.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanClip {
     /// Spec path of the layer or background (for errors while composing).
     pub path: String,
@@ -418,7 +501,7 @@ pub struct PlanClip {
 }
 
 /// A resolved progress bar.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanProgress {
     /// Width, pixels.
     pub width: f64,
@@ -446,7 +529,7 @@ impl PlanProgress {
 }
 
 /// A resolved rectangle.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanShape {
     /// Width, pixels.
     pub width: f64,
@@ -461,7 +544,7 @@ pub struct PlanShape {
 }
 
 /// A resolved line (outline or border).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanStroke {
     /// Colour.
     pub color: Rgba,
@@ -470,7 +553,7 @@ pub struct PlanStroke {
 }
 
 /// A resolved drop shadow.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanShadow {
     /// Colour.
     pub color: Rgba,
@@ -483,7 +566,7 @@ pub struct PlanShadow {
 }
 
 /// A resolved text layer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanText {
     /// The text.
     pub text: String,
@@ -551,7 +634,7 @@ impl PlanText {
 }
 
 /// A resolved image layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PlanImage {
     /// Absolute path.
     pub src: PathBuf,
@@ -566,7 +649,7 @@ pub struct PlanImage {
 }
 
 /// Resolved ducking: sample counts at [`SAMPLE_RATE`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlanDuck {
     /// Drop in dB (positive).
     pub by_db: f32,
@@ -581,7 +664,7 @@ pub struct PlanDuck {
 }
 
 /// A resolved audio track. Sample numbers are at [`SAMPLE_RATE`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PlanTrack {
     /// Spec path, `audio.tracks[i]` or `scenes[i].narration`.
     pub path: String,
@@ -706,6 +789,42 @@ pub struct Span {
 }
 
 impl Plan {
+    /// Every file the plan reads: pictures, clips, audio sources and fonts, each once, in
+    /// order of first use.
+    pub fn input_files(&self) -> Vec<&std::path::Path> {
+        let mut out: Vec<&std::path::Path> = self
+            .scenes
+            .iter()
+            .flat_map(PlanScene::input_files)
+            .collect();
+        for t in &self.tracks {
+            out.push(t.src.as_path());
+        }
+        for f in &self.fonts.files {
+            out.push(f.path.as_path());
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|p| seen.insert(*p));
+        out
+    }
+
+    /// Where a range rendered on its own may begin: the first frame and every
+    /// [`Plan::segment_starts`] (when the plan is encoded in segments; else only 0).
+    pub fn range_starts(&self) -> Vec<u64> {
+        let mut starts = vec![0];
+        if self.encoding.segments && self.encoding.skip_repeats {
+            starts.extend(self.segment_starts());
+        }
+        starts
+    }
+
+    /// The ranges a render is cut into, one per segment, back to back over the whole video.
+    pub fn ranges(&self) -> Vec<std::ops::Range<u64>> {
+        let mut bounds = self.range_starts();
+        bounds.push(self.total_frames);
+        bounds.windows(2).map(|w| w[0]..w[1]).collect()
+    }
+
     /// Video duration in seconds.
     pub fn duration_s(&self) -> f64 {
         self.fps.seconds(self.total_frames)

@@ -1,7 +1,7 @@
 //! The fonts a spec brings (its `fonts` entries): found and confined like every other file,
 //! each checked to be a font, and loaded once for every text engine.
 
-use crate::plan::UserFonts;
+use crate::plan::{FontFile, Plan, UserFonts};
 use crate::resolve::files::FileAccess;
 use crate::spec::SpecIssue;
 
@@ -71,7 +71,11 @@ pub fn load(entries: &[String], files: &FileAccess) -> (UserFonts, Vec<SpecIssue
                             ),
                         });
                     } else {
-                        fonts.files.push((f, std::sync::Arc::new(bytes)));
+                        fonts.files.push(FontFile {
+                            sha256: crate::base::hash::sha256_hex(&bytes),
+                            path: f,
+                            bytes: Some(std::sync::Arc::new(bytes)),
+                        });
                     }
                 }
                 Err(e) => issues.push(SpecIssue {
@@ -82,4 +86,49 @@ pub fn load(entries: &[String], files: &FileAccess) -> (UserFonts, Vec<SpecIssue
         }
     }
     (fonts, issues)
+}
+
+/// Loads the bytes of a plan's fonts that are not loaded yet (a plan read back from JSON
+/// names them by path and hash), checking each against its hash.
+///
+/// # Errors
+/// A font that cannot be read or whose bytes changed since the plan was made: its path and
+/// what is wrong.
+pub fn load_plan(plan: &mut Plan) -> Result<(), (std::path::PathBuf, String)> {
+    for f in &mut plan.fonts.files {
+        if f.bytes.is_some() {
+            continue;
+        }
+        let bytes = std::fs::read(&f.path).map_err(|e| (f.path.clone(), e.to_string()))?;
+        let sha = crate::base::hash::sha256_hex(&bytes);
+        if sha != f.sha256 {
+            return Err((
+                f.path.clone(),
+                format!(
+                    "changed since the plan was made (SHA-256 {sha}, planned {})",
+                    f.sha256
+                ),
+            ));
+        }
+        f.bytes = Some(std::sync::Arc::new(bytes));
+    }
+    Ok(())
+}
+
+/// SHA-256 of every file the plan reads ([`Plan::input_files`]), into `plan.inputs`. A file
+/// that cannot be read gets none (reading it for the render says what is wrong).
+pub fn hash_inputs(plan: &mut Plan) {
+    let mut inputs = std::collections::BTreeMap::new();
+    for f in &plan.fonts.files {
+        inputs.insert(f.path.clone(), f.sha256.clone());
+    }
+    for p in plan.input_files() {
+        if inputs.contains_key(p) {
+            continue;
+        }
+        if let Ok(h) = crate::base::hash::sha256_file(p) {
+            inputs.insert(p.to_path_buf(), crate::base::hash::hex(&h));
+        }
+    }
+    plan.inputs = inputs;
 }

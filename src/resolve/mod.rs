@@ -359,6 +359,9 @@ impl Resolver<'_, '_> {
             text_fits: Vec::new(),
             fonts: crate::plan::UserFonts::default(),
             captions,
+            encoding: crate::plan::PlanEncoding::default(),
+            output: PathBuf::new(),
+            inputs: Default::default(),
         }
     }
 

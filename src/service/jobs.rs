@@ -210,6 +210,9 @@ fn error_json(e: &Error, stage: Option<StageId>) -> Value {
         Error::Compose(_) | Error::Encode(_) => "encode",
         Error::Io { .. } | Error::Probe(_) => "io",
         Error::Cancelled => "canceled",
+        // The service renders whole plans: a range error would be a bug.
+        Error::Range(_) => "internal",
+        Error::Input { .. } => "asset",
         Error::Internal(_) => "internal",
     };
     json!({
@@ -523,13 +526,22 @@ impl Service {
             }
         }
         // The place was held by `admission` (checked before planning).
+        let id = new_id();
+        // The render runs from this plan: its video goes to the render's file, and its
+        // captions also as WebVTT (`<id>.vtt`, served at .../captions): browsers show only
+        // those, not the MP4's own subtitle track.
+        let mut plan = plan.clone();
+        plan.output = self.video_path(&id);
+        plan.captions.vtt = true;
+        let plan_json =
+            serde_json::to_string(&plan).map_err(|e| ServiceError::Internal(e.to_string()))?;
         let scenes: Vec<Value> = plan
             .scenes
             .iter()
             .map(|s| json!({"id": s.id, "start_frame": s.start_frame, "frames": s.frames}))
             .collect();
         let rec = Record {
-            id: new_id(),
+            id,
             state: State::Queued,
             spec: sub.spec,
             spec_hash: spec_hash.clone(),
@@ -547,6 +559,7 @@ impl Service {
             scenes: Value::Array(scenes).to_string(),
             report: None,
             error: None,
+            plan: Some(plan_json),
         };
         match self.store().insert(&rec)? {
             Inserted::New => {}
@@ -790,15 +803,10 @@ impl Service {
         rec: &Record,
         live: &Live,
     ) -> (Result<Value, Error>, Option<StageId>) {
-        let mut comp = match Composition::from_json(&rec.spec) {
-            Ok(c) => c,
-            Err(e) => return (Err(e.into()), Some(StageId::Validate)),
+        let plan = match self.job_plan(rec) {
+            Ok(p) => p,
+            Err(e) => return (Err(e), Some(StageId::Validate)),
         };
-        // The plan checks every file again (a symbolic link may have changed since the
-        // submission) and keeps the resolved paths that the render then opens.
-        // Captions also as WebVTT (`<id>.vtt`, served at .../captions): browsers show only
-        // those, not the MP4's own subtitle track.
-        comp.output.captions.vtt = true;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let output = self.video_path(&rec.id);
         let opts = RenderOptions {
@@ -821,7 +829,25 @@ impl Service {
             last_bump: Instant::now(),
             started: Instant::now(),
         };
-        let result = pipeline::render_with_progress(&comp, &opts, &mut progress);
+        // Every file the plan reads is checked to be inside the allowed folders again (a
+        // symbolic link may have changed since the submission).
+        // Spoken narrations come from the speech cache, not from the spec's files.
+        let files = opts.file_access();
+        let speech = std::fs::canonicalize(opts.tts_cache()).ok();
+        let spoken = |p: &Path| speech.as_ref().is_some_and(|s| p.starts_with(s));
+        if let Some(p) = plan
+            .input_files()
+            .into_iter()
+            .find(|p| !spoken(p) && !files.may_read(p))
+        {
+            let name = p.file_name().map(PathBuf::from).unwrap_or_default();
+            let why = "is no longer inside the allowed folders".to_string();
+            return (
+                Err(Error::Input { path: name, why }),
+                Some(StageId::Validate),
+            );
+        }
+        let result = pipeline::render_plan(&plan, &opts, &mut progress);
         let stage = progress.stage;
         let report = match result {
             Ok(r) => r,
@@ -836,6 +862,20 @@ impl Service {
             Ok(v) => (Ok(v), stage),
             Err(e) => (Err(Error::Internal(e.to_string())), stage),
         }
+    }
+
+    /// The plan a render runs from: the one stored at submission, or (for a render submitted
+    /// before plans were stored) its spec planned now as submission would have.
+    fn job_plan(&self, rec: &Record) -> Result<crate::Plan, Error> {
+        if let Some(json) = &rec.plan {
+            return serde_json::from_str(json)
+                .map_err(|e| Error::Internal(format!("stored plan: {e}")));
+        }
+        let comp = Composition::from_json(&rec.spec)?;
+        let mut plan = pipeline::plan(&comp, &self.policy.options())?;
+        plan.output = self.video_path(&rec.id);
+        plan.captions.vtt = true;
+        Ok(plan)
     }
 
     /// Records how a render ended, according to the result and any stop request.

@@ -117,6 +117,9 @@ pub struct Record {
     pub report: Option<String>,
     /// The error (JSON) when failed.
     pub error: Option<String>,
+    /// The plan made at submission (JSON, see [`crate::Plan`]) that the render runs from;
+    /// `None` for a render submitted before plans were stored (it is planned again).
+    pub plan: Option<String>,
 }
 
 /// What an insert did.
@@ -153,14 +156,15 @@ CREATE TABLE IF NOT EXISTS renders (
     height INTEGER NOT NULL,
     scenes TEXT NOT NULL,
     report TEXT,
-    error TEXT
+    error TEXT,
+    plan TEXT
 );
 CREATE INDEX IF NOT EXISTS renders_state ON renders(state);
 ";
 
 const COLUMNS: &str = "id, state, spec, spec_hash, idempotency_key, webhook_url, webhook_status, \
     created_at, started_at, finished_at, attempts, frames_total, duration_s, width, height, \
-    scenes, report, error";
+    scenes, report, error, plan";
 
 fn db(e: rusqlite::Error) -> ServiceError {
     ServiceError::Db(e.to_string())
@@ -187,7 +191,19 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Record> {
         scenes: r.get(15)?,
         report: r.get(16)?,
         error: r.get(17)?,
+        plan: r.get(18)?,
     })
+}
+
+/// Brings a database made by an earlier version up to [`SCHEMA`]: columns added since are
+/// added (empty for the rows already there).
+fn migrate(conn: &Connection) -> Result<(), ServiceError> {
+    let has_plan = conn.prepare("SELECT plan FROM renders LIMIT 0").is_ok();
+    if !has_plan {
+        conn.execute_batch("ALTER TABLE renders ADD COLUMN plan TEXT")
+            .map_err(db)?;
+    }
+    Ok(())
 }
 
 /// Unix time in seconds.
@@ -211,6 +227,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        migrate(&conn)?;
         Ok(Store { conn })
     }
 
@@ -228,7 +245,7 @@ impl Store {
             .execute(
                 &format!(
                     "INSERT INTO renders ({COLUMNS}) VALUES \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
                 ),
                 params![
                     r.id,
@@ -249,6 +266,7 @@ impl Store {
                     r.scenes,
                     r.report,
                     r.error,
+                    r.plan,
                 ],
             )
             .map_err(db)?;
@@ -492,6 +510,27 @@ impl Store {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_database_without_plans_gains_the_column() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("jobs.db");
+        let old = SCHEMA.replace(",\n    plan TEXT", "");
+        assert!(!old.contains("plan"));
+        Connection::open(&path)
+            .and_then(|c| c.execute_batch(&old))
+            .expect("old schema");
+        let store = Store::open(&path).expect("migrates");
+        let mut r = record("a", None);
+        r.plan = Some("{}".into());
+        store.insert(&r).expect("insert");
+        assert_eq!(
+            store.get("a").expect("get").and_then(|r| r.plan),
+            Some("{}".into())
+        );
+        drop(store);
+        Store::open(&path).expect("opens again");
+    }
+
     fn record(id: &str, key: Option<&str>) -> Record {
         Record {
             id: id.into(),
@@ -512,6 +551,7 @@ mod tests {
             scenes: "[]".into(),
             report: None,
             error: None,
+            plan: None,
         }
     }
 

@@ -126,8 +126,10 @@ fn font_db(user: &UserFonts) -> fontdb::Database {
         // Static bytes: the database parses them in place, nothing is copied.
         db.load_font_source(fontdb::Source::Binary(std::sync::Arc::new(*bytes)));
     }
-    for (_, bytes) in &user.files {
-        db.load_font_source(fontdb::Source::Binary(bytes.clone()));
+    // A plan read back from JSON has its fonts loaded before rendering
+    // (`resolve::fonts::load_plan`).
+    for bytes in user.files.iter().filter_map(|f| f.bytes.clone()) {
+        db.load_font_source(fontdb::Source::Binary(bytes));
     }
     db.set_sans_serif_family("Noto Sans");
     db.set_serif_family("DejaVu Serif");

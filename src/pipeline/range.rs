@@ -1,0 +1,256 @@
+//! A plan rendered in pieces, by processes that did not plan it: the pictures of a range of
+//! frames into a segment file ([`render_range`]), the audio into an AAC packet file
+//! ([`render_audio`]), and the pieces muxed into the MP4 ([`join`]). The files are those the
+//! scene and audio caches keep (closed-GOP H.264 segments and AAC packets, with footers); the
+//! local render makes the same segments through the same compose ∥ encode run.
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::frames::{ComposeEncode, SegmentWork, Sink};
+use super::workspace::Workspace;
+use super::NoProgress;
+use crate::audio::master::{LoudnessReport, Master};
+use crate::audio::mix::Mixer;
+use crate::encode::packets::{AudioFooter, Entry, SegmentFooter, Store, AUDIO_FILES, SCENE_FILES};
+use crate::encode::{AudioEncoder, EncodeError, EncodeStats, Encoder, EncoderConfig};
+use crate::error::Error;
+use crate::plan::Plan;
+
+/// The plan with its fonts loaded (a plan read back from JSON names them by path and hash).
+///
+/// # Errors
+/// [`Error::Input`] naming a font that cannot be read or changed since the plan was made.
+pub(super) fn with_fonts(plan: &Plan) -> Result<Cow<'_, Plan>, Error> {
+    if plan.fonts.loaded() {
+        return Ok(Cow::Borrowed(plan));
+    }
+    let mut plan = plan.clone();
+    crate::resolve::fonts::load_plan(&mut plan)
+        .map_err(|(path, why)| Error::Input { path, why })?;
+    Ok(Cow::Owned(plan))
+}
+
+/// Checks that `files` still hold what they held when the plan was made (their SHA-256 is
+/// the one in `plan.inputs`): a render from a plan made earlier, perhaps elsewhere, must
+/// not show other pictures or sounds, nor keep them in a cache under the planned content.
+///
+/// # Errors
+/// [`Error::Input`] naming the first file that changed or cannot be read.
+pub(super) fn verify_inputs<'a>(
+    plan: &Plan,
+    files: impl IntoIterator<Item = &'a Path>,
+) -> Result<(), Error> {
+    let mut seen = std::collections::HashSet::new();
+    for path in files {
+        if !seen.insert(path) {
+            continue;
+        }
+        let Some(planned) = plan.inputs.get(path) else {
+            // Not readable when planned: reading it for the render says what is wrong.
+            continue;
+        };
+        let input = |why: String| Error::Input {
+            path: path.to_path_buf(),
+            why,
+        };
+        let now = crate::base::hash::sha256_file(path).map_err(|e| input(e.to_string()))?;
+        if crate::base::hash::hex(&now) != *planned {
+            return Err(input("changed since the plan was made".into()));
+        }
+    }
+    Ok(())
+}
+
+/// `frames` is a range that can be rendered on its own: it starts at one of
+/// [`Plan::range_starts`] and ends at another or at the video's end.
+fn check_range(plan: &Plan, frames: &Range<u64>) -> Result<(), Error> {
+    let starts = plan.range_starts();
+    let ok_start = starts.contains(&frames.start);
+    let ok_end = frames.end == plan.total_frames || starts.contains(&frames.end);
+    if frames.start < frames.end && ok_start && ok_end {
+        return Ok(());
+    }
+    Err(Error::Range(format!(
+        "frames {}..{} cannot be rendered on their own (expected a range between two of {:?} \
+         or the end, {})",
+        frames.start, frames.end, starts, plan.total_frames
+    )))
+}
+
+/// `<path>.part`, where a packet file is written before it is renamed into place.
+fn part_of(path: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.part", path.display()))
+}
+
+/// Composes and encodes the pictures of `frames` from the plan alone into `out`, a
+/// closed-GOP H.264 segment file (the format of a scene cache entry: it starts with an IDR
+/// picture and refers to nothing before it). `frames` must start at one of
+/// [`Plan::range_starts`] and end at another or at the video's end ([`Plan::ranges`] cuts the
+/// whole video so). `threads`: compose workers and x264 threads, 0 for one per core.
+/// Needs a plan encoded in segments (`plan.encoding.segments`).
+///
+/// # Errors
+/// [`Error::Range`] for a range that cannot stand alone, [`Error::Input`] for a file (a
+/// font, a picture or clip the range shows) that changed since the plan was made, [`Error::Asset`] / [`Error::Compose`] / [`Error::Encode`] as a render.
+pub fn render_range(
+    plan: &Plan,
+    frames: Range<u64>,
+    out: &Path,
+    threads: usize,
+) -> Result<EncodeStats, Error> {
+    if !(plan.encoding.segments && plan.encoding.skip_repeats) {
+        return Err(Error::Range(
+            "the plan is not encoded in segments: it renders only whole".into(),
+        ));
+    }
+    check_range(plan, &frames)?;
+    let plan = with_fonts(plan)?;
+    let shown = plan
+        .scenes
+        .iter()
+        .filter(|s| s.start_frame < frames.end && s.start_frame + s.frames > frames.start);
+    verify_inputs(&plan, shown.flat_map(|s| s.input_files()))?;
+    let workers = if threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .thread_name(|i| format!("reelsmith-compose-{i}"))
+        .build()
+        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
+    let spans = plan.spans();
+    let cfg = EncoderConfig::for_plan(&plan, threads);
+    let temp = part_of(out);
+    let store = Store::file(temp.clone(), out.to_path_buf(), &SCENE_FILES)
+        .map_err(Error::io("create segment file", &temp))?;
+    let run = ComposeEncode {
+        plan: &plan,
+        spans: &spans,
+        pool: &pool,
+        batch: workers * crate::compose::SPANS_PER_THREAD,
+        panic_at: None,
+    };
+    let segments = vec![SegmentWork {
+        start: frames.start,
+        end: frames.end,
+        entry: None,
+        store: Some(store),
+    }];
+    let result = run.run(Sink::Segments, &cfg, segments, &mut NoProgress);
+    let _ = std::fs::remove_file(&temp);
+    result.map(|(_, stats)| stats)
+}
+
+/// Mixes, masters and encodes the plan's whole audio from the plan alone into `out`, an AAC
+/// packet file (the format of an audio cache entry). Returns the loudness of the delivered
+/// audio.
+///
+/// # Errors
+/// [`Error::Input`] for a source that changed since the plan was made, [`Error::Asset`] for
+/// one that cannot be loaded, [`Error::Encode`] if encoding or writing fails.
+pub fn render_audio(plan: &Plan, out: &Path) -> Result<LoudnessReport, Error> {
+    verify_inputs(plan, plan.tracks.iter().map(|t| t.src.as_path()))?;
+    let mixer = Mixer::load(plan, Some(&std::env::temp_dir()))?;
+    let mut master = Master::new(mixer, &plan.loudness);
+    let temp = part_of(out);
+    let store = Store::file(temp.clone(), out.to_path_buf(), &AUDIO_FILES)
+        .map_err(Error::io("create audio file", &temp))?;
+    let aac = AudioEncoder::standalone(plan.audio_bitrate_kbps as usize * 1000)?;
+    let result = aac.encode_to(&mut master, plan.total_samples, store);
+    let _ = std::fs::remove_file(&temp);
+    Ok(result?)
+}
+
+/// Muxes segment files (from [`render_range`], in order, covering the whole video) and the
+/// audio file (from [`render_audio`]) into the MP4 at `output`, with the plan's captions
+/// (a subtitle track, a WebVTT file beside it) as a one-process render writes them. Nothing
+/// is composed or encoded. Written as a transaction: on any error no file appears at
+/// `output`.
+///
+/// A segment or audio file that turns out damaged while it is copied is removed (as a cache
+/// entry would be).
+///
+/// # Errors
+/// [`Error::Range`] if the segments do not make up the plan's video, [`Error::Encode`] if a
+/// file is damaged or made with other encoder settings, [`Error::Io`].
+pub fn join(
+    plan: &Plan,
+    segments: &[PathBuf],
+    audio: &Path,
+    output: &Path,
+) -> Result<EncodeStats, Error> {
+    let entries = segments
+        .iter()
+        .map(|p| {
+            Entry::<SegmentFooter>::open(p, &SCENE_FILES).map_err(|why| {
+                Error::Encode(EncodeError::SceneCache {
+                    path: p.clone(),
+                    why,
+                })
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let frames: u64 = entries.iter().map(|e| e.meta.frames).sum();
+    if frames != plan.total_frames {
+        return Err(Error::Range(format!(
+            "the segments hold {frames} frames, the plan {}",
+            plan.total_frames
+        )));
+    }
+    let audio = Entry::<AudioFooter>::open(audio, &AUDIO_FILES).map_err(|why| {
+        Error::Encode(EncodeError::AudioCache {
+            path: audio.to_path_buf(),
+            why,
+        })
+    })?;
+    let mut ws = Workspace::create(&std::env::temp_dir().join("reelsmith-join"), false)?;
+    let partial = ws.partial_output(output)?;
+    write_captions(plan, output, &mut ws)?;
+    let cfg = EncoderConfig::for_plan(plan, 0);
+    let (mut enc, aac) = Encoder::create(&partial, &cfg)?;
+    let total_samples = plan.total_samples;
+    let stats = std::thread::scope(|s| -> Result<EncodeStats, Error> {
+        let sound = s.spawn(move || aac.replay(audio, total_samples));
+        let copied = (|| -> Result<(), Error> {
+            for entry in entries {
+                enc.begin_segment(None)?;
+                enc.replay_segment(entry, |_| {})?;
+            }
+            Ok(())
+        })();
+        let stats = copied.and_then(|()| Ok(enc.finish()?));
+        // On an error the encoder is gone (and the audio thread with it).
+        let _ = sound.join();
+        stats
+    })?;
+    ws.commit(output)?;
+    Ok(stats)
+}
+
+/// With `output.captions.vtt` and captions to write: the WebVTT file beside `output`
+/// (`.vtt` for its extension), written now into a partial file that the workspace renames
+/// into place with the video. Returns the final path.
+pub(super) fn write_captions(
+    plan: &Plan,
+    output: &Path,
+    ws: &mut Workspace,
+) -> Result<Option<PathBuf>, Error> {
+    if !plan.captions.vtt || plan.captions.cues.is_empty() {
+        return Ok(None);
+    }
+    let mut path = output.with_extension("vtt");
+    if path == output {
+        path = PathBuf::from(format!("{}.vtt", output.display()));
+    }
+    let partial = ws.companion(&path)?;
+    std::fs::write(
+        &partial,
+        crate::encode::subtitles::to_vtt(&plan.captions.cues),
+    )
+    .map_err(Error::io("write captions", &partial))?;
+    Ok(Some(path))
+}

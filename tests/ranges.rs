@@ -1,0 +1,178 @@
+//! A plan rendered by ranges: planned once, written to JSON, read back by "another process"
+//! that never sees the spec, rendered one range at a time into segment files, the audio on
+//! its own, and joined: the same pictures and sound as the one-call render.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{decode_strict, mean_abs_diff, Sandbox};
+use reelsmith::{Plan, RenderOptions};
+use serde_json::json;
+
+/// Three scenes of 1.5 s at 160x96 (a crossfade and a fade between them), a picture, a
+/// progress bar, a spec font and a music track.
+fn spec(photo: &Path, music: &Path) -> serde_json::Value {
+    let fonts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fonts");
+    json!({
+        "output": { "width": 160, "height": 96, "fps": 20, "quality": "fast" },
+        "fonts": [fonts.to_str().unwrap()],
+        "scenes": [
+            { "duration": 1.5, "background": { "type": "solid", "color": "#203A43" },
+              "layers": [ { "type": "text", "text": "Title", "size": 24, "font": "Fixture Serif",
+                            "fade_in": 0.3 } ] },
+            { "duration": 1.5, "transition": { "type": "crossfade", "duration": 0.3 },
+              "background": { "type": "image", "src": photo.to_str().unwrap(),
+                              "motion": "zoom_in" },
+              "layers": [ { "type": "progress_bar", "color": "#FFC83D" } ] },
+            { "duration": 1.5, "transition": { "type": "fade", "duration": 0.3 },
+              "background": { "type": "solid", "color": "#F0F0F0" },
+              "layers": [ { "type": "text", "text": "The end", "size": 20, "color": "#102030" } ] }
+        ],
+        "audio": { "tracks": [ { "src": music.to_str().unwrap(), "fade_out": 0.5 } ] }
+    })
+}
+
+fn setup() -> (Sandbox, PathBuf, RenderOptions) {
+    let sb = Sandbox::new();
+    let photo = sb.png("photo.png", 320, 192, |x, y| {
+        [
+            (x % 256) as u8,
+            (y % 256) as u8,
+            ((x + y) / 2 % 256) as u8,
+            255,
+        ]
+    });
+    let music = sb.tone_wav("music.wav", 44_100, 5.0, 440.0, 0.3);
+    let spec_path = sb.path("spec.json");
+    std::fs::write(&spec_path, spec(&photo, &music).to_string()).expect("write spec");
+    let opts = RenderOptions {
+        scene_cache: false,
+        audio_cache: false,
+        threads: 2,
+        output: Some(sb.path("whole.mp4")),
+        ..sb.options()
+    };
+    (sb, spec_path, opts)
+}
+
+fn audio(path: &Path) -> Vec<f32> {
+    reelsmith::media::probe::decode_audio(path)
+        .unwrap_or_else(|e| panic!("decode audio: {e}"))
+        .samples
+}
+
+#[test]
+fn a_plan_rendered_by_ranges_matches_the_one_call_render() {
+    let (sb, spec_path, opts) = setup();
+    let (comp, _) = reelsmith::load_spec(&spec_path).expect("spec");
+    let whole = reelsmith::render(&comp, &opts).unwrap_or_else(|e| panic!("{e}"));
+
+    // Planned once; the plan goes out as JSON and the spec is gone.
+    let plan = reelsmith::pipeline::plan(&comp, &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.output, sb.path("whole.mp4"));
+    assert_eq!(plan.fonts.files.len(), 1);
+    assert!(
+        plan.input_files()
+            .iter()
+            .all(|p| plan.inputs.contains_key(*p)),
+        "every input has its hash: {:?}",
+        plan.inputs
+    );
+    let text = serde_json::to_string(&plan).expect("serialise");
+    assert!(
+        !text.contains("\"bytes\""),
+        "font bytes stay out of the plan"
+    );
+    std::fs::remove_file(&spec_path).expect("remove spec");
+    drop(comp);
+    let read: Plan = serde_json::from_str(&text).expect("deserialise");
+    assert!(!read.fonts.loaded());
+    assert_eq!(
+        serde_json::to_string(&read).expect("again"),
+        text,
+        "round trip"
+    );
+    // Exactly the same values (Debug prints every number exactly), the fonts aside.
+    let mut loaded = read.clone();
+    reelsmith::resolve::fonts::load_plan(&mut loaded).expect("fonts");
+    assert_eq!(format!("{loaded:?}"), format!("{plan:?}"), "the same plan");
+
+    // Each range in a call of its own, from the plan read back.
+    let ranges = read.ranges();
+    assert_eq!(ranges.len(), 3, "one range per scene: {ranges:?}");
+    assert_eq!(ranges.last().map(|r| r.end), Some(read.total_frames));
+    let mut segments = Vec::new();
+    for (i, r) in ranges.iter().enumerate() {
+        let again: Plan = serde_json::from_str(&text).expect("deserialise");
+        let seg = sb.path(&format!("range-{i}.h264seg"));
+        let stats = reelsmith::pipeline::render_range(&again, r.clone(), &seg, 2)
+            .unwrap_or_else(|e| panic!("range {r:?}: {e}"));
+        assert_eq!(stats.frames, r.end - r.start);
+        segments.push(seg);
+    }
+    // A range that does not start at a segment start is refused.
+    let bad = reelsmith::pipeline::render_range(&read, 1..ranges[0].end, &sb.path("bad"), 1)
+        .expect_err("not a range start");
+    assert!(matches!(bad, reelsmith::Error::Range(_)), "{bad}");
+
+    let aac = sb.path("audio.aacpk");
+    reelsmith::pipeline::render_audio(&read, &aac).unwrap_or_else(|e| panic!("audio: {e}"));
+    let joined = sb.path("joined.mp4");
+    let stats = reelsmith::pipeline::join(&read, &segments, &aac, &joined)
+        .unwrap_or_else(|e| panic!("join: {e}"));
+    assert_eq!(stats.frames, whole.frames);
+    assert_eq!(stats.segments_reused, 3);
+
+    // The same pictures (a keyframe at each range's start) and the same sound.
+    let (a, _) = decode_strict(&sb.path("whole.mp4"));
+    let (b, keys) = decode_strict(&joined);
+    assert_eq!(a.len() as u64, whole.frames);
+    assert_eq!(a.len(), b.len());
+    for (i, (fa, fb)) in a.iter().zip(&b).enumerate() {
+        let d = mean_abs_diff(fa, fb);
+        assert!(d < 1.0, "frame {i} differs by {d:.2} on average");
+    }
+    let at_20fps: Vec<i64> = ranges.iter().map(|r| (r.start as i64 * 30) / 20).collect();
+    for k in at_20fps {
+        assert!(
+            keys.contains(&k),
+            "keyframe at {k} (30 fps units): {keys:?}"
+        );
+    }
+    assert_eq!(audio(&sb.path("whole.mp4")), audio(&joined), "same audio");
+
+    // A picture changed since planning: the ranges that show it are refused, not rendered
+    // with other pictures; the others still render.
+    sb.png("photo.png", 320, 192, |_, _| [9, 9, 9, 255]);
+    let changed = reelsmith::pipeline::render_range(&read, ranges[1].clone(), &segments[1], 1)
+        .expect_err("the photo changed");
+    assert!(
+        matches!(changed, reelsmith::Error::Input { .. }),
+        "{changed}"
+    );
+    reelsmith::pipeline::render_range(&read, ranges[0].clone(), &segments[0], 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_plan_read_back_renders_like_the_spec() {
+    let (sb, spec_path, opts) = setup();
+    let (comp, _) = reelsmith::load_spec(&spec_path).expect("spec");
+    let plan = reelsmith::pipeline::plan(&comp, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let mut read: Plan =
+        serde_json::from_str(&serde_json::to_string(&plan).expect("json")).expect("plan");
+    reelsmith::render(&comp, &opts).unwrap_or_else(|e| panic!("{e}"));
+    read.output = sb.path("again.mp4");
+    let report = reelsmith::pipeline::render_plan(&read, &opts, &mut reelsmith::NoProgress)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.output, sb.path("again.mp4"));
+    let (a, _) = decode_strict(&sb.path("whole.mp4"));
+    let (b, _) = decode_strict(&sb.path("again.mp4"));
+    assert_eq!(a.len(), b.len());
+    for (i, (fa, fb)) in a.iter().zip(&b).enumerate() {
+        let d = mean_abs_diff(fa, fb);
+        assert!(d < 1.0, "frame {i} differs by {d:.2} on average");
+    }
+    assert_eq!(audio(&sb.path("whole.mp4")), audio(&sb.path("again.mp4")));
+}
