@@ -1,0 +1,735 @@
+//! The slide blocks: title, bullets, lower third, quote and caption, each resolved into
+//! primitive text and shape layers.
+
+use super::*;
+
+/// One laid-out bullet.
+struct Item {
+    top: f64,
+    level_x: f64,
+    col: f64,
+    body: PlanText,
+    mark: Option<(PlanText, TextMeasure)>,
+}
+
+fn sized_text(probe: &PlanText, size: f32, line_height: f64) -> PlanText {
+    PlanText {
+        size,
+        line_height: (f64::from(size) * line_height) as f32,
+        ..probe.clone()
+    }
+}
+
+/// The marker text of each item (`None` for no marker).
+fn marker_texts(marker: Marker, items: &[(String, u32, Option<f64>)]) -> Vec<Option<String>> {
+    let mut counters = [0u32; 5];
+    items
+        .iter()
+        .map(|(_, level, _)| {
+            let level = (*level).min(4) as usize;
+            counters[level] += 1;
+            for c in counters.iter_mut().skip(level + 1) {
+                *c = 0;
+            }
+            let s = match marker {
+                Marker::Disc => ["\u{2022}", "\u{25E6}", "\u{25AA}"][level.min(2)].to_string(),
+                Marker::Dash => "\u{2013}".into(),
+                Marker::Check => "\u{2713}".into(),
+                Marker::Arrow => "\u{2192}".into(),
+                Marker::Number => format!("{}.", counters[level]),
+                Marker::None => return None,
+            };
+            Some(s)
+        })
+        .collect()
+}
+
+impl Resolver<'_, '_> {
+    /// Places a stack of measured texts as one block: returns each part's top-left corner.
+    pub(super) fn stack(
+        parts: &[(TextMeasure, f64)],
+        align: TextAlign,
+        (x, y): (f64, f64),
+        anchor: Anchor,
+    ) -> Vec<(f64, f64)> {
+        let block_w = parts.iter().map(|(m, _)| m.width).fold(0.0, f64::max);
+        let block_h: f64 = parts.iter().map(|(m, gap)| m.height + gap).sum();
+        let (ax, ay) = anchor.fractions();
+        let left = x - ax * block_w;
+        let mut top = y - ay * block_h;
+        parts
+            .iter()
+            .map(|(m, gap)| {
+                top += gap;
+                let px = match align {
+                    TextAlign::Left => left,
+                    TextAlign::Center => left + (block_w - m.width) / 2.0,
+                    TextAlign::Right => left + block_w - m.width,
+                };
+                let p = (px, top);
+                top += m.height;
+                p
+            })
+            .collect()
+    }
+
+    pub(super) fn title_block(
+        &mut self,
+        t: &TitleLayer,
+        path: &str,
+        sc: &SceneCtx,
+        out: &mut Vec<PlanLayer>,
+    ) {
+        let common = self.common(
+            path,
+            Timing::of(t.opacity, t.start, t.end, t.fade_in, t.fade_out),
+            t.animate_in.as_ref(),
+            t.animate_out.as_ref(),
+            Some(effect_only(Effect::Fade, 0.6)),
+            None,
+            sc,
+        );
+        let x = self.length(&t.x, &format!("{path}.x"), sc.w);
+        let y = self.length(&t.y, &format!("{path}.y"), sc.h);
+        let max_width = match &t.max_width {
+            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
+            None => 0.8 * sc.w,
+        };
+        self.in_range(
+            &format!("{path}.subtitle_delay"),
+            "subtitle_delay",
+            t.subtitle_delay,
+            0.0,
+            60.0,
+            "seconds",
+        );
+        let title = self.styled(
+            &t.title,
+            &t.title_style,
+            &format!("{path}.title_style"),
+            (96.0 * sc.unit(), FontWeight::Bold, false, "#FFFFFF"),
+            t.align,
+            max_width,
+            1.15,
+        );
+        let subtitle = t.subtitle.as_ref().map(|s| {
+            self.styled(
+                s,
+                &t.subtitle_style,
+                &format!("{path}.subtitle_style"),
+                (44.0 * sc.unit(), FontWeight::Normal, false, "#FFFFFFD9"),
+                t.align,
+                max_width,
+                1.25,
+            )
+        });
+        let gap = t.gap.unwrap_or(0.35 * f64::from(title.size));
+        let Some(common) = common else { return };
+        let Some(mt) = self.measure(&title, &format!("{path}.title")) else {
+            return;
+        };
+        let mut parts = vec![(mt, 0.0)];
+        if let Some(s) = &subtitle {
+            let Some(ms) = self.measure(s, &format!("{path}.subtitle")) else {
+                return;
+            };
+            parts.push((ms, gap));
+        }
+        let pos = Self::stack(&parts, t.align, (x, y), t.anchor);
+        let delay = sc.fps.frame_at(t.subtitle_delay);
+        let mut texts = vec![(format!("{path}.title"), title, common)];
+        if let Some(s) = subtitle {
+            texts.push((
+                format!("{path}.subtitle"),
+                s,
+                common.starting_at(common.start + delay),
+            ));
+        }
+        for ((p, text, c), xy) in texts.into_iter().zip(pos) {
+            let text = self.with_reveal(text, &c);
+            out.push(c.layer(
+                p,
+                xy,
+                Anchor::TopLeft,
+                (x, y),
+                PlanLayerKind::Text(text),
+                sc.fps,
+            ));
+        }
+    }
+
+    pub(super) fn with_reveal(&mut self, t: PlanText, c: &Common) -> PlanText {
+        let reveal = c
+            .anim_in
+            .iter()
+            .chain(&c.anim_out)
+            .find(|a| a.effect == Effect::Typewriter)
+            .map(|a| a.unit);
+        PlanText { reveal, ..t }
+    }
+
+    pub(super) fn bullets_block(
+        &mut self,
+        b: &BulletsLayer,
+        path: &str,
+        sc: &SceneCtx,
+        out: &mut Vec<PlanLayer>,
+    ) {
+        let before = self.issues.len();
+        let common = self.common(
+            path,
+            Timing::of(b.opacity, b.start, b.end, b.fade_in, b.fade_out),
+            b.animate_in.as_ref(),
+            b.animate_out.as_ref(),
+            Some(slide(
+                Edge::Left,
+                40.0 * sc.unit(),
+                0.4,
+                Easing::EaseOut,
+                true,
+            )),
+            None,
+            sc,
+        );
+        if b.items.is_empty() {
+            self.issue(format!("{path}.items"), "no items (expected at least one)");
+        }
+        let x = self.length(&b.x, &format!("{path}.x"), sc.w);
+        let y = self.length(&b.y, &format!("{path}.y"), sc.h);
+        let max_width = match &b.max_width {
+            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
+            None => 0.8 * sc.w,
+        };
+        let max_height = b
+            .max_height
+            .as_ref()
+            .map(|m| self.length(m, &format!("{path}.max_height"), sc.h));
+        self.in_range(
+            &format!("{path}.line_height"),
+            "line_height",
+            b.line_height,
+            0.5,
+            4.0,
+            "",
+        );
+        self.in_range(
+            &format!("{path}.spacing"),
+            "spacing",
+            b.spacing,
+            0.0,
+            10.0,
+            "",
+        );
+        self.in_range(
+            &format!("{path}.reveal"),
+            "reveal",
+            b.reveal,
+            0.0,
+            600.0,
+            "seconds",
+        );
+        let size0 = b.style.size.unwrap_or(48.0 * sc.unit());
+        let min_size = b.min_size.unwrap_or(size0).min(size0);
+        if b.min_size.is_some() {
+            self.in_range(
+                &format!("{path}.min_size"),
+                "min_size",
+                min_size,
+                1.0,
+                1000.0,
+                "px",
+            );
+        }
+        let marker_color = b
+            .marker_color
+            .as_ref()
+            .map(|c| self.color(c, &format!("{path}.marker_color")));
+        let items: Vec<(String, u32, Option<f64>)> = b
+            .items
+            .iter()
+            .map(|i| match i {
+                BulletItem::Text(t) => (t.clone(), 0, None),
+                BulletItem::Full(f) => (f.text.clone(), f.level, f.at),
+            })
+            .collect();
+        for (i, (_, level, at)) in items.iter().enumerate() {
+            if *level > 4 {
+                self.issue(
+                    format!("{path}.items[{i}].level"),
+                    format!("level {level} is out of range (expected 0..=4)"),
+                );
+            }
+            if let Some(at) = at {
+                let start = b.start;
+                let end = b.end.unwrap_or(sc.dur);
+                if !(at.is_finite() && *at >= start && *at < end) {
+                    self.issue(
+                        format!("{path}.items[{i}].at"),
+                        format!("at {at} s is outside the list's visible time ({start}..{end} s)"),
+                    );
+                }
+            }
+        }
+        // Validate the style once (at the full size).
+        let probe = self.styled(
+            "",
+            &b.style,
+            &format!("{path}.style"),
+            (48.0 * sc.unit(), FontWeight::Normal, false, "#FFFFFF"),
+            TextAlign::Left,
+            max_width,
+            b.line_height,
+        );
+        if self.issues.len() != before {
+            return;
+        }
+        let Some(common) = common else { return };
+        let markers = marker_texts(b.marker, &items);
+
+        // Lay out at a size; returns the item texts, their measures and the block height.
+        let layout = |me: &mut Self, size: f32| -> Option<(Vec<Item>, f64, f64)> {
+            let indent = b.indent.unwrap_or(1.6 * f64::from(size));
+            let col = if b.marker == Marker::None {
+                0.0
+            } else if b.marker == Marker::Number {
+                let widest = PlanText {
+                    text: "00.".into(),
+                    ..sized_text(&probe, size, b.line_height)
+                };
+                me.measure(&widest, path)?.width + 0.4 * f64::from(size)
+            } else {
+                1.2 * f64::from(size)
+            };
+            let mut list = Vec::new();
+            let (mut height, mut width) = (0.0f64, 0.0f64);
+            for (i, ((text, level, _), marker)) in items.iter().zip(&markers).enumerate() {
+                let left = f64::from(*level) * indent + col;
+                let body = PlanText {
+                    text: text.clone(),
+                    max_width: (max_width - left).max(f64::from(size)) as f32,
+                    ..sized_text(&probe, size, b.line_height)
+                };
+                let m = me.measure(&body, &format!("{path}.items[{i}]"))?;
+                let mark = match marker {
+                    Some(s) => {
+                        let mut t = PlanText {
+                            text: s.clone(),
+                            ..sized_text(&probe, size, b.line_height)
+                        };
+                        if let Some(c) = marker_color {
+                            t.color = c;
+                        }
+                        let mm = me.measure(&t, &format!("{path}.items[{i}]"))?;
+                        Some((t, mm))
+                    }
+                    None => None,
+                };
+                if i > 0 {
+                    height += b.spacing * f64::from(size);
+                }
+                list.push(Item {
+                    top: height,
+                    level_x: f64::from(*level) * indent,
+                    col,
+                    body,
+                    mark,
+                });
+                height += m.height;
+                width = width.max(left + m.width);
+            }
+            Some((list, width, height))
+        };
+        let mut size = size0 as f32;
+        let mut laid = match layout(self, size) {
+            Some(l) => l,
+            None => return,
+        };
+        if let Some(mh) = max_height {
+            if laid.2 > mh + 0.5 {
+                let small = match layout(self, min_size as f32) {
+                    Some(l) => l,
+                    None => return,
+                };
+                if small.2 > mh + 0.5 {
+                    self.issue(
+                        format!("{path}.items"),
+                        format!(
+                            "the list is {:.0} px tall at {min_size} px, {:.0} px more than \
+                             max_height ({mh:.0} px); remove items, shorten them or lower min_size",
+                            small.2,
+                            small.2 - mh
+                        ),
+                    );
+                    return;
+                }
+                let (mut lo, mut hi) = (min_size as f32, size);
+                laid = small;
+                while hi - lo > 0.25 {
+                    let mid = (lo + hi) / 2.0;
+                    let Some(l) = layout(self, mid) else { return };
+                    if l.2 <= mh + 0.5 {
+                        lo = mid;
+                        laid = l;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                self.fits.push(TextFit {
+                    path: path.to_string(),
+                    size: size0,
+                    fitted_size: f64::from(lo),
+                    kept_chars: None,
+                    chars: items.iter().map(|(t, _, _)| t.chars().count()).sum(),
+                });
+                size = lo;
+            }
+        }
+        let _ = size;
+        let (list, width, height) = laid;
+        let (ax, ay) = b.anchor.fractions();
+        let left = x - ax * width;
+        let top = y - ay * height;
+        for (i, it) in list.into_iter().enumerate() {
+            let at = items[i]
+                .2
+                .map(|a| sc.fps.frame_at(a))
+                .unwrap_or_else(|| common.start + sc.fps.frame_at(b.reveal * i as f64));
+            if at >= common.end {
+                self.issue(
+                    format!("{path}.items[{i}]"),
+                    format!(
+                        "item {i} would appear at {:.2} s, after the list ends; lower reveal",
+                        sc.fps.seconds(at)
+                    ),
+                );
+                continue;
+            }
+            let c = common.starting_at(at);
+            let item_path = format!("{path}.items[{i}]");
+            let ty = top + it.top;
+            if let Some((mark, mm)) = it.mark {
+                let mx = if b.marker == Marker::Number {
+                    left + it.level_x + it.col - 0.4 * f64::from(mark.size) - mm.width
+                } else {
+                    left + it.level_x + (it.col - mm.width) / 2.0 - 0.1 * f64::from(mark.size)
+                };
+                out.push(c.layer(
+                    format!("{item_path}.marker"),
+                    (mx, ty),
+                    Anchor::TopLeft,
+                    (x, y),
+                    PlanLayerKind::Text(mark),
+                    sc.fps,
+                ));
+            }
+            let body = self.with_reveal(it.body, &c);
+            out.push(c.layer(
+                item_path,
+                (left + it.level_x + it.col, ty),
+                Anchor::TopLeft,
+                (x, y),
+                PlanLayerKind::Text(body),
+                sc.fps,
+            ));
+        }
+    }
+
+    pub(super) fn lower_third(
+        &mut self,
+        b: &LowerThirdLayer,
+        path: &str,
+        sc: &SceneCtx,
+        out: &mut Vec<PlanLayer>,
+    ) {
+        let before = self.issues.len();
+        let x = self.length(&b.x, &format!("{path}.x"), sc.w);
+        let y = self.length(&b.y, &format!("{path}.y"), sc.h);
+        let max_width = match &b.max_width {
+            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
+            None => 0.6 * sc.w,
+        };
+        let title = self.styled(
+            &b.title,
+            &b.title_style,
+            &format!("{path}.title_style"),
+            (44.0 * sc.unit(), FontWeight::Bold, false, "#FFFFFF"),
+            TextAlign::Left,
+            max_width,
+            1.2,
+        );
+        let subtitle = b.subtitle.as_ref().map(|s| {
+            self.styled(
+                s,
+                &b.subtitle_style,
+                &format!("{path}.subtitle_style"),
+                (30.0 * sc.unit(), FontWeight::Normal, false, "#FFFFFFD9"),
+                TextAlign::Left,
+                max_width,
+                1.25,
+            )
+        });
+        let bar = self.color(&b.bar_color, &format!("{path}.bar_color"));
+        let accent = self.color(&b.accent_color, &format!("{path}.accent_color"));
+        let ts = f64::from(title.size);
+        let pad = padding_of(b.padding, [0.4 * ts, 0.6 * ts]);
+        if self.issues.len() != before {
+            return;
+        }
+        let Some(mt) = self.measure(&title, &format!("{path}.title")) else {
+            return;
+        };
+        let mut parts = vec![(mt, 0.0)];
+        if let Some(s) = &subtitle {
+            let Some(ms) = self.measure(s, &format!("{path}.subtitle")) else {
+                return;
+            };
+            parts.push((ms, 0.15 * ts));
+        }
+        let accent_w = (0.14 * ts).max(4.0).round();
+        let content_w = parts.iter().map(|(m, _)| m.width).fold(0.0, f64::max);
+        let content_h: f64 = parts.iter().map(|(m, g)| m.height + g).sum();
+        let bar_w = (accent_w + 2.0 * pad[1] + content_w).round();
+        let bar_h = (content_h + 2.0 * pad[0]).round();
+        let (ax, ay) = b.anchor.fractions();
+        let left = x - ax * bar_w;
+        let top = y - ay * bar_h;
+        let offscreen = left + bar_w;
+        let common = self.common(
+            path,
+            Timing::of(b.opacity, b.start, b.end, b.fade_in, b.fade_out),
+            b.animate_in.as_ref(),
+            b.animate_out.as_ref(),
+            Some(slide(Edge::Left, offscreen, 0.6, Easing::CubicOut, false)),
+            Some(slide(Edge::Left, offscreen, 0.5, Easing::CubicIn, false)),
+            sc,
+        );
+        let Some(common) = common else { return };
+        let pivot = (left, top + bar_h / 2.0);
+        let rect = |w: f64, h: f64, fill: Rgba| {
+            PlanLayerKind::Shape(PlanShape {
+                width: w,
+                height: h,
+                fill,
+                radius: 0.0,
+                border: None,
+            })
+        };
+        out.push(common.layer(
+            format!("{path}.bar"),
+            (left, top),
+            Anchor::TopLeft,
+            pivot,
+            rect(bar_w, bar_h, bar),
+            sc.fps,
+        ));
+        out.push(common.layer(
+            format!("{path}.accent"),
+            (left, top),
+            Anchor::TopLeft,
+            pivot,
+            rect(accent_w, bar_h, accent),
+            sc.fps,
+        ));
+        let pos = Self::stack(
+            &parts,
+            TextAlign::Left,
+            (left + accent_w + pad[1], top + pad[0]),
+            Anchor::TopLeft,
+        );
+        let mut texts = vec![(format!("{path}.title"), title)];
+        if let Some(s) = subtitle {
+            texts.push((format!("{path}.subtitle"), s));
+        }
+        for ((p, t), xy) in texts.into_iter().zip(pos) {
+            let t = self.with_reveal(t, &common);
+            out.push(common.layer(
+                p,
+                xy,
+                Anchor::TopLeft,
+                pivot,
+                PlanLayerKind::Text(t),
+                sc.fps,
+            ));
+        }
+    }
+
+    pub(super) fn quote_block(
+        &mut self,
+        q: &QuoteLayer,
+        path: &str,
+        sc: &SceneCtx,
+        out: &mut Vec<PlanLayer>,
+    ) {
+        let before = self.issues.len();
+        let common = self.common(
+            path,
+            Timing::of(q.opacity, q.start, q.end, q.fade_in, q.fade_out),
+            q.animate_in.as_ref(),
+            q.animate_out.as_ref(),
+            Some(effect_only(Effect::Fade, 0.8)),
+            None,
+            sc,
+        );
+        let x = self.length(&q.x, &format!("{path}.x"), sc.w);
+        let y = self.length(&q.y, &format!("{path}.y"), sc.h);
+        let max_width = match &q.max_width {
+            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
+            None => 0.7 * sc.w,
+        };
+        let words = if q.marks {
+            format!("\u{201C}{}\u{201D}", q.text.trim())
+        } else {
+            q.text.clone()
+        };
+        let mut style = q.style.clone();
+        if style.font == "Noto Sans" {
+            // The block's own default face; a font named explicitly wins.
+            style.font = "DejaVu Serif".into();
+        }
+        let quote = self.styled(
+            &words,
+            &style,
+            &format!("{path}.style"),
+            (56.0 * sc.unit(), FontWeight::Normal, true, "#FFFFFF"),
+            TextAlign::Center,
+            max_width,
+            1.3,
+        );
+        let attribution = q.attribution.as_ref().map(|a| {
+            self.styled(
+                &format!("\u{2014} {}", a.trim()),
+                &q.attribution_style,
+                &format!("{path}.attribution_style"),
+                (34.0 * sc.unit(), FontWeight::Normal, false, "#FFFFFFCC"),
+                TextAlign::Right,
+                max_width,
+                1.25,
+            )
+        });
+        if self.issues.len() != before {
+            return;
+        }
+        let Some(common) = common else { return };
+        let Some(mq) = self.measure(&quote, &format!("{path}.text")) else {
+            return;
+        };
+        let mut parts = vec![(mq, 0.0)];
+        if let Some(a) = &attribution {
+            let Some(ma) = self.measure(a, &format!("{path}.attribution")) else {
+                return;
+            };
+            parts.push((ma, 0.5 * f64::from(quote.size)));
+        }
+        // The quote is centred; the attribution sits at the block's right edge.
+        let centred = Self::stack(&parts, TextAlign::Center, (x, y), q.anchor);
+        let right = Self::stack(&parts, TextAlign::Right, (x, y), q.anchor);
+        let mut texts = vec![(format!("{path}.text"), quote, centred[0])];
+        if let Some(a) = attribution {
+            texts.push((format!("{path}.attribution"), a, right[1]));
+        }
+        for (p, t, xy) in texts {
+            let t = self.with_reveal(t, &common);
+            out.push(common.layer(
+                p,
+                xy,
+                Anchor::TopLeft,
+                (x, y),
+                PlanLayerKind::Text(t),
+                sc.fps,
+            ));
+        }
+    }
+
+    pub(super) fn caption(
+        &mut self,
+        c: &CaptionLayer,
+        path: &str,
+        sc: &SceneCtx,
+    ) -> Option<PlanLayer> {
+        let before = self.issues.len();
+        let common = self.common(
+            path,
+            Timing::of(c.opacity, c.start, c.end, c.fade_in, c.fade_out),
+            c.animate_in.as_ref(),
+            c.animate_out.as_ref(),
+            None,
+            None,
+            sc,
+        );
+        let x = self.length(&c.x, &format!("{path}.x"), sc.w);
+        let y = self.length(&c.y, &format!("{path}.y"), sc.h);
+        let max_width = match &c.max_width {
+            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
+            None => 0.8 * sc.w,
+        };
+        if !(1..=6).contains(&c.max_lines) {
+            self.issue(
+                format!("{path}.max_lines"),
+                format!("max_lines {} is out of range (expected 1..=6)", c.max_lines),
+            );
+        }
+        let background = self.color(&c.background, &format!("{path}.background"));
+        let mut t = self.styled(
+            &c.text,
+            &c.style,
+            &format!("{path}.style"),
+            (40.0 * sc.unit(), FontWeight::Normal, false, "#FFFFFF"),
+            TextAlign::Center,
+            max_width,
+            1.25,
+        );
+        if self.issues.len() != before {
+            return None;
+        }
+        let common = common?;
+        let s = f64::from(t.size);
+        t.background = Some(background);
+        t.padding = [(0.3 * s) as f32, (0.6 * s) as f32];
+        t.radius = (0.25 * s) as f32;
+        t.break_words = false;
+        let max_height = f64::from(c.max_lines) * f64::from(t.line_height);
+        let mut t = self.with_reveal(t, &common);
+        self.fit(&mut t, path, Some(max_height), 0.8 * s, Overflow::Ellipsis)?;
+        Some(common.layer(
+            path.to_string(),
+            (x, y),
+            c.anchor,
+            (x, y),
+            PlanLayerKind::Text(t),
+            sc.fps,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reveal_units_skip_spaces_and_keep_marks_with_their_letter() {
+        assert_eq!(reveal_bounds("ab c", RevealUnit::Char), vec![1, 2, 4]);
+        assert_eq!(
+            reveal_bounds("one two  three", RevealUnit::Word),
+            vec![3, 7, 14]
+        );
+        // "नमस्ते": the virama and vowel sign join the consonant before them.
+        let n = reveal_bounds("नमस्ते", RevealUnit::Char).len();
+        assert_eq!(n, 4, "{n}");
+    }
+
+    #[test]
+    fn markers_count_per_level() {
+        let items = vec![
+            ("a".to_string(), 0, None),
+            ("b".to_string(), 1, None),
+            ("c".to_string(), 1, None),
+            ("d".to_string(), 0, None),
+            ("e".to_string(), 1, None),
+        ];
+        let m: Vec<String> = marker_texts(Marker::Number, &items)
+            .into_iter()
+            .map(|s| s.unwrap_or_default())
+            .collect();
+        assert_eq!(m, vec!["1.", "1.", "2.", "2.", "1."]);
+    }
+}
