@@ -89,27 +89,6 @@ struct Resolver<'a, 'b> {
     env: Option<crate::base::env::EnvError>,
 }
 
-#[derive(Clone, Copy)]
-pub(crate) struct Timing {
-    opacity: f64,
-    start: f64,
-    end: Option<f64>,
-    fade_in: f64,
-    fade_out: f64,
-}
-
-impl Timing {
-    fn of(opacity: f64, start: f64, end: Option<f64>, fade_in: f64, fade_out: f64) -> Timing {
-        Timing {
-            opacity,
-            start,
-            end,
-            fade_in,
-            fade_out,
-        }
-    }
-}
-
 impl Resolver<'_, '_> {
     /// The length and level of an audio file, decoded once per plan.
     fn levels(&mut self, p: &Path) -> Decoded {

@@ -30,6 +30,7 @@ pub enum ImageFit {
 /// not a silent default) matters more. Each layer names its own defaults for the placement
 /// (`place`) and the docs of its animations (`animate`); the rest is the same everywhere.
 macro_rules! layer {
+    (@skip $($t:tt)*) => {};
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
@@ -87,7 +88,58 @@ macro_rules! layer {
             )?
             $($($(#[$tmeta])* pub $tfield: $tty,)*)?
         }
+
+        impl $name {
+            /// The placement and timing fields every layer has.
+            pub fn base(&self) -> LayerBase<'_> {
+                #[allow(unused_mut)]
+                let mut base = LayerBase {
+                    x: &self.x,
+                    y: &self.y,
+                    anchor: self.anchor,
+                    opacity: self.opacity,
+                    start: self.start,
+                    end: self.end,
+                    fade_in: self.fade_in,
+                    fade_out: self.fade_out,
+                    animate_in: None,
+                    animate_out: None,
+                };
+                $(
+                    layer!(@skip $($indoc)+);
+                    base.animate_in = self.animate_in.as_ref();
+                    base.animate_out = self.animate_out.as_ref();
+                )?
+                base
+            }
+        }
     };
+}
+
+/// The placement and timing fields every layer has (declared by `layer!`), borrowed: what
+/// resolving any layer starts from.
+#[derive(Debug, Clone, Copy)]
+pub struct LayerBase<'a> {
+    /// Horizontal position of the anchor point.
+    pub x: &'a Length,
+    /// Vertical position of the anchor point.
+    pub y: &'a Length,
+    /// Which point of the layer's box sits at (`x`, `y`).
+    pub anchor: Anchor,
+    /// Opacity 0..=1.
+    pub opacity: f64,
+    /// Seconds after the scene starts.
+    pub start: f64,
+    /// Seconds after the scene starts; `None`: the scene's end.
+    pub end: Option<f64>,
+    /// Fade-in length, seconds.
+    pub fade_in: f64,
+    /// Fade-out length, seconds.
+    pub fade_out: f64,
+    /// Entrance animation (`None` also for layers that have none).
+    pub animate_in: Option<&'a AnimationSpec>,
+    /// Exit animation.
+    pub animate_out: Option<&'a AnimationSpec>,
 }
 
 /// A layer drawn over the background.

@@ -80,17 +80,13 @@ impl Resolver<'_, '_> {
         sc: &SceneCtx,
         out: &mut Vec<PlanLayer>,
     ) {
-        let common = self.common(
+        let (common, x, y) = self.opening(
             path,
-            Timing::of(t.opacity, t.start, t.end, t.fade_in, t.fade_out),
-            t.animate_in.as_ref(),
-            t.animate_out.as_ref(),
+            t.base(),
             Some(effect_only(Effect::Fade, 0.6)),
             None,
             sc,
         );
-        let x = self.length(&t.x, &format!("{path}.x"), sc.w);
-        let y = self.length(&t.y, &format!("{path}.y"), sc.h);
         let max_width = match &t.max_width {
             Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
             None => 0.8 * sc.w,
@@ -178,9 +174,7 @@ impl Resolver<'_, '_> {
         let before = self.issues.len();
         let common = self.common(
             path,
-            Timing::of(b.opacity, b.start, b.end, b.fade_in, b.fade_out),
-            b.animate_in.as_ref(),
-            b.animate_out.as_ref(),
+            b.base(),
             Some(slide(
                 Edge::Left,
                 40.0 * sc.unit(),
@@ -496,9 +490,7 @@ impl Resolver<'_, '_> {
         let offscreen = left + bar_w;
         let common = self.common(
             path,
-            Timing::of(b.opacity, b.start, b.end, b.fade_in, b.fade_out),
-            b.animate_in.as_ref(),
-            b.animate_out.as_ref(),
+            b.base(),
             Some(slide(Edge::Left, offscreen, 0.6, Easing::CubicOut, false)),
             Some(slide(Edge::Left, offscreen, 0.5, Easing::CubicIn, false)),
             sc,
@@ -561,17 +553,13 @@ impl Resolver<'_, '_> {
         out: &mut Vec<PlanLayer>,
     ) {
         let before = self.issues.len();
-        let common = self.common(
+        let (common, x, y) = self.opening(
             path,
-            Timing::of(q.opacity, q.start, q.end, q.fade_in, q.fade_out),
-            q.animate_in.as_ref(),
-            q.animate_out.as_ref(),
+            q.base(),
             Some(effect_only(Effect::Fade, 0.8)),
             None,
             sc,
         );
-        let x = self.length(&q.x, &format!("{path}.x"), sc.w);
-        let y = self.length(&q.y, &format!("{path}.y"), sc.h);
         let max_width = match &q.max_width {
             Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
             None => 0.7 * sc.w,
@@ -647,17 +635,7 @@ impl Resolver<'_, '_> {
         sc: &SceneCtx,
     ) -> Option<PlanLayer> {
         let before = self.issues.len();
-        let common = self.common(
-            path,
-            Timing::of(c.opacity, c.start, c.end, c.fade_in, c.fade_out),
-            c.animate_in.as_ref(),
-            c.animate_out.as_ref(),
-            None,
-            None,
-            sc,
-        );
-        let x = self.length(&c.x, &format!("{path}.x"), sc.w);
-        let y = self.length(&c.y, &format!("{path}.y"), sc.h);
+        let (common, x, y) = self.opening(path, c.base(), None, None, sc);
         let max_width = match &c.max_width {
             Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
             None => 0.8 * sc.w,

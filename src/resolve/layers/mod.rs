@@ -10,12 +10,12 @@ mod text;
 
 use super::{
     Fps, PlanAnim, PlanImage, PlanLayer, PlanLayerKind, PlanShadow, PlanShape, PlanStroke,
-    PlanText, Resolver, Rgba, TextFit, Timing, MAX_TEXT_CHARS,
+    PlanText, Resolver, Rgba, TextFit, MAX_TEXT_CHARS,
 };
 use crate::spec::{
     Anchor, Animation, AnimationSpec, BulletItem, BulletsLayer, CaptionLayer, Easing, Edge, Effect,
-    FontWeight, Layer, LowerThirdLayer, Marker, Overflow, Padding, QuoteLayer, RevealUnit, Shadow,
-    ShapeLayer, Stroke, TextAlign, TextLayer, TextStyle, TitleLayer,
+    FontWeight, Layer, LayerBase, LowerThirdLayer, Marker, Overflow, Padding, QuoteLayer,
+    RevealUnit, Shadow, ShapeLayer, Stroke, TextAlign, TextLayer, TextStyle, TitleLayer,
 };
 use crate::text::{reveal_bounds, TextMeasure};
 
@@ -196,7 +196,12 @@ impl Resolver<'_, '_> {
     }
 
     /// Checks the timing fields shared by all layers and converts them to frames.
-    fn timing(&mut self, path: &str, t: Timing, sc: &SceneCtx) -> Option<(u64, u64, u64, u64)> {
+    fn timing(
+        &mut self,
+        path: &str,
+        t: &LayerBase<'_>,
+        sc: &SceneCtx,
+    ) -> Option<(u64, u64, u64, u64)> {
         let before = self.issues.len();
         let scene_dur = sc.dur;
         self.in_range(
@@ -339,18 +344,16 @@ impl Resolver<'_, '_> {
     }
 
     /// Timing plus animations (with the block's defaults when the spec gives none).
-    #[allow(clippy::too_many_arguments)]
     fn common(
         &mut self,
         path: &str,
-        t: Timing,
-        anim_in: Option<&AnimationSpec>,
-        anim_out: Option<&AnimationSpec>,
+        t: LayerBase<'_>,
         default_in: Option<Animation>,
         default_out: Option<Animation>,
         sc: &SceneCtx,
     ) -> Option<Common> {
-        let times = self.timing(path, t, sc);
+        let (anim_in, anim_out) = (t.animate_in, t.animate_out);
+        let times = self.timing(path, &t, sc);
         let ain = match (anim_in, default_in) {
             (Some(a), _) => self.animation(a, &format!("{path}.animate_in"), false, sc),
             (None, Some(d)) => self.animation(&AnimationSpec::Full(d), path, false, sc),
@@ -387,6 +390,22 @@ impl Resolver<'_, '_> {
             anim_in: ain,
             anim_out: aout,
         })
+    }
+
+    /// The opening every layer builder shares: [`Resolver::common`], then the anchor point
+    /// (`x`, `y`) in pixels.
+    fn opening(
+        &mut self,
+        path: &str,
+        base: LayerBase<'_>,
+        default_in: Option<Animation>,
+        default_out: Option<Animation>,
+        sc: &SceneCtx,
+    ) -> (Option<Common>, f64, f64) {
+        let common = self.common(path, base, default_in, default_out, sc);
+        let x = self.length(base.x, &format!("{path}.x"), sc.w);
+        let y = self.length(base.y, &format!("{path}.y"), sc.h);
+        (common, x, y)
     }
 
     fn no_typewriter(&mut self, path: &str, c: &Common) {

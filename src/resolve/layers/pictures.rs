@@ -34,17 +34,7 @@ impl Resolver<'_, '_> {
         path: &str,
         sc: &SceneCtx,
     ) -> Option<PlanLayer> {
-        let common = self.common(
-            path,
-            Timing::of(i.opacity, i.start, i.end, i.fade_in, i.fade_out),
-            i.animate_in.as_ref(),
-            i.animate_out.as_ref(),
-            None,
-            None,
-            sc,
-        );
-        let x = self.length(&i.x, &format!("{path}.x"), sc.w);
-        let y = self.length(&i.y, &format!("{path}.y"), sc.h);
+        let (common, x, y) = self.opening(path, i.base(), None, None, sc);
         let src = self.asset(&i.src, &format!("{path}.src"));
         let (width, height) = self.box_size(
             i.width.as_ref(),
@@ -89,17 +79,7 @@ impl Resolver<'_, '_> {
         path: &str,
         sc: &SceneCtx,
     ) -> Option<PlanLayer> {
-        let common = self.common(
-            path,
-            Timing::of(v.opacity, v.start, v.end, v.fade_in, v.fade_out),
-            v.animate_in.as_ref(),
-            v.animate_out.as_ref(),
-            None,
-            None,
-            sc,
-        );
-        let x = self.length(&v.x, &format!("{path}.x"), sc.w);
-        let y = self.length(&v.y, &format!("{path}.y"), sc.h);
+        let (common, x, y) = self.opening(path, v.base(), None, None, sc);
         let src = self.asset(&v.src, &format!("{path}.src"));
         let (width, height) =
             self.box_size(v.width.as_ref(), v.height.as_ref(), path, sc, (2.0, 8192.0));
@@ -130,17 +110,7 @@ impl Resolver<'_, '_> {
         path: &str,
         sc: &SceneCtx,
     ) -> Option<PlanLayer> {
-        let common = self.common(
-            path,
-            Timing::of(b.opacity, b.start, b.end, b.fade_in, b.fade_out),
-            None,
-            None,
-            None,
-            None,
-            sc,
-        );
-        let x = self.length(&b.x, &format!("{path}.x"), sc.w);
-        let y = self.length(&b.y, &format!("{path}.y"), sc.h);
+        let (common, x, y) = self.opening(path, b.base(), None, None, sc);
         let height = b
             .height
             .clone()
@@ -207,17 +177,7 @@ impl Resolver<'_, '_> {
         path: &str,
         sc: &SceneCtx,
     ) -> Option<PlanLayer> {
-        let common = self.common(
-            path,
-            Timing::of(s.opacity, s.start, s.end, s.fade_in, s.fade_out),
-            s.animate_in.as_ref(),
-            s.animate_out.as_ref(),
-            None,
-            None,
-            sc,
-        );
-        let x = self.length(&s.x, &format!("{path}.x"), sc.w);
-        let y = self.length(&s.y, &format!("{path}.y"), sc.h);
+        let (common, x, y) = self.opening(path, s.base(), None, None, sc);
         let (width, height) = self.rect_size(&s.width, &s.height, path, sc);
         self.in_range(
             &format!("{path}.corner_radius"),

@@ -265,17 +265,7 @@ impl Resolver<'_, '_> {
         sc: &SceneCtx,
     ) -> Option<PlanLayer> {
         let before = self.issues.len();
-        let common = self.common(
-            path,
-            Timing::of(t.opacity, t.start, t.end, t.fade_in, t.fade_out),
-            t.animate_in.as_ref(),
-            t.animate_out.as_ref(),
-            None,
-            None,
-            sc,
-        );
-        let x = self.length(&t.x, &format!("{path}.x"), sc.w);
-        let y = self.length(&t.y, &format!("{path}.y"), sc.h);
+        let (common, x, y) = self.opening(path, t.base(), None, None, sc);
         self.in_range(&format!("{path}.size"), "size", t.size, 1.0, 1000.0, "px");
         self.text_chars(&t.text, &format!("{path}.text"));
         self.in_range(
