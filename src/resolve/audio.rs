@@ -6,6 +6,89 @@ use std::path::PathBuf;
 use super::*;
 
 impl Resolver<'_, '_> {
+    /// The sound of the video: the audio tracks, the clips' sound and the scenes' narrations
+    /// placed on the timeline of `scenes`, and the captions timed from them.
+    pub(super) fn audio(
+        &mut self,
+        comp: &Composition,
+        scenes: &[PlanScene],
+        fps: Fps,
+    ) -> (Vec<PlanTrack>, PlanCaptions) {
+        let o = &comp.output;
+        let mut tracks: Vec<PlanTrack> = comp
+            .audio
+            .tracks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| self.track(t, &format!("audio.tracks[{i}]"), 0.0, None))
+            .collect();
+        let max_chars = self.caption_settings(&o.captions);
+        let mut cues = Vec::new();
+        for (i, t) in comp.audio.tracks.iter().enumerate() {
+            // Tracks that failed their checks are missing from `tracks`: found by path.
+            let path = format!("audio.tracks[{i}]");
+            if let Some(plan) = tracks.iter().find(|p| p.path == path) {
+                cues.extend(self.captions(t, plan, max_chars));
+            }
+        }
+        for (si, mut t) in std::mem::take(&mut self.clip_tracks) {
+            if let Some(sc) = scenes.get(si) {
+                t.start += fps.sample_at_frame(sc.start_frame);
+                tracks.push(t);
+            }
+        }
+        for (i, (scene, plan_scene)) in comp.scenes.iter().zip(scenes).enumerate() {
+            let Some(n) = &scene.narration else { continue };
+            let track = self.narration(n, i, plan_scene, scenes.get(i + 1), fps);
+            if let Some(t) = &track {
+                cues.extend(self.captions(n, t, max_chars));
+            }
+            tracks.extend(track);
+        }
+        let captions = PlanCaptions {
+            cues: crate::plan::captions::in_order(cues),
+            embed: o.captions.embed,
+            vtt: o.captions.vtt,
+            language: o.captions.language.clone(),
+        };
+        (tracks, captions)
+    }
+
+    /// A scene's narration, placed from the scene's start.
+    fn narration(
+        &mut self,
+        n: &crate::spec::AudioTrack,
+        i: usize,
+        plan_scene: &PlanScene,
+        next: Option<&PlanScene>,
+        fps: Fps,
+    ) -> Option<PlanTrack> {
+        let path = format!("scenes[{i}].narration");
+        let scene_dur = plan_scene.frames as f64 / fps.as_f64();
+        if n.start.is_finite() && n.start >= scene_dur && scene_dur > 0.0 {
+            self.issue(
+                format!("{path}.start"),
+                format!(
+                    "start {} s is at or after the scene's end ({scene_dur} s)",
+                    n.start
+                ),
+            );
+        }
+        let offset = fps.seconds(plan_scene.start_frame);
+        let mut track = self.track(n, &path, offset, Some(AudioRole::Narration));
+        // Followed by a transition: the voice ends with its scene, fading over it.
+        if let (Some(t), Some(next)) = (&mut track, next) {
+            if let Some(tr) = next.transition {
+                let end = plan_scene.start_frame + plan_scene.frames;
+                t.cut = Some((
+                    fps.sample_at_frame(end),
+                    fps.sample_at_frame(end) - fps.sample_at_frame(end - tr.frames),
+                ));
+            }
+        }
+        track
+    }
+
     /// Checks `output.captions`; returns the line length.
     pub(super) fn caption_settings(&mut self, c: &crate::spec::Captions) -> usize {
         let lang = &c.language;

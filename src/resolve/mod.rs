@@ -5,7 +5,6 @@
 //! text's measured size, a narration spoken) come through [`ResolveContext`]; files are found
 //! and confined by [`files::FileAccess`], costs bounded by [`limits::Limits`].
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 mod audio;
@@ -115,6 +114,37 @@ impl Resolver<'_, '_> {
             );
         }
         let o = &comp.output;
+        let fps = self.output(o);
+        let (scenes, elapsed) = self.scenes(comp, fps);
+        if elapsed > MAX_DURATION_S {
+            self.issue(
+                "scenes",
+                format!("total duration {elapsed:.1} s exceeds the limit of {MAX_DURATION_S} s (4 hours)"),
+            );
+        }
+        let total_frames = scenes.last().map_or(0, |s| s.start_frame + s.frames);
+        let total_samples = fps.sample_at_frame(total_frames);
+        let (tracks, captions) = self.audio(comp, &scenes, fps);
+        let loudness = self.loudness(&comp.audio);
+        Plan {
+            loudness,
+            width: o.width,
+            height: o.height,
+            fps,
+            total_frames,
+            total_samples,
+            quality: o.quality,
+            audio_bitrate_kbps: o.audio_bitrate,
+            scenes,
+            tracks,
+            text_fits: Vec::new(),
+            fonts: crate::plan::UserFonts::default(),
+            captions,
+        }
+    }
+
+    /// Checks the output's size, frame rate and audio bit rate; returns the frame rate.
+    fn output(&mut self, o: &crate::spec::Output) -> Fps {
         for (name, v, max) in [
             ("width", o.width, MAX_WIDTH),
             ("height", o.height, MAX_HEIGHT),
@@ -146,189 +176,11 @@ impl Resolver<'_, '_> {
                 ),
             );
         }
-        let (w, h) = (f64::from(o.width), f64::from(o.height));
+        fps
+    }
 
-        if comp.scenes.is_empty() {
-            self.issue("scenes", "no scenes (expected at least one)");
-        }
-        let mut ids = HashSet::new();
-        let mut scenes = Vec::with_capacity(comp.scenes.len());
-        let mut elapsed = 0.0f64;
-        let mut prev_dur = 0.0f64;
-        for (si, s) in comp.scenes.iter().enumerate() {
-            self.scene_index = si;
-            let path = format!("scenes[{si}]");
-            let id = s.id.clone().unwrap_or_else(|| format!("{si}"));
-            if let Some(given) = &s.id {
-                if !ids.insert(given.clone()) {
-                    self.issue(
-                        format!("{path}.id"),
-                        format!("duplicate scene id {given:?}"),
-                    );
-                }
-            }
-            let dur = match s.duration {
-                SceneDuration::Seconds(d) => {
-                    if !(d.is_finite() && d > 0.0) {
-                        self.issue(
-                            format!("{path}.duration"),
-                            format!(
-                                "duration {d} must be a positive number of seconds or \"auto\""
-                            ),
-                        );
-                    }
-                    if d.is_finite() {
-                        d.max(0.0)
-                    } else {
-                        0.0
-                    }
-                }
-                SceneDuration::Auto(_) => self.auto_duration(s, &path),
-            };
-            // A transition makes this scene start before the previous one ends.
-            let prev = scenes
-                .last()
-                .map(|p: &PlanScene| (p.frames, p.transition.map_or(0, |t| t.frames)));
-            let transition = s.transition.as_ref().and_then(|t| {
-                self.transition(t, &format!("{path}.transition"), si, dur, prev_dur, fps)
-            });
-            let overlap = transition.map_or(0.0, |t| t.1);
-            let start_frame = fps.frame_at(elapsed - overlap);
-            elapsed += dur - overlap;
-            let end_frame = fps.frame_at(elapsed);
-            let frames = end_frame.saturating_sub(start_frame);
-            let transition = transition.map(|(t, _)| PlanTransition {
-                frames: (scenes
-                    .last()
-                    .map_or(start_frame, |p: &PlanScene| p.start_frame + p.frames)
-                    .saturating_sub(start_frame))
-                .max(1),
-                ..t
-            });
-            if let (Some(t), Some((pf, ptf))) = (&transition, prev) {
-                if t.frames + ptf > pf {
-                    self.issue(
-                        format!("{path}.transition.duration"),
-                        "this transition overlaps the previous scene's own transition: \
-                         shorten one of them or lengthen the previous scene",
-                    );
-                }
-            }
-            prev_dur = dur;
-            if frames == 0 && dur > 0.0 {
-                self.issue(
-                    format!("{path}.duration"),
-                    format!(
-                        "duration {dur} s is shorter than one frame at {} fps",
-                        fps.as_f64()
-                    ),
-                );
-            }
-            let background = match &s.background {
-                None => PlanBackground::Solid([0, 0, 0, 255]),
-                Some(b) => self.background(b, &format!("{path}.background"), w, h, frames, fps),
-            };
-            let sc = layers::SceneCtx {
-                dur,
-                fps,
-                frames,
-                w,
-                h,
-            };
-            let mut layers = Vec::new();
-            for (li, l) in s.layers.iter().enumerate() {
-                self.layer(l, &format!("{path}.layers[{li}]"), &sc, &mut layers);
-            }
-            scenes.push(PlanScene {
-                id,
-                path,
-                start_frame,
-                frames,
-                background,
-                layers,
-                transition,
-            });
-        }
-        // Progress bars measure against the final length.
-        let total = scenes.last().map_or(0, |s| s.start_frame + s.frames);
-        for sc in &mut scenes {
-            let start = sc.start_frame;
-            for l in &mut sc.layers {
-                if let PlanLayerKind::Progress(p) = &mut l.kind {
-                    if p.total == 0 {
-                        p.offset = start;
-                        p.total = total;
-                    }
-                }
-            }
-        }
-        if elapsed > MAX_DURATION_S {
-            self.issue(
-                "scenes",
-                format!("total duration {elapsed:.1} s exceeds the limit of {MAX_DURATION_S} s (4 hours)"),
-            );
-        }
-        let total_frames = scenes.last().map_or(0, |s| s.start_frame + s.frames);
-        let total_samples = fps.sample_at_frame(total_frames);
-        let mut tracks: Vec<PlanTrack> = comp
-            .audio
-            .tracks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| self.track(t, &format!("audio.tracks[{i}]"), 0.0, None))
-            .collect();
-        let max_chars = self.caption_settings(&o.captions);
-        let mut cues = Vec::new();
-        for (i, t) in comp.audio.tracks.iter().enumerate() {
-            // Tracks that failed their checks are missing from `tracks`: found by path.
-            let path = format!("audio.tracks[{i}]");
-            if let Some(plan) = tracks.iter().find(|p| p.path == path) {
-                cues.extend(self.captions(t, plan, max_chars));
-            }
-        }
-        for (si, mut t) in std::mem::take(&mut self.clip_tracks) {
-            if let Some(sc) = scenes.get(si) {
-                t.start += fps.sample_at_frame(sc.start_frame);
-                tracks.push(t);
-            }
-        }
-        for (i, (scene, plan_scene)) in comp.scenes.iter().zip(&scenes).enumerate() {
-            let Some(n) = &scene.narration else { continue };
-            let path = format!("scenes[{i}].narration");
-            let scene_dur = plan_scene.frames as f64 / fps.as_f64();
-            if n.start.is_finite() && n.start >= scene_dur && scene_dur > 0.0 {
-                self.issue(
-                    format!("{path}.start"),
-                    format!(
-                        "start {} s is at or after the scene's end ({scene_dur} s)",
-                        n.start
-                    ),
-                );
-            }
-            let offset = fps.seconds(plan_scene.start_frame);
-            let mut track = self.track(n, &path, offset, Some(AudioRole::Narration));
-            // Followed by a transition: the voice ends with its scene, fading over it.
-            if let (Some(t), Some(next)) = (&mut track, scenes.get(i + 1)) {
-                if let Some(tr) = next.transition {
-                    let end = plan_scene.start_frame + plan_scene.frames;
-                    t.cut = Some((
-                        fps.sample_at_frame(end),
-                        fps.sample_at_frame(end) - fps.sample_at_frame(end - tr.frames),
-                    ));
-                }
-            }
-            if let Some(t) = &track {
-                cues.extend(self.captions(n, t, max_chars));
-            }
-            tracks.extend(track);
-        }
-        let captions = PlanCaptions {
-            cues: crate::plan::captions::in_order(cues),
-            embed: o.captions.embed,
-            vtt: o.captions.vtt,
-            language: o.captions.language.clone(),
-        };
-        let au = &comp.audio;
+    /// Checks `audio`'s loudness target.
+    fn loudness(&mut self, au: &crate::spec::Audio) -> PlanLoudness {
         self.in_range(
             "audio.target_lufs",
             "target_lufs",
@@ -345,24 +197,10 @@ impl Resolver<'_, '_> {
             0.0,
             "dBTP",
         );
-        Plan {
-            loudness: PlanLoudness {
-                normalize: au.normalize,
-                target_lufs: au.target_lufs,
-                ceiling_db: au.true_peak_db,
-            },
-            width: o.width,
-            height: o.height,
-            fps,
-            total_frames,
-            total_samples,
-            quality: o.quality,
-            audio_bitrate_kbps: o.audio_bitrate,
-            scenes,
-            tracks,
-            text_fits: Vec::new(),
-            fonts: crate::plan::UserFonts::default(),
-            captions,
+        PlanLoudness {
+            normalize: au.normalize,
+            target_lufs: au.target_lufs,
+            ceiling_db: au.true_peak_db,
         }
     }
 

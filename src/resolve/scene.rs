@@ -1,10 +1,153 @@
 //! A scene's own parts: its length ("auto"), background, transition, clips and motion.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use super::*;
 
 impl Resolver<'_, '_> {
+    /// Resolves the scenes in order, placing each on the timeline after the one before it (a
+    /// transition makes them overlap); returns them and the video's length in seconds.
+    pub(super) fn scenes(&mut self, comp: &Composition, fps: Fps) -> (Vec<PlanScene>, f64) {
+        let (w, h) = (f64::from(comp.output.width), f64::from(comp.output.height));
+        if comp.scenes.is_empty() {
+            self.issue("scenes", "no scenes (expected at least one)");
+        }
+        let mut ids = HashSet::new();
+        let mut scenes: Vec<PlanScene> = Vec::with_capacity(comp.scenes.len());
+        let mut clock = Clock {
+            elapsed: 0.0,
+            prev_dur: 0.0,
+        };
+        for (si, s) in comp.scenes.iter().enumerate() {
+            self.scene_index = si;
+            let path = format!("scenes[{si}]");
+            if let Some(given) = &s.id {
+                if !ids.insert(given.clone()) {
+                    self.issue(
+                        format!("{path}.id"),
+                        format!("duplicate scene id {given:?}"),
+                    );
+                }
+            }
+            let scene = self.scene(s, si, path, scenes.last(), &mut clock, fps, (w, h));
+            scenes.push(scene);
+        }
+        // Progress bars measure against the final length.
+        let total = scenes.last().map_or(0, |s| s.start_frame + s.frames);
+        for sc in &mut scenes {
+            let start = sc.start_frame;
+            for l in &mut sc.layers {
+                if let PlanLayerKind::Progress(p) = &mut l.kind {
+                    if p.total == 0 {
+                        p.offset = start;
+                        p.total = total;
+                    }
+                }
+            }
+        }
+        (scenes, clock.elapsed)
+    }
+
+    /// Resolves one scene: its length, its place on the timeline, its transition, background
+    /// and layers.
+    #[allow(clippy::too_many_arguments)]
+    fn scene(
+        &mut self,
+        s: &crate::spec::Scene,
+        si: usize,
+        path: String,
+        last: Option<&PlanScene>,
+        clock: &mut Clock,
+        fps: Fps,
+        (w, h): (f64, f64),
+    ) -> PlanScene {
+        let id = s.id.clone().unwrap_or_else(|| format!("{si}"));
+        let dur = match s.duration {
+            SceneDuration::Seconds(d) => {
+                if !(d.is_finite() && d > 0.0) {
+                    self.issue(
+                        format!("{path}.duration"),
+                        format!("duration {d} must be a positive number of seconds or \"auto\""),
+                    );
+                }
+                if d.is_finite() {
+                    d.max(0.0)
+                } else {
+                    0.0
+                }
+            }
+            SceneDuration::Auto(_) => self.auto_duration(s, &path),
+        };
+        // A transition makes this scene start before the previous one ends.
+        let prev = last.map(|p| (p.frames, p.transition.map_or(0, |t| t.frames)));
+        let transition = s.transition.as_ref().and_then(|t| {
+            self.transition(
+                t,
+                &format!("{path}.transition"),
+                si,
+                dur,
+                clock.prev_dur,
+                fps,
+            )
+        });
+        let overlap = transition.map_or(0.0, |t| t.1);
+        let start_frame = fps.frame_at(clock.elapsed - overlap);
+        clock.elapsed += dur - overlap;
+        let end_frame = fps.frame_at(clock.elapsed);
+        let frames = end_frame.saturating_sub(start_frame);
+        let transition = transition.map(|(t, _)| PlanTransition {
+            frames: (last
+                .map_or(start_frame, |p| p.start_frame + p.frames)
+                .saturating_sub(start_frame))
+            .max(1),
+            ..t
+        });
+        if let (Some(t), Some((pf, ptf))) = (&transition, prev) {
+            if t.frames + ptf > pf {
+                self.issue(
+                    format!("{path}.transition.duration"),
+                    "this transition overlaps the previous scene's own transition: \
+                     shorten one of them or lengthen the previous scene",
+                );
+            }
+        }
+        clock.prev_dur = dur;
+        if frames == 0 && dur > 0.0 {
+            self.issue(
+                format!("{path}.duration"),
+                format!(
+                    "duration {dur} s is shorter than one frame at {} fps",
+                    fps.as_f64()
+                ),
+            );
+        }
+        let background = match &s.background {
+            None => PlanBackground::Solid([0, 0, 0, 255]),
+            Some(b) => self.background(b, &format!("{path}.background"), w, h, frames, fps),
+        };
+        let sc = layers::SceneCtx {
+            dur,
+            fps,
+            frames,
+            w,
+            h,
+        };
+        let mut layers = Vec::new();
+        for (li, l) in s.layers.iter().enumerate() {
+            self.layer(l, &format!("{path}.layers[{li}]"), &sc, &mut layers);
+        }
+        PlanScene {
+            id,
+            path,
+            start_frame,
+            frames,
+            background,
+            layers,
+            transition,
+        }
+    }
+
     /// `"duration": "auto"`: narration start + its length (after trim, or its `duration`)
     /// + padding.
     pub(super) fn auto_duration(&mut self, s: &crate::spec::Scene, path: &str) -> f64 {
@@ -365,4 +508,12 @@ impl Resolver<'_, '_> {
             frames: frames.saturating_sub(1).max(1),
         })
     }
+}
+
+/// Where the timeline stands while scenes are placed.
+struct Clock {
+    /// Seconds placed so far.
+    elapsed: f64,
+    /// The previous scene's length, seconds.
+    prev_dur: f64,
 }
