@@ -5,6 +5,7 @@
 //! reported by validation, with the layer's path.
 
 mod blocks;
+mod bullets;
 mod pictures;
 mod text;
 
