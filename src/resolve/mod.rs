@@ -21,7 +21,7 @@ use crate::spec::{
     SpecError, SpecIssue, TransitionSpec, Viewport,
 };
 use crate::text::TextMeasure;
-pub use values::{parse_color, parse_length};
+pub use values::{parse_color, parse_length, ValueError};
 
 /// What resolution needs besides the spec.
 #[derive(Clone)]
@@ -256,7 +256,7 @@ impl Resolver<'_, '_> {
 
     fn color(&mut self, s: &str, path: &str) -> Rgba {
         parse_color(s).unwrap_or_else(|e| {
-            self.issue(path, e);
+            self.issue(path, e.to_string());
             [0, 0, 0, 255]
         })
     }
@@ -279,7 +279,7 @@ impl Resolver<'_, '_> {
 
     fn length(&mut self, l: &Length, path: &str, frame_side: f64) -> f64 {
         parse_length(l, frame_side).unwrap_or_else(|e| {
-            self.issue(path, e);
+            self.issue(path, e.to_string());
             0.0
         })
     }

@@ -3,12 +3,44 @@
 use crate::plan::Rgba;
 use crate::spec::Length;
 
+/// A colour or length that does not parse. Its message (`Display`) names the value and the
+/// accepted forms, as validation reports it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// Not one of the colour forms.
+    Color(String),
+    /// Not a number of pixels or a percentage.
+    Length(String),
+    /// A length beyond ±100000 px.
+    LengthRange(f64),
+}
+
+impl std::fmt::Display for ValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ValueError::Color(s) => {
+                write!(f, "invalid colour {s:?} (expected #RRGGBB or #RRGGBBAA)")
+            }
+            ValueError::Length(s) => write!(
+                f,
+                "invalid length {s:?} (expected pixels like 120 or \"120px\", or a percentage like \"50%\")"
+            ),
+            ValueError::LengthRange(v) => {
+                write!(f, "length {v} is out of range (expected -100000..=100000 px)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ValueError {}
+
 /// Parses `#RGB`, `#RGBA`, `#RRGGBB`, `#RRGGBBAA` or one of `white`, `black`, `transparent`.
 ///
 /// # Errors
-/// A message naming the value and the accepted forms.
-pub fn parse_color(s: &str) -> Result<Rgba, String> {
-    let bad = || format!("invalid colour {s:?} (expected #RRGGBB or #RRGGBBAA)");
+/// [`ValueError`], naming the value and the accepted forms.
+pub fn parse_color(s: &str) -> Result<Rgba, ValueError> {
+    let bad = || ValueError::Color(s.to_string());
     match s.to_ascii_lowercase().as_str() {
         "white" => return Ok([255, 255, 255, 255]),
         "black" => return Ok([0, 0, 0, 255]),
@@ -43,15 +75,13 @@ pub fn parse_color(s: &str) -> Result<Rgba, String> {
 /// Converts a [`Length`] to pixels; percentages are of `frame_side`.
 ///
 /// # Errors
-/// A message naming the value and the accepted forms.
-pub fn parse_length(l: &Length, frame_side: f64) -> Result<f64, String> {
+/// [`ValueError`], naming the value and the accepted forms.
+pub fn parse_length(l: &Length, frame_side: f64) -> Result<f64, ValueError> {
     let v = match l {
         Length::Px(v) => *v,
         Length::Str(s) => {
             let t = s.trim();
-            let bad = || {
-                format!("invalid length {s:?} (expected pixels like 120 or \"120px\", or a percentage like \"50%\")")
-            };
+            let bad = || ValueError::Length(s.clone());
             if let Some(p) = t.strip_suffix('%') {
                 p.trim().parse::<f64>().map_err(|_| bad())? / 100.0 * frame_side
             } else if let Some(p) = t.strip_suffix("px") {
@@ -62,9 +92,7 @@ pub fn parse_length(l: &Length, frame_side: f64) -> Result<f64, String> {
         }
     };
     if !v.is_finite() || v.abs() > 100_000.0 {
-        return Err(format!(
-            "length {v} is out of range (expected -100000..=100000 px)"
-        ));
+        return Err(ValueError::LengthRange(v));
     }
     Ok(v)
 }
@@ -91,5 +119,25 @@ mod tests {
         assert_eq!(parse_length(&Length::Str("25%".into()), 1920.0), Ok(480.0));
         assert_eq!(parse_length(&Length::Str("30px".into()), 1920.0), Ok(30.0));
         assert!(parse_length(&Length::Str("30em".into()), 1920.0).is_err());
+    }
+
+    #[test]
+    fn errors_say_what_was_expected() {
+        assert_eq!(
+            parse_color("red").unwrap_err().to_string(),
+            "invalid colour \"red\" (expected #RRGGBB or #RRGGBBAA)"
+        );
+        assert_eq!(
+            parse_length(&Length::Str("3em".into()), 10.0)
+                .unwrap_err()
+                .to_string(),
+            "invalid length \"3em\" (expected pixels like 120 or \"120px\", or a percentage like \"50%\")"
+        );
+        assert_eq!(
+            parse_length(&Length::Px(2e5), 10.0)
+                .unwrap_err()
+                .to_string(),
+            "length 200000 is out of range (expected -100000..=100000 px)"
+        );
     }
 }
