@@ -468,6 +468,13 @@ impl Anchor {
             Anchor::BottomRight => (1.0, 1.0),
         }
     }
+
+    /// The top-left corner of a box of `size` whose anchor point sits at `at`: where every
+    /// layer and block is placed, in resolving and in composing.
+    pub fn top_left(self, at: (f64, f64), size: (f64, f64)) -> (f64, f64) {
+        let (ax, ay) = self.fractions();
+        (at.0 - ax * size.0, at.1 - ay * size.1)
+    }
 }
 
 impl Default for ClipPlayback {

@@ -49,9 +49,7 @@ impl Resolver<'_, '_> {
     ) -> Vec<(f64, f64)> {
         let block_w = parts.iter().map(|(m, _)| m.width).fold(0.0, f64::max);
         let block_h: f64 = parts.iter().map(|(m, gap)| m.height + gap).sum();
-        let (ax, ay) = anchor.fractions();
-        let left = x - ax * block_w;
-        let mut top = y - ay * block_h;
+        let (left, mut top) = anchor.top_left((x, y), (block_w, block_h));
         parts
             .iter()
             .map(|(m, gap)| {
@@ -215,9 +213,7 @@ impl Resolver<'_, '_> {
         let content_h: f64 = parts.iter().map(|(m, g)| m.height + g).sum();
         let bar_w = (accent_w + 2.0 * pad[1] + content_w).round();
         let bar_h = (content_h + 2.0 * pad[0]).round();
-        let (ax, ay) = b.anchor.fractions();
-        let left = x - ax * bar_w;
-        let top = y - ay * bar_h;
+        let (left, top) = b.anchor.top_left((x, y), (bar_w, bar_h));
         let offscreen = left + bar_w;
         let common = self.common(
             path,

@@ -292,9 +292,7 @@ impl Resolver<'_, '_> {
         out: &mut Vec<PlanLayer>,
     ) {
         let (b, path, x, y) = (l.b, l.path, l.x, l.y);
-        let (ax, ay) = b.anchor.fractions();
-        let left = x - ax * width;
-        let top = y - ay * height;
+        let (left, top) = b.anchor.top_left((x, y), (width, height));
         for (i, it) in list.into_iter().enumerate() {
             let at = l.items[i]
                 .2
