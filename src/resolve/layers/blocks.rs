@@ -80,10 +80,7 @@ impl Resolver<'_, '_> {
             None,
             sc,
         );
-        let max_width = match &t.max_width {
-            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
-            None => 0.8 * sc.w,
-        };
+        let max_width = self.max_width(t.max_width.as_ref(), path, sc, 0.8);
         self.in_range(
             &format!("{path}.subtitle_delay"),
             "subtitle_delay",
@@ -167,10 +164,7 @@ impl Resolver<'_, '_> {
         let before = self.issues.len();
         let x = self.length(&b.x, &format!("{path}.x"), sc.w);
         let y = self.length(&b.y, &format!("{path}.y"), sc.h);
-        let max_width = match &b.max_width {
-            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
-            None => 0.6 * sc.w,
-        };
+        let max_width = self.max_width(b.max_width.as_ref(), path, sc, 0.6);
         let title = self.styled(
             &b.title,
             &b.title_style,
@@ -287,10 +281,7 @@ impl Resolver<'_, '_> {
             None,
             sc,
         );
-        let max_width = match &q.max_width {
-            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
-            None => 0.7 * sc.w,
-        };
+        let max_width = self.max_width(q.max_width.as_ref(), path, sc, 0.7);
         let words = if q.marks {
             format!("\u{201C}{}\u{201D}", q.text.trim())
         } else {
@@ -363,10 +354,7 @@ impl Resolver<'_, '_> {
     ) -> Option<PlanLayer> {
         let before = self.issues.len();
         let (common, x, y) = self.opening(path, c.base(), None, None, sc);
-        let max_width = match &c.max_width {
-            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
-            None => 0.8 * sc.w,
-        };
+        let max_width = self.max_width(c.max_width.as_ref(), path, sc, 0.8);
         if !(1..=6).contains(&c.max_lines) {
             self.issue(
                 format!("{path}.max_lines"),

@@ -76,10 +76,7 @@ impl Resolver<'_, '_> {
         }
         let x = self.length(&b.x, &format!("{path}.x"), sc.w);
         let y = self.length(&b.y, &format!("{path}.y"), sc.h);
-        let max_width = match &b.max_width {
-            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
-            None => 0.8 * sc.w,
-        };
+        let max_width = self.max_width(b.max_width.as_ref(), path, sc, 0.8);
         let max_height = b
             .max_height
             .as_ref()

@@ -409,6 +409,20 @@ impl Resolver<'_, '_> {
         (common, x, y)
     }
 
+    /// A layer's `max_width` in pixels, or `share` of the frame's width when it has none.
+    fn max_width(
+        &mut self,
+        m: Option<&crate::spec::Length>,
+        path: &str,
+        sc: &SceneCtx,
+        share: f64,
+    ) -> f64 {
+        match m {
+            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
+            None => share * sc.w,
+        }
+    }
+
     fn no_typewriter(&mut self, path: &str, c: &Common) {
         if c.anim_in
             .iter()

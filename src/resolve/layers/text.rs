@@ -277,10 +277,7 @@ impl Resolver<'_, '_> {
             "",
         );
         let family = self.family(&t.font, &format!("{path}.font"));
-        let max_width = match &t.max_width {
-            Some(m) => self.length(m, &format!("{path}.max_width"), sc.w),
-            None => sc.w * 0.9,
-        };
+        let max_width = self.max_width(t.max_width.as_ref(), path, sc, 0.9);
         if max_width < 1.0 {
             self.issue(
                 format!("{path}.max_width"),
