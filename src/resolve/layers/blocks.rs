@@ -111,16 +111,10 @@ impl Resolver<'_, '_> {
         });
         let gap = t.gap.unwrap_or(0.35 * f64::from(title.size));
         let Some(common) = common else { return };
-        let Some(mt) = self.measure(&title, &format!("{path}.title")) else {
+        let second = subtitle.as_ref().map(|s| (s, format!("{path}.subtitle")));
+        let Some(parts) = self.measure_parts((&title, format!("{path}.title")), second, gap) else {
             return;
         };
-        let mut parts = vec![(mt, 0.0)];
-        if let Some(s) = &subtitle {
-            let Some(ms) = self.measure(s, &format!("{path}.subtitle")) else {
-                return;
-            };
-            parts.push((ms, gap));
-        }
         let pos = Self::stack(&parts, t.align, (x, y), t.anchor);
         let delay = sc.fps.frame_at(t.subtitle_delay);
         let mut texts = vec![(format!("{path}.title"), title, common)];
@@ -142,6 +136,21 @@ impl Resolver<'_, '_> {
                 sc.fps,
             ));
         }
+    }
+
+    /// Measures a block's main text and its optional second text, `gap` below it: the parts
+    /// [`Resolver::stack`] places. `None` when a text cannot be measured (reported).
+    fn measure_parts(
+        &mut self,
+        (main, main_path): (&PlanText, String),
+        second: Option<(&PlanText, String)>,
+        gap: f64,
+    ) -> Option<Vec<(TextMeasure, f64)>> {
+        let mut parts = vec![(self.measure(main, &main_path)?, 0.0)];
+        if let Some((t, path)) = second {
+            parts.push((self.measure(t, &path)?, gap));
+        }
+        Some(parts)
     }
 
     pub(super) fn with_reveal(&mut self, t: PlanText, c: &Common) -> PlanText {
@@ -192,16 +201,11 @@ impl Resolver<'_, '_> {
         if self.issues.len() != before {
             return;
         }
-        let Some(mt) = self.measure(&title, &format!("{path}.title")) else {
+        let second = subtitle.as_ref().map(|s| (s, format!("{path}.subtitle")));
+        let Some(parts) = self.measure_parts((&title, format!("{path}.title")), second, 0.15 * ts)
+        else {
             return;
         };
-        let mut parts = vec![(mt, 0.0)];
-        if let Some(s) = &subtitle {
-            let Some(ms) = self.measure(s, &format!("{path}.subtitle")) else {
-                return;
-            };
-            parts.push((ms, 0.15 * ts));
-        }
         let accent_w = (0.14 * ts).max(4.0).round();
         let content_w = parts.iter().map(|(m, _)| m.width).fold(0.0, f64::max);
         let content_h: f64 = parts.iter().map(|(m, g)| m.height + g).sum();
@@ -316,16 +320,16 @@ impl Resolver<'_, '_> {
             return;
         }
         let Some(common) = common else { return };
-        let Some(mq) = self.measure(&quote, &format!("{path}.text")) else {
+        let second = attribution
+            .as_ref()
+            .map(|s| (s, format!("{path}.attribution")));
+        let Some(parts) = self.measure_parts(
+            (&quote, format!("{path}.text")),
+            second,
+            0.5 * f64::from(quote.size),
+        ) else {
             return;
         };
-        let mut parts = vec![(mq, 0.0)];
-        if let Some(a) = &attribution {
-            let Some(ma) = self.measure(a, &format!("{path}.attribution")) else {
-                return;
-            };
-            parts.push((ma, 0.5 * f64::from(quote.size)));
-        }
         // The quote is centred; the attribution sits at the block's right edge.
         let centred = Self::stack(&parts, TextAlign::Center, (x, y), q.anchor);
         let right = Self::stack(&parts, TextAlign::Right, (x, y), q.anchor);
