@@ -330,52 +330,29 @@ fn prepare_scenes(
                             }
                             _ => (fit_image(img, i.width, i.height, i.fit), Dynamic::None),
                         };
-                        let (ax, ay) = l.anchor.fractions();
-                        PreparedLayer {
-                            x: (l.x - ax * f64::from(raster.width)).round() as i64,
-                            y: (l.y - ay * f64::from(raster.height)).round() as i64,
-                            raster: Arc::new(raster),
-                            pivot: l.pivot,
-                            dynamic,
-                        }
+                        let size = (f64::from(raster.width), f64::from(raster.height));
+                        placed(l, raster, size, dynamic)
                     }
-                    PlanLayerKind::Video(c) => {
-                        let (ax, ay) = l.anchor.fractions();
-                        PreparedLayer {
-                            x: (l.x - ax * f64::from(c.width)).round() as i64,
-                            y: (l.y - ay * f64::from(c.height)).round() as i64,
-                            raster: Arc::new(Raster::new(0, 0)),
-                            pivot: l.pivot,
-                            dynamic: Dynamic::Clip(Arc::new(ClipSource::new(c, plan))),
-                        }
-                    }
+                    PlanLayerKind::Video(c) => placed(
+                        l,
+                        Raster::new(0, 0),
+                        (f64::from(c.width), f64::from(c.height)),
+                        Dynamic::Clip(Arc::new(ClipSource::new(c, plan))),
+                    ),
                     PlanLayerKind::Progress(p) => {
                         let raster =
                             Raster::rounded_rect(p.width, p.height, p.radius, p.track, None);
-                        let (ax, ay) = l.anchor.fractions();
-                        PreparedLayer {
-                            x: (l.x - ax * p.width).round() as i64,
-                            y: (l.y - ay * p.height).round() as i64,
-                            raster: Arc::new(raster),
-                            pivot: l.pivot,
-                            dynamic: Dynamic::Progress {
-                                fill: p.fill,
-                                radius: p.radius,
-                            },
-                        }
+                        let dynamic = Dynamic::Progress {
+                            fill: p.fill,
+                            radius: p.radius,
+                        };
+                        placed(l, raster, (p.width, p.height), dynamic)
                     }
                     PlanLayerKind::Shape(sh) => {
                         let raster = Raster::rounded_rect(
                             sh.width, sh.height, sh.radius, sh.fill, sh.border,
                         );
-                        let (ax, ay) = l.anchor.fractions();
-                        PreparedLayer {
-                            x: (l.x - ax * sh.width).round() as i64,
-                            y: (l.y - ay * sh.height).round() as i64,
-                            raster: Arc::new(raster),
-                            pivot: l.pivot,
-                            dynamic: Dynamic::None,
-                        }
+                        placed(l, raster, (sh.width, sh.height), Dynamic::None)
                     }
                     // Filled in below, on one thread (the text engine is not Sync).
                     PlanLayerKind::Text(_) => PreparedLayer {
@@ -429,11 +406,13 @@ fn prepare_scenes(
                     c
                 }
             };
-            let (ax, ay) = l.anchor.fractions();
+            let (x, y) = l
+                .anchor
+                .top_left((l.x, l.y), (drawing.box_width, drawing.box_height));
             *pl = PreparedLayer {
                 raster,
-                x: (l.x - ax * drawing.box_width).round() as i64 - drawing.pad.0,
-                y: (l.y - ay * drawing.box_height).round() as i64 - drawing.pad.1,
+                x: x.round() as i64 - drawing.pad.0,
+                y: y.round() as i64 - drawing.pad.1,
                 pivot: l.pivot,
                 dynamic: if t.reveal.is_some() {
                     Dynamic::Typewriter(drawing)
@@ -737,6 +716,24 @@ fn linear_gradient(w: u32, h: u32, angle: f64, colors: &[Rgba]) -> Raster {
 
 fn radial_gradient(w: u32, h: u32, cx: f64, cy: f64, radius: f64, colors: &[Rgba]) -> Raster {
     per_pixel(w, h, |x, y| (x - cx).hypot(y - cy) / radius, colors)
+}
+
+/// A layer's picture placed by its anchor: the box of `size` whose anchor point is the
+/// layer's (`x`, `y`), at whole pixels.
+fn placed(
+    l: &crate::plan::PlanLayer,
+    raster: Raster,
+    size: (f64, f64),
+    dynamic: Dynamic,
+) -> PreparedLayer {
+    let (x, y) = l.anchor.top_left((l.x, l.y), size);
+    PreparedLayer {
+        x: x.round() as i64,
+        y: y.round() as i64,
+        raster: Arc::new(raster),
+        pivot: l.pivot,
+        dynamic,
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use ff::{format, media};
 use ffmpeg_next as ff;
-use yuvutils_rs::{yuv420_to_rgb, YuvPlanarImage, YuvRange, YuvStandardMatrix};
 
 use crate::media::error::ProbeError;
 
@@ -381,7 +380,8 @@ fn open_best(
 pub type RgbFrame = image::RgbImage;
 
 /// Decodes every video frame in order and hands it to `f` as RGB (BT.709 for HD and BT.601
-/// for SD unless tagged otherwise). `f` returns false to stop. Returns the number of frames
+/// for SD unless tagged otherwise), converted as clips are ([`crate::media::yuv`]), unrotated.
+/// `f` returns false to stop. Returns the number of frames
 /// decoded.
 ///
 /// # Errors
@@ -395,12 +395,12 @@ pub fn decode_video(
     let mut dec = dec.video().map_err(err("open video decoder"))?;
     let mut n = 0u64;
     let mut frame = ff::frame::Video::empty();
-    let mut scaler: Option<ff::software::scaling::Context> = None;
+    let mut conv = crate::media::yuv::Converter::default();
     let mut go_on = true;
     let mut handle =
         |dec: &mut ff::decoder::Video, n: &mut u64, go_on: &mut bool| -> Result<(), ProbeError> {
             while *go_on && dec.receive_frame(&mut frame).is_ok() {
-                let rgb = to_rgb(&frame, &mut scaler).map_err(err("convert frame"))?;
+                let rgb = conv.rgb(&frame).map_err(err("convert frame"))?;
                 *go_on = f(*n, &rgb);
                 *n += 1;
             }
@@ -422,71 +422,6 @@ pub fn decode_video(
         handle(&mut dec, &mut n, &mut go_on)?;
     }
     Ok(n)
-}
-
-/// The YUV→RGB matrix for a picture `height` pixels high tagged `space`: the tag when it names
-/// one, else BT.709 for HD (720 lines and up) and BT.601 for SD.
-pub(crate) fn yuv_matrix(space: ff::color::Space, height: u32) -> YuvStandardMatrix {
-    match space {
-        ff::color::Space::BT709 => YuvStandardMatrix::Bt709,
-        ff::color::Space::BT470BG | ff::color::Space::SMPTE170M => YuvStandardMatrix::Bt601,
-        ff::color::Space::BT2020NCL | ff::color::Space::BT2020CL => YuvStandardMatrix::Bt2020,
-        _ if height >= 720 => YuvStandardMatrix::Bt709,
-        _ => YuvStandardMatrix::Bt601,
-    }
-}
-
-/// Full range for JPEG-tagged pictures, else limited (16..=235).
-pub(crate) fn yuv_range(range: ff::color::Range) -> YuvRange {
-    if range == ff::color::Range::JPEG {
-        YuvRange::Full
-    } else {
-        YuvRange::Limited
-    }
-}
-
-fn to_rgb(
-    frame: &ff::frame::Video,
-    scaler: &mut Option<ff::software::scaling::Context>,
-) -> Result<RgbFrame, ff::Error> {
-    let (w, h) = (frame.width(), frame.height());
-    let mut out = image::RgbImage::new(w, h);
-    if frame.format() == format::Pixel::YUV420P {
-        let matrix = yuv_matrix(frame.color_space(), h);
-        let range = yuv_range(frame.color_range());
-        let img = YuvPlanarImage {
-            y_plane: frame.data(0),
-            y_stride: frame.stride(0) as u32,
-            u_plane: frame.data(1),
-            u_stride: frame.stride(1) as u32,
-            v_plane: frame.data(2),
-            v_stride: frame.stride(2) as u32,
-            width: w,
-            height: h,
-        };
-        yuv420_to_rgb(&img, &mut out, w * 3, range, matrix).map_err(|_| ff::Error::InvalidData)?;
-        return Ok(out);
-    }
-    let sc = match scaler {
-        Some(s) => s,
-        None => scaler.insert(ff::software::scaling::Context::get(
-            frame.format(),
-            w,
-            h,
-            format::Pixel::RGB24,
-            w,
-            h,
-            ff::software::scaling::Flags::BILINEAR,
-        )?),
-    };
-    let mut rgb = ff::frame::Video::empty();
-    sc.run(frame, &mut rgb)?;
-    let stride = rgb.stride(0);
-    for y in 0..h as usize {
-        let row = &rgb.data(0)[y * stride..y * stride + w as usize * 3];
-        out.as_mut()[y * w as usize * 3..(y + 1) * w as usize * 3].copy_from_slice(row);
-    }
-    Ok(out)
 }
 
 /// Decoded audio: interleaved f32, mono or stereo, at the file's own rate.

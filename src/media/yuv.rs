@@ -1,6 +1,9 @@
 //! Decoded frame → premultiplied RGBA at the output size: swscale scales in YUV (bicubic up,
 //! area down), yuvutils converts with the frame's matrix and range; RGB and alpha formats go
 //! through swscale to RGBA; then the display rotation.
+//!
+//! The one YUV→RGB conversion of the crate: clips' pictures ([`Converter::convert`]) and
+//! decoded videos' frames ([`Converter::rgb`], for [`crate::media::probe::decode_video`]).
 
 use ff::format;
 use ffmpeg_next as ff;
@@ -64,6 +67,8 @@ pub(super) struct Converter {
     tmp: Option<ff::frame::Video>,
     /// Unrotated pixels of rotated clips.
     scratch: Vec<u8>,
+    /// The RGBA picture behind [`Converter::rgb`].
+    rgba: Option<Raster>,
 }
 
 impl Converter {
@@ -103,8 +108,8 @@ impl Converter {
         let (tw, th) = size;
         let (sw, sh) = (f.width(), f.height());
         let fmt = f.format();
-        let matrix = crate::media::probe::yuv_matrix(f.color_space(), sh);
-        let tagged_full = crate::media::probe::yuv_range(f.color_range()) == YuvRange::Full;
+        let matrix = yuv_matrix(f.color_space(), sh);
+        let tagged_full = yuv_range(f.color_range()) == YuvRange::Full;
         let len = tw as usize * th as usize * 4;
         let mut scratch = std::mem::take(&mut self.scratch);
         let rgba = if rotation == 0 {
@@ -148,6 +153,42 @@ impl Converter {
         }
         self.scratch = scratch;
         Ok(())
+    }
+
+    /// Converts `f` to RGB at its own size, unrotated: the conversion of [`Converter::convert`]
+    /// without the alpha channel (premultiplied; opaque for every YUV format).
+    pub(super) fn rgb(&mut self, f: &ff::frame::Video) -> Result<image::RgbImage, ff::Error> {
+        let (w, h) = (f.width(), f.height());
+        let mut rgba = self.rgba.take().unwrap_or_else(|| Raster::new(0, 0));
+        self.convert(f, (w, h), 0, &mut rgba)?;
+        let rgb = rgba
+            .data
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        self.rgba = Some(rgba);
+        image::RgbImage::from_raw(w, h, rgb).ok_or(ff::Error::Bug)
+    }
+}
+
+/// The YUV→RGB matrix for a picture `height` pixels high tagged `space`: the tag when it names
+/// one, else BT.709 for HD (720 lines and up) and BT.601 for SD.
+pub(crate) fn yuv_matrix(space: ff::color::Space, height: u32) -> YuvStandardMatrix {
+    match space {
+        ff::color::Space::BT709 => YuvStandardMatrix::Bt709,
+        ff::color::Space::BT470BG | ff::color::Space::SMPTE170M => YuvStandardMatrix::Bt601,
+        ff::color::Space::BT2020NCL | ff::color::Space::BT2020CL => YuvStandardMatrix::Bt2020,
+        _ if height >= 720 => YuvStandardMatrix::Bt709,
+        _ => YuvStandardMatrix::Bt601,
+    }
+}
+
+/// Full range for JPEG-tagged pictures, else limited (16..=235).
+pub(crate) fn yuv_range(range: ff::color::Range) -> YuvRange {
+    if range == ff::color::Range::JPEG {
+        YuvRange::Full
+    } else {
+        YuvRange::Limited
     }
 }
 
