@@ -183,7 +183,9 @@ pub struct EncoderConfig {
     /// types partly by how fast pictures arrive). A segment copied from the scene cache shows
     /// the same pictures as encoding it again, not always the same bytes.
     pub segments: bool,
-    /// Fail on purpose when this frame is reached (tests of the failure path).
+    /// Fail on purpose when this frame is reached (tests of the failure path; only with the
+    /// `fault-injection` feature).
+    #[cfg(feature = "fault-injection")]
     pub fail_at_frame: Option<u64>,
     /// Closed captions to store as a subtitle track (`mov_text`), if any.
     pub captions: Option<subtitles::Track>,
@@ -922,6 +924,7 @@ impl Encoder {
             } else {
                 1
             };
+            #[cfg(feature = "fault-injection")]
             if let Some(at) = self.cfg.fail_at_frame.filter(|&at| at >= n && at < n + run) {
                 return Err(EncodeError::Injected(at));
             }
@@ -990,6 +993,17 @@ impl Encoder {
         }
     }
 
+    /// Whether an injected failure ([`EncoderConfig::fail_at_frame`]) falls in the `repeat`
+    /// frames from `n` (never without the `fault-injection` feature).
+    fn injects_failure(&self, n: u64, repeat: u64) -> bool {
+        #[cfg(feature = "fault-injection")]
+        if let Some(at) = self.cfg.fail_at_frame {
+            return at >= n && at < n + repeat;
+        }
+        let _ = (n, repeat);
+        false
+    }
+
     /// Writes `pic` for `repeat` frames as a patch over the base picture when it differs from
     /// it only in a few macroblocks of one row, the base is still waiting to be written, and
     /// no keyframe is due. Returns whether it did.
@@ -1002,10 +1016,7 @@ impl Encoder {
         if !waiting
             || !splicer.can_patch()
             || n + repeat > self.last_key + self.gop
-            || self
-                .cfg
-                .fail_at_frame
-                .is_some_and(|at| at >= n && at < n + repeat)
+            || self.injects_failure(n, repeat)
             || base.picture.width != pic.width
             || base.picture.height != pic.height
         {

@@ -20,7 +20,9 @@ use crate::compose::frame::{self, ComposedSpan, Picture, YuvFrame};
 use crate::compose::prepare::{self, Prepared};
 use crate::encode::{AudioEncoder, EncodeStats, Encoder, EncoderConfig};
 use crate::error::Error;
-pub use crate::pipeline::options::{caches, clear_caches, CacheInfo, Fault, RenderOptions};
+#[cfg(feature = "fault-injection")]
+pub use crate::pipeline::options::Fault;
+pub use crate::pipeline::options::{caches, clear_caches, CacheInfo, RenderOptions};
 use crate::pipeline::report::{peak_rss_bytes, RenderReport, StageId, StageReport};
 use crate::plan::{self, Plan};
 use crate::resolve::{self, ResolveContext};
@@ -321,10 +323,8 @@ fn render_transaction(
         x264_params: opts.x264_params.clone(),
         threads: opts.threads,
         segments: opts.segments && opts.skip_repeats,
-        fail_at_frame: match opts.fault {
-            Some(Fault::EncodeAtFrame(n)) => Some(n),
-            _ => None,
-        },
+        #[cfg(feature = "fault-injection")]
+        fail_at_frame: opts.encode_fault(),
         captions: plan
             .captions
             .embed
@@ -376,10 +376,7 @@ fn render_transaction(
         spans: &spans,
         pool: &pool,
         batch: threads * crate::compose::SPANS_PER_THREAD,
-        panic_at: match opts.fault {
-            Some(Fault::PanicAtFrame(n)) => Some(n),
-            _ => None,
-        },
+        panic_at: opts.panic_fault(),
     };
     let (compose_stats, encode_stats) = run.run(&partial, &cfg, audio, segments, progress)?;
     if !audio_cached {

@@ -68,7 +68,9 @@ pub struct RenderOptions {
     /// and pixel budgets again once the plan is made). Default: none (only the engine's own
     /// limits: see the crate's documentation).
     pub limits: Option<crate::resolve::limits::Limits>,
-    /// Fault injection for tests of the failure paths. Default: none.
+    /// Fault injection for tests of the failure paths (only with the `fault-injection`
+    /// feature). Default: none.
+    #[cfg(feature = "fault-injection")]
     #[doc(hidden)]
     pub fault: Option<Fault>,
 }
@@ -106,12 +108,33 @@ impl Default for RenderOptions {
             scene_cache: true,
             asset_roots: None,
             limits: None,
+            #[cfg(feature = "fault-injection")]
             fault: None,
         }
     }
 }
 
 impl RenderOptions {
+    /// The frame at which the encoder fails on purpose ([`Fault::EncodeAtFrame`]); never
+    /// without the `fault-injection` feature.
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn encode_fault(&self) -> Option<u64> {
+        match self.fault {
+            Some(Fault::EncodeAtFrame(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The frame at which composition panics on purpose ([`Fault::PanicAtFrame`]); never
+    /// without the `fault-injection` feature.
+    pub(crate) fn panic_fault(&self) -> Option<u64> {
+        #[cfg(feature = "fault-injection")]
+        if let Some(Fault::PanicAtFrame(n)) = self.fault {
+            return Some(n);
+        }
+        None
+    }
+
     /// `<media_root>/assets/temp`.
     pub fn temp_root(&self) -> PathBuf {
         self.media_root.join("assets").join("temp")
@@ -228,7 +251,8 @@ pub fn clear_caches(opts: &RenderOptions) -> Result<Vec<CacheInfo>, Error> {
     CacheKind::ALL.iter().map(|k| k.info(opts, true)).collect()
 }
 
-/// Failures injected on purpose by tests.
+/// Failures injected on purpose by tests (only with the `fault-injection` feature).
+#[cfg(feature = "fault-injection")]
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
