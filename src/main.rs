@@ -245,6 +245,10 @@ struct EncodingArgs {
     /// Segments are the default (see --no-segments); kept for older scripts.
     #[arg(long, hide = true, conflicts_with = "no_segments")]
     segments: bool,
+    /// While splicing, how many frames x264 is told a picture followed by copies lasts at
+    /// most (for measuring that choice: BENCHMARKS.md).
+    #[arg(long, hide = true, env = "REELSMITH_SPLICE_HOLD", default_value_t = reelsmith::encode::HOLD_FRAMES)]
+    splice_hold: u64,
 }
 
 impl EncodingArgs {
@@ -254,6 +258,7 @@ impl EncodingArgs {
         opts.lossless = self.lossless;
         opts.x264_params = self.x264_params;
         opts.segments = !self.no_segments;
+        opts.splice_hold = self.splice_hold;
     }
 }
 

@@ -139,6 +139,7 @@ pub fn encode(frames: &[YuvFrame], repeat: u64, skip_repeats: bool) -> EncodeSta
         x264_params: None,
         threads: 0,
         segments: false,
+        hold_frames: reelsmith::encode::HOLD_FRAMES,
         #[cfg(feature = "fault-injection")]
         fail_at_frame: None,
         captions: None,

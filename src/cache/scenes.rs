@@ -112,7 +112,7 @@ fn common_key(plan: &Plan, cfg: &EncoderConfig) -> Sha256 {
         )
         .as_bytes(),
     );
-    h.update(crate::encode::hold_frames().to_le_bytes());
+    h.update(cfg.hold_frames.max(1).to_le_bytes());
     for (path, bytes) in &plan.fonts.files {
         h.update(path.to_string_lossy().as_bytes());
         h.update(Sha256::digest(bytes.as_slice()));

@@ -48,14 +48,6 @@ pub const X264_SPLICE_PARAMS: &str = "b-pyramid=none:weightb=0:direct=spatial";
 /// Chosen by measuring size and SSIM against plain x264 (BENCHMARKS.md).
 pub const HOLD_FRAMES: u64 = 1;
 
-pub(crate) fn hold_frames() -> u64 {
-    std::env::var("REELSMITH_SPLICE_HOLD")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(HOLD_FRAMES)
-        .max(1)
-}
-
 /// A picture sent to x264 and the spliced pictures that follow it.
 #[derive(Debug, Clone)]
 struct Pending {
@@ -183,6 +175,9 @@ pub struct EncoderConfig {
     /// types partly by how fast pictures arrive). A segment copied from the scene cache shows
     /// the same pictures as encoding it again, not always the same bytes.
     pub segments: bool,
+    /// While splicing, how many frames x264 is told a picture followed by copies lasts at
+    /// most (at least 1): [`HOLD_FRAMES`] but for measurements.
+    pub hold_frames: u64,
     /// Fail on purpose when this frame is reached (tests of the failure path; only with the
     /// `fault-injection` feature).
     #[cfg(feature = "fault-injection")]
@@ -468,7 +463,7 @@ pub struct Encoder {
     written: u64,
     /// Timestamp for the next picture sent to x264 while splicing (see [`HOLD_FRAMES`]).
     clock: i64,
-    /// [`HOLD_FRAMES`], or its override, read once.
+    /// [`EncoderConfig::hold_frames`], at least 1.
     hold: u64,
     /// Output index of the last keyframe asked for or seen.
     last_key: u64,
@@ -662,7 +657,7 @@ impl Encoder {
             pending: VecDeque::new(),
             written: 0,
             clock: 0,
-            hold: hold_frames(),
+            hold: cfg.hold_frames.max(1),
             last_key: 0,
             gop: u64::from(gop),
             picture: None,

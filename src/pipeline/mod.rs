@@ -150,7 +150,10 @@ pub struct ValidationSummary {
 pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSummary, Error> {
     let plan = plan(comp, opts)?;
     prepare::check(&plan)?;
-    Mixer::load(&plan, Some(&std::env::temp_dir()))?;
+    // Long sources go to unnamed temporary files under the temp root, as in a render; in
+    // memory when it does not exist (validating creates nothing).
+    let temp_root = opts.temp_root();
+    Mixer::load(&plan, temp_root.is_dir().then_some(temp_root.as_path()))?;
     Ok(ValidationSummary {
         scenes: plan.scenes.len(),
         frames: plan.total_frames,
@@ -323,6 +326,7 @@ fn render_transaction(
         x264_params: opts.x264_params.clone(),
         threads: opts.threads,
         segments: opts.segments && opts.skip_repeats,
+        hold_frames: opts.splice_hold,
         #[cfg(feature = "fault-injection")]
         fail_at_frame: opts.encode_fault(),
         captions: plan

@@ -64,6 +64,11 @@ pub struct RenderOptions {
     /// are not the user's own (the service). Default: none (any file the process can read;
     /// relative names are looked up in `base_dir`, then `media_root`).
     pub asset_roots: Option<Vec<PathBuf>>,
+    /// While splicing, how many frames x264 is told a picture followed by copies lasts at most
+    /// (see [`crate::encode::HOLD_FRAMES`]): for measuring that choice (BENCHMARKS.md); the
+    /// command line takes it from `REELSMITH_SPLICE_HOLD`. Default: 1
+    /// ([`crate::encode::HOLD_FRAMES`]).
+    pub splice_hold: u64,
     /// What one spec may cost, checked before anything is decoded or spoken (and the frame
     /// and pixel budgets again once the plan is made). Default: none (only the engine's own
     /// limits: see the crate's documentation).
@@ -107,6 +112,7 @@ impl Default for RenderOptions {
             segments: true,
             scene_cache: true,
             asset_roots: None,
+            splice_hold: crate::encode::HOLD_FRAMES,
             limits: None,
             #[cfg(feature = "fault-injection")]
             fault: None,
