@@ -356,32 +356,30 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
         );
         std::process::exit(2);
     }
-    let config = service::Config {
-        addr: args.addr,
-        media: args.media,
-        workers: args.workers.unwrap_or_else(service::default_workers).max(1),
-        queue_limit: args.queue,
-        retention: (!retention.is_zero()).then_some(retention),
-        asset_roots: args.asset_roots,
-        token,
-        webhook_secret: args.webhook_secret.filter(|t| !t.is_empty()),
-        max_spec_bytes: args.max_spec_bytes,
-        threads_per_render: args.threads,
-        allow_hosts: args.allow_hosts,
-        webhook_allow: args.webhook_allow,
-        max_per_client: args.max_per_client.max(1),
-        max_attempts: args.max_attempts.max(1),
-        max_render_time: (!render_time.is_zero()).then_some(render_time),
-        max_uploads_bytes: args.max_uploads_bytes,
-        limits: reelsmith::resolve::limits::Limits {
-            max_scenes: args.max_scenes,
-            max_layers: args.max_layers,
-            max_narration_chars: args.max_narration_chars,
-            max_frames: args.max_render_frames,
-            max_pixels: args.max_render_pixels,
-        },
-        ..service::Config::default()
-    };
+    let limits = reelsmith::resolve::limits::Limits::default()
+        .with_max_scenes(args.max_scenes)
+        .with_max_layers(args.max_layers)
+        .with_max_narration_chars(args.max_narration_chars)
+        .with_max_frames(args.max_render_frames)
+        .with_max_pixels(args.max_render_pixels);
+    let config = service::Config::default()
+        .with_addr(args.addr)
+        .with_media(args.media)
+        .with_workers(args.workers.unwrap_or_else(service::default_workers).max(1))
+        .with_queue_limit(args.queue)
+        .with_retention((!retention.is_zero()).then_some(retention))
+        .with_asset_roots(args.asset_roots)
+        .with_token(token)
+        .with_webhook_secret(args.webhook_secret.filter(|t| !t.is_empty()))
+        .with_max_spec_bytes(args.max_spec_bytes)
+        .with_threads_per_render(args.threads)
+        .with_allow_hosts(args.allow_hosts)
+        .with_webhook_allow(args.webhook_allow)
+        .with_max_per_client(args.max_per_client.max(1))
+        .with_max_attempts(args.max_attempts.max(1))
+        .with_max_render_time((!render_time.is_zero()).then_some(render_time))
+        .with_max_uploads_bytes(args.max_uploads_bytes)
+        .with_limits(limits);
     let workers = config.workers;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -485,12 +483,10 @@ fn load(spec: &Path, media_root: PathBuf) -> Result<(Composition, RenderOptions)
     );
     Ok((
         comp,
-        RenderOptions {
-            base_dir,
-            media_root,
-            output_name,
-            ..RenderOptions::default()
-        },
+        RenderOptions::default()
+            .with_base_dir(base_dir)
+            .with_media_root(media_root)
+            .with_output_name(output_name),
     ))
 }
 
@@ -907,10 +903,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             media_root,
             json,
         } => {
-            let opts = RenderOptions {
-                media_root,
-                ..RenderOptions::default()
-            };
+            let opts = RenderOptions::default().with_media_root(media_root);
             let caches = if clear {
                 reelsmith::pipeline::clear_caches(&opts)?
             } else {
@@ -927,11 +920,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 None => reelsmith::text::font_families(),
                 Some(spec) => {
                     let (comp, base_dir) = reelsmith::load_spec(&spec).map_err(Error::Spec)?;
-                    let files = reelsmith::RenderOptions {
-                        base_dir,
-                        ..reelsmith::RenderOptions::default()
-                    }
-                    .file_access();
+                    let files = reelsmith::RenderOptions::default()
+                        .with_base_dir(base_dir)
+                        .file_access();
                     let (fonts, issues) = reelsmith::resolve::fonts::load(&comp.fonts, &files);
                     if !issues.is_empty() {
                         return Err(Error::Spec(reelsmith::SpecError::Invalid(issues)));

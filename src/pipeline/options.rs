@@ -7,8 +7,10 @@ use crate::error::Error;
 use crate::resolve::files::FileAccess;
 use crate::spec::Quality;
 
-/// How to render. Plain data; every field has a default.
+/// How to render. Plain data; every field has a default ([`RenderOptions::default`]) and a
+/// consuming setter (`with_*`).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RenderOptions {
     /// Output file. Wins over the spec's `output.path`. Default: none (spec path, else
     /// `<media_root>/videos/<output_name>.mp4`).
@@ -117,6 +119,138 @@ impl Default for RenderOptions {
             #[cfg(feature = "fault-injection")]
             fault: None,
         }
+    }
+}
+
+/// Consuming setters, for building options outside this crate (the struct is
+/// `#[non_exhaustive]`): `RenderOptions::default().with_base_dir(dir).with_threads(2)`.
+impl RenderOptions {
+    /// Sets [`Self::output`].
+    #[must_use]
+    pub fn with_output(mut self, output: impl Into<PathBuf>) -> Self {
+        self.output = Some(output.into());
+        self
+    }
+
+    /// Sets [`Self::output_name`].
+    #[must_use]
+    pub fn with_output_name(mut self, output_name: impl Into<String>) -> Self {
+        self.output_name = output_name.into();
+        self
+    }
+
+    /// Sets [`Self::base_dir`].
+    #[must_use]
+    pub fn with_base_dir(mut self, base_dir: impl Into<PathBuf>) -> Self {
+        self.base_dir = base_dir.into();
+        self
+    }
+
+    /// Sets [`Self::media_root`].
+    #[must_use]
+    pub fn with_media_root(mut self, media_root: impl Into<PathBuf>) -> Self {
+        self.media_root = media_root.into();
+        self
+    }
+
+    /// Sets [`Self::quality`].
+    #[must_use]
+    pub fn with_quality(mut self, quality: Quality) -> Self {
+        self.quality = Some(quality);
+        self
+    }
+
+    /// Sets [`Self::keep_temp`].
+    #[must_use]
+    pub fn with_keep_temp(mut self, keep_temp: bool) -> Self {
+        self.keep_temp = keep_temp;
+        self
+    }
+
+    /// Sets [`Self::threads`].
+    #[must_use]
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Sets [`Self::skip_repeats`].
+    #[must_use]
+    pub fn with_skip_repeats(mut self, skip_repeats: bool) -> Self {
+        self.skip_repeats = skip_repeats;
+        self
+    }
+
+    /// Sets [`Self::patches`].
+    #[must_use]
+    pub fn with_patches(mut self, patches: bool) -> Self {
+        self.patches = patches;
+        self
+    }
+
+    /// Sets [`Self::lossless`].
+    #[must_use]
+    pub fn with_lossless(mut self, lossless: bool) -> Self {
+        self.lossless = lossless;
+        self
+    }
+
+    /// Sets [`Self::x264_params`].
+    #[must_use]
+    pub fn with_x264_params(mut self, x264_params: impl Into<String>) -> Self {
+        self.x264_params = Some(x264_params.into());
+        self
+    }
+
+    /// Sets [`Self::audio_cache`].
+    #[must_use]
+    pub fn with_audio_cache(mut self, audio_cache: bool) -> Self {
+        self.audio_cache = audio_cache;
+        self
+    }
+
+    /// Sets [`Self::segments`].
+    #[must_use]
+    pub fn with_segments(mut self, segments: bool) -> Self {
+        self.segments = segments;
+        self
+    }
+
+    /// Sets [`Self::scene_cache`].
+    #[must_use]
+    pub fn with_scene_cache(mut self, scene_cache: bool) -> Self {
+        self.scene_cache = scene_cache;
+        self
+    }
+
+    /// Sets [`Self::asset_roots`].
+    #[must_use]
+    pub fn with_asset_roots(mut self, asset_roots: impl IntoIterator<Item = PathBuf>) -> Self {
+        self.asset_roots = Some(asset_roots.into_iter().collect());
+        self
+    }
+
+    /// Sets [`Self::limits`].
+    #[must_use]
+    pub fn with_limits(mut self, limits: crate::resolve::limits::Limits) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
+    /// Sets [`Self::splice_hold`].
+    #[must_use]
+    pub fn with_splice_hold(mut self, splice_hold: u64) -> Self {
+        self.splice_hold = splice_hold;
+        self
+    }
+
+    /// Sets [`Self::fault`] (only with the `fault-injection` feature).
+    #[cfg(feature = "fault-injection")]
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.fault = Some(fault);
+        self
     }
 }
 

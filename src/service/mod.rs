@@ -30,8 +30,10 @@ use std::time::Duration;
 
 use crate::spec::SpecIssue;
 
-/// Service settings. Plain data with defaults.
+/// Service settings. Plain data with defaults ([`Config::default`]) and a consuming setter
+/// (`with_*`) for each.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Config {
     /// Address to listen on; port 0 picks a free port. Default: `127.0.0.1:8080`.
     pub addr: SocketAddr,
@@ -112,6 +114,148 @@ impl Default for Config {
             webhook_allow: Vec::new(),
             max_uploads_bytes: 2 << 30,
         }
+    }
+}
+
+impl Config {
+    /// Sets [`Self::addr`].
+    #[must_use]
+    pub fn with_addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Sets [`Self::media`].
+    #[must_use]
+    pub fn with_media(mut self, media: impl Into<PathBuf>) -> Self {
+        self.media = media.into();
+        self
+    }
+
+    /// Sets [`Self::workers`].
+    #[must_use]
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers;
+        self
+    }
+
+    /// Sets [`Self::queue_limit`].
+    #[must_use]
+    pub fn with_queue_limit(mut self, queue_limit: usize) -> Self {
+        self.queue_limit = queue_limit;
+        self
+    }
+
+    /// Sets [`Self::retention`].
+    #[must_use]
+    pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// Sets [`Self::asset_roots`].
+    #[must_use]
+    pub fn with_asset_roots(mut self, asset_roots: Vec<PathBuf>) -> Self {
+        self.asset_roots = asset_roots;
+        self
+    }
+
+    /// Sets [`Self::token`].
+    #[must_use]
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.token = token;
+        self
+    }
+
+    /// Sets [`Self::webhook_secret`].
+    #[must_use]
+    pub fn with_webhook_secret(mut self, webhook_secret: Option<String>) -> Self {
+        self.webhook_secret = webhook_secret;
+        self
+    }
+
+    /// Sets [`Self::webhook_attempts`].
+    #[must_use]
+    pub fn with_webhook_attempts(mut self, webhook_attempts: u32) -> Self {
+        self.webhook_attempts = webhook_attempts;
+        self
+    }
+
+    /// Sets [`Self::webhook_backoff`].
+    #[must_use]
+    pub fn with_webhook_backoff(mut self, webhook_backoff: Duration) -> Self {
+        self.webhook_backoff = webhook_backoff;
+        self
+    }
+
+    /// Sets [`Self::max_spec_bytes`].
+    #[must_use]
+    pub fn with_max_spec_bytes(mut self, max_spec_bytes: usize) -> Self {
+        self.max_spec_bytes = max_spec_bytes;
+        self
+    }
+
+    /// Sets [`Self::max_upload_bytes`].
+    #[must_use]
+    pub fn with_max_upload_bytes(mut self, max_upload_bytes: usize) -> Self {
+        self.max_upload_bytes = max_upload_bytes;
+        self
+    }
+
+    /// Sets [`Self::threads_per_render`].
+    #[must_use]
+    pub fn with_threads_per_render(mut self, threads_per_render: usize) -> Self {
+        self.threads_per_render = threads_per_render;
+        self
+    }
+
+    /// Sets [`Self::limits`].
+    #[must_use]
+    pub fn with_limits(mut self, limits: crate::resolve::limits::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets [`Self::max_per_client`].
+    #[must_use]
+    pub fn with_max_per_client(mut self, max_per_client: usize) -> Self {
+        self.max_per_client = max_per_client;
+        self
+    }
+
+    /// Sets [`Self::max_attempts`].
+    #[must_use]
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// Sets [`Self::max_render_time`].
+    #[must_use]
+    pub fn with_max_render_time(mut self, max_render_time: Option<Duration>) -> Self {
+        self.max_render_time = max_render_time;
+        self
+    }
+
+    /// Sets [`Self::webhook_allow`].
+    #[must_use]
+    pub fn with_webhook_allow(mut self, webhook_allow: Vec<webhook::Cidr>) -> Self {
+        self.webhook_allow = webhook_allow;
+        self
+    }
+
+    /// Sets [`Self::max_uploads_bytes`].
+    #[must_use]
+    pub fn with_max_uploads_bytes(mut self, max_uploads_bytes: u64) -> Self {
+        self.max_uploads_bytes = max_uploads_bytes;
+        self
+    }
+
+    /// Sets [`Self::allow_hosts`].
+    #[must_use]
+    pub fn with_allow_hosts(mut self, allow_hosts: Vec<String>) -> Self {
+        self.allow_hosts = allow_hosts;
+        self
     }
 }
 
