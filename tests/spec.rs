@@ -104,11 +104,9 @@ fn defaults_are_applied() {
     )
     .expect("parse");
     let dir = tempfile::tempdir().expect("tmp");
-    let plan = reelsmith::pipeline::plan(
-        &comp,
-        &RenderOptions::default().with_base_dir(dir.path()),
-    )
-    .expect("valid");
+    let plan =
+        reelsmith::pipeline::plan(&comp, &RenderOptions::default().with_base_dir(dir.path()))
+            .expect("valid");
     assert_eq!(
         (plan.width, plan.height, plan.fps.num, plan.fps.den),
         (1920, 1080, 30, 1)

@@ -4,6 +4,9 @@
 //! encode concurrently (composition on a rayon pool, one encoder thread, joined by a bounded
 //! ordered channel), reports progress, honours cancellation and owns the render transaction.
 
+pub mod bench;
+pub mod caches;
+pub mod inspect;
 pub mod options;
 pub mod report;
 pub mod workspace;
@@ -20,9 +23,10 @@ use crate::compose::frame::{self, ComposedSpan, Picture, YuvFrame};
 use crate::compose::prepare::{self, Prepared};
 use crate::encode::{AudioEncoder, EncodeStats, Encoder, EncoderConfig};
 use crate::error::Error;
+pub use crate::pipeline::caches::{caches, clear_caches, CacheInfo};
 #[cfg(feature = "fault-injection")]
 pub use crate::pipeline::options::Fault;
-pub use crate::pipeline::options::{caches, clear_caches, CacheInfo, RenderOptions};
+pub use crate::pipeline::options::RenderOptions;
 use crate::pipeline::report::{peak_rss_bytes, RenderReport, StageId, StageReport};
 use crate::plan::{self, Plan};
 use crate::resolve::{self, ResolveContext};

@@ -1,9 +1,7 @@
-//! How to render ([`RenderOptions`]), the caches a render keeps under the media root, and the
-//! faults tests inject.
+//! How to render ([`RenderOptions`]) and the faults tests inject.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::error::Error;
 use crate::resolve::files::FileAccess;
 use crate::spec::Quality;
 
@@ -119,6 +117,25 @@ impl Default for RenderOptions {
             #[cfg(feature = "fault-injection")]
             fault: None,
         }
+    }
+}
+
+impl RenderOptions {
+    /// Options for the spec file at `path`: relative asset paths looked up from its folder
+    /// ([`Self::base_dir`], as [`crate::pipeline::load_spec`] returns it) and the default
+    /// output named after the file ([`Self::output_name`]: `<media_root>/videos/<stem>.mp4`).
+    pub fn for_spec_file(path: &Path) -> RenderOptions {
+        let base_dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let output_name = path.file_stem().map_or_else(
+            || "output".to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        RenderOptions::default()
+            .with_base_dir(base_dir)
+            .with_output_name(output_name)
     }
 }
 
@@ -299,96 +316,6 @@ impl RenderOptions {
     pub fn tts_cache(&self) -> PathBuf {
         self.media_root.join("assets").join("audio").join("tts")
     }
-}
-
-/// One of the caches a render keeps under the media root (see [`caches`]).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CacheInfo {
-    /// `scenes`, `audio` or `speech`.
-    pub name: &'static str,
-    /// What it keeps.
-    pub what: &'static str,
-    /// Its folder.
-    pub dir: PathBuf,
-    /// Entries in it.
-    pub entries: u64,
-    /// Their bytes.
-    pub bytes: u64,
-    /// The size it is kept under (least recently used entries go first).
-    pub limit_bytes: u64,
-}
-
-/// The caches under the media root.
-#[derive(Debug, Clone, Copy)]
-enum CacheKind {
-    Scenes,
-    Audio,
-    Speech,
-}
-
-impl CacheKind {
-    const ALL: [CacheKind; 3] = [CacheKind::Scenes, CacheKind::Audio, CacheKind::Speech];
-
-    /// Its entries and bytes (`clear`: after removing every entry, what was removed).
-    fn info(self, opts: &RenderOptions, clear: bool) -> Result<CacheInfo, Error> {
-        let packets = |cache: crate::cache::PacketCache| {
-            let limit = cache.limit_bytes();
-            let usage = if clear {
-                cache.clear()
-            } else {
-                Ok(cache.usage())
-            };
-            usage.map(|u| (u, limit))
-        };
-        let (name, what, dir) = match self {
-            CacheKind::Scenes => ("scenes", "H.264 of encoded scenes", opts.scene_cache_dir()),
-            CacheKind::Audio => ("audio", "AAC of mastered audio", opts.audio_cache_dir()),
-            CacheKind::Speech => ("speech", "WAV of spoken narrations", opts.tts_cache()),
-        };
-        let result = match self {
-            CacheKind::Scenes => packets(crate::cache::scenes::cache(dir.clone())),
-            CacheKind::Audio => packets(crate::cache::audio::cache(dir.clone())),
-            CacheKind::Speech if clear => crate::media::tts::clear_cache(&dir)
-                .map(|u| (u, crate::media::tts::CACHE_LIMIT_BYTES)),
-            CacheKind::Speech => Ok((
-                crate::media::tts::cache_usage(&dir),
-                crate::media::tts::CACHE_LIMIT_BYTES,
-            )),
-        };
-        let (usage, limit_bytes) = result.map_err(|source| Error::Io {
-            op: "clear cache",
-            path: dir.clone(),
-            source,
-        })?;
-        Ok(CacheInfo {
-            name,
-            what,
-            dir,
-            entries: usage.entries,
-            bytes: usage.bytes,
-            limit_bytes,
-        })
-    }
-}
-
-/// The caches under `opts.media_root`: encoded scenes, encoded audio and spoken narrations,
-/// with what each holds.
-///
-/// # Errors
-/// None in practice (a missing or unreadable folder counts as empty); the `Result` is
-/// shared with [`clear_caches`].
-pub fn caches(opts: &RenderOptions) -> Result<Vec<CacheInfo>, Error> {
-    CacheKind::ALL.iter().map(|k| k.info(opts, false)).collect()
-}
-
-/// Empties the caches under `opts.media_root` (only their entries: other files in those
-/// folders stay). Renders then make everything again the first time. Returns what was
-/// removed from each.
-///
-/// # Errors
-/// [`Error::Io`] naming the folder of the first entry that could not be removed.
-pub fn clear_caches(opts: &RenderOptions) -> Result<Vec<CacheInfo>, Error> {
-    CacheKind::ALL.iter().map(|k| k.info(opts, true)).collect()
 }
 
 /// Failures injected on purpose by tests (only with the `fault-injection` feature).
