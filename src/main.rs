@@ -580,6 +580,8 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Validate { spec, json } => {
             let (comp, opts) = load(&spec, PathBuf::from("media"))?;
+            // Long audio is decoded into the system's temporary folder.
+            let opts = opts.with_spill_dir(std::env::temp_dir());
             let summary = reelsmith::validate(&comp, &opts)?;
             if json {
                 print_json(&summary)?;

@@ -87,13 +87,14 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
         let mut e = engine.borrow_mut();
         e.get_or_insert_with(|| text::TextEngine::with_fonts(&fonts))
             .measure(t)
+            .map_err(|e| e.to_string())
     };
     let resolved = resolve::resolve(
         comp,
         &ResolveContext {
             files: &files,
             font_families: &families,
-            audio_levels: &|p: &Path| crate::media::sound::levels(p),
+            audio_levels: &|p: &Path| crate::media::sound::levels(p).map_err(|e| e.to_string()),
             synthesize: &|speech| crate::media::tts::speak(&opts.tts_cache(), speech),
             measure: &measure,
         },
@@ -154,10 +155,15 @@ pub struct ValidationSummary {
 pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSummary, Error> {
     let plan = plan(comp, opts)?;
     prepare::check(&plan)?;
-    // Long sources go to unnamed temporary files under the temp root, as in a render; in
-    // memory when it does not exist (validating creates nothing).
+    // Long sources go to unnamed temporary files in the spill folder when one is given, else
+    // under the temp root as in a render, in memory when it does not exist (validating
+    // creates nothing).
     let temp_root = opts.temp_root();
-    Mixer::load(&plan, temp_root.is_dir().then_some(temp_root.as_path()))?;
+    let spill = match &opts.spill_dir {
+        Some(dir) => Some(dir.as_path()),
+        None => temp_root.is_dir().then_some(temp_root.as_path()),
+    };
+    Mixer::load(&plan, spill)?;
     Ok(ValidationSummary {
         scenes: plan.scenes.len(),
         frames: plan.total_frames,

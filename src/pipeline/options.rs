@@ -64,6 +64,12 @@ pub struct RenderOptions {
     /// are not the user's own (the service). Default: none (any file the process can read;
     /// relative names are looked up in `base_dir`, then `media_root`).
     pub asset_roots: Option<Vec<PathBuf>>,
+    /// Where [`crate::pipeline::validate`] puts the unnamed temporary files of long decoded
+    /// audio (a render uses its own folder under the temp root). The command line gives the
+    /// system's temporary folder. Default: none (the temp root when it exists, else memory).
+    /// A folder given that cannot be written makes the validation fail as the machine's
+    /// problem ([`crate::error::EnvError`]).
+    pub spill_dir: Option<PathBuf>,
     /// While splicing, how many frames x264 is told a picture followed by copies lasts at most
     /// (see [`crate::encode::HOLD_FRAMES`]): for measuring that choice (BENCHMARKS.md); the
     /// command line takes it from `REELSMITH_SPLICE_HOLD`. Default: 1
@@ -112,6 +118,7 @@ impl Default for RenderOptions {
             segments: true,
             scene_cache: true,
             asset_roots: None,
+            spill_dir: None,
             splice_hold: crate::encode::HOLD_FRAMES,
             limits: None,
             #[cfg(feature = "fault-injection")]
@@ -251,6 +258,13 @@ impl RenderOptions {
     #[must_use]
     pub fn with_limits(mut self, limits: crate::resolve::limits::Limits) -> Self {
         self.limits = Some(limits);
+        self
+    }
+
+    /// Sets [`Self::spill_dir`].
+    #[must_use]
+    pub fn with_spill_dir(mut self, spill_dir: impl Into<PathBuf>) -> Self {
+        self.spill_dir = Some(spill_dir.into());
         self
     }
 
