@@ -1062,14 +1062,14 @@ impl Encoder {
         pic: &YuvFrame,
         row: u32,
         cols: std::ops::Range<u32>,
-    ) -> Result<h264::IntraSlice, String> {
+    ) -> Result<h264::IntraSlice, EncodeError> {
         let width = cols.end - cols.start;
         let cfg = &self.cfg;
         let patchers = self.patchers.get_or_insert_with(HashMap::new);
         let pe = match patchers.entry(width) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(open_patch_encoder(width, cfg).map_err(|e| e.to_string())?)
+                e.insert(open_patch_encoder(width, cfg)?)
             }
         };
         // The patch's pixels; rows and columns past the picture repeat its edge.
@@ -1093,15 +1093,20 @@ impl Encoder {
         }
         pe.frame.set_pts(Some(pe.pts));
         pe.pts += 1;
-        pe.enc.send_frame(&pe.frame).map_err(|e| e.to_string())?;
+        pe.enc
+            .send_frame(&pe.frame)
+            .map_err(EncodeError::ff("send_frame (patch)"))?;
         let mut pkt = Packet::empty();
         pe.enc
             .receive_packet(&mut pkt)
-            .map_err(|e| format!("patch encoder returned no packet at once: {e}"))?;
-        let splicer = self.splicer.as_ref().ok_or("not splicing")?;
+            .map_err(EncodeError::ff("receive_packet (patch, at once)"))?;
+        let splicer = self
+            .splicer
+            .as_ref()
+            .ok_or_else(|| EncodeError::Splice("not splicing".into()))?;
         splicer
             .intra_slice(pkt.data().unwrap_or_default())
-            .map_err(|e| e.to_string())
+            .map_err(|e| EncodeError::Splice(e.to_string()))
     }
 
     /// Muxes the audio packets that start before sample `until`, as far as the audio thread

@@ -16,6 +16,7 @@
 //! [`api`] (routes), [`paths`] (which files a spec may read), [`webhook`].
 
 pub mod api;
+pub mod error;
 pub mod guard;
 pub mod jobs;
 pub mod openapi;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::spec::SpecIssue;
+pub use error::{PosterError, ValueError};
 
 /// Service settings. Plain data with defaults ([`Config::default`]) and a consuming setter
 /// (`with_*`) for each.
@@ -265,9 +267,9 @@ impl Config {
 /// OpenAPI document states the same grammar as a pattern).
 ///
 /// # Errors
-/// A message naming the value.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration `{s}` (expected e.g. 90s, 15m, 24h, 7d)");
+/// [`ValueError::Duration`] or [`ValueError::DurationTooLong`], naming the value.
+pub fn parse_duration(s: &str) -> Result<Duration, ValueError> {
+    let bad = || ValueError::Duration { value: s.into() };
     let (num, unit, digits) = match s.as_bytes().last() {
         Some(b'm') => (&s[..s.len() - 1], 60.0, 7),
         Some(b'h') => (&s[..s.len() - 1], 3600.0, 5),
@@ -283,7 +285,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         || !all_digits(frac)
     {
         return Err(if int.len() > digits && all_digits(int) {
-            format!("duration `{s}` is too long (at most {digits} digits before the unit)")
+            ValueError::DurationTooLong {
+                value: s.into(),
+                digits,
+            }
         } else {
             bad()
         });
