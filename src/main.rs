@@ -378,32 +378,16 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
         .with_max_uploads_bytes(args.max_uploads_bytes)
         .with_limits(limits);
     let workers = config.workers;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("tokio runtime: {e}")))?;
-    runtime.block_on(async move {
-        let handle = service::start(config)
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        println!(
-            "reelsmith serve: listening on http://{} ({workers} workers)",
-            handle.addr
-        );
-        use std::io::Write as _;
-        let _ = std::io::stdout().flush();
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|e| Error::Internal(format!("signal handler: {e}")))?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        eprintln!("reelsmith serve: stopping; running renders go back to the queue");
-        handle
-            .shutdown(std::time::Duration::from_secs(10))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))
-    })
+    service::run_until_signal(
+        config,
+        |addr| {
+            println!("reelsmith serve: listening on http://{addr} ({workers} workers)");
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+        },
+        || eprintln!("reelsmith serve: stopping; running renders go back to the queue"),
+    )
+    .map_err(|e| Error::Internal(e.to_string()))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -402,6 +402,37 @@ impl Handle {
     }
 }
 
+/// Runs the service on a tokio runtime of its own until Ctrl-C or SIGTERM, then stops it
+/// gracefully (running renders go back to the queue; requests get 10 s to finish): what
+/// `reelsmith serve` does. `listening(addr)` is called once it listens; `stopping()` when a
+/// signal came. Blocking.
+///
+/// # Errors
+/// As [`start`]; [`ServiceError::Internal`] if the runtime or the signal handler cannot be
+/// made, or the server failed.
+pub fn run_until_signal(
+    config: Config,
+    listening: impl FnOnce(SocketAddr),
+    stopping: impl FnOnce(),
+) -> Result<(), ServiceError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ServiceError::Internal(format!("tokio runtime: {e}")))?;
+    runtime.block_on(async move {
+        let handle = start(config).await?;
+        listening(handle.addr);
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| ServiceError::Internal(format!("signal handler: {e}")))?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        stopping();
+        handle.shutdown(Duration::from_secs(10)).await
+    })
+}
+
 /// Opens the storage root, recovers the renders of a previous run, starts the workers and the
 /// HTTP server. Must be called inside a multi-threaded tokio runtime.
 ///
