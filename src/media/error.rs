@@ -111,9 +111,8 @@ pub enum ImageError {
         /// The file.
         path: PathBuf,
     },
-    /// A side is 0 or over [`crate::media::image::MAX_IMAGE_SIDE`] pixels.
-    #[error("{} is {width}x{height} pixels (expected 1..={max} per side)", .path.display(),
-        max = crate::media::image::MAX_IMAGE_SIDE)]
+    /// A side is 0 or over `max` ([`crate::media::image::MAX_IMAGE_SIDE`]) pixels.
+    #[error("{} is {width}x{height} pixels (expected 1..={max} per side)", .path.display())]
     Size {
         /// The file.
         path: PathBuf,
@@ -121,6 +120,8 @@ pub enum ImageError {
         width: u32,
         /// Its height.
         height: u32,
+        /// The largest side accepted.
+        max: u32,
     },
     /// The data is cut short or damaged.
     #[error("cannot decode {}: {problem}", .path.display())]

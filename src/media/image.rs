@@ -64,6 +64,7 @@ fn check_side(p: &Path, iw: u32, ih: u32) -> Result<(), ImageError> {
             path: p.into(),
             width: iw,
             height: ih,
+            max: MAX_IMAGE_SIDE,
         });
     }
     Ok(())
