@@ -309,7 +309,7 @@ impl AudioEncoder {
             let p = match entry.next_packet() {
                 Ok(Some(p)) => p,
                 Ok(None) => return Ok(true),
-                Err(why) => return Err(bad(why)),
+                Err(why) => return Err(bad(why.to_string())),
             };
             let mut pkt = Packet::copy(&p.data);
             pkt.set_pts(Some(p.pts));
@@ -799,7 +799,7 @@ impl Encoder {
             )));
         }
         let mut n = 0;
-        while let Some(p) = entry.next_packet().map_err(bad)? {
+        while let Some(p) = entry.next_packet().map_err(|e| bad(e.to_string()))? {
             if p.pts < 0 || p.pts as u64 >= frames {
                 return Err(bad(format!(
                     "a packet shown at frame {} of {frames}",
