@@ -9,7 +9,9 @@ scripts/setup.sh --test
 if ! command -v cargo >/dev/null && [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
-cargo test --locked
+# The tests of the failure paths inject faults: a feature the product is built without.
+cargo clippy --locked --all-targets --features fault-injection -- -D warnings
+cargo test --locked --features fault-injection
 python3 tools/faults/campaign.py --faults 20 --seed 1 --binary target/debug/reelsmith
 
 # Browser playback: the CLI renders, Chromium (driven by playwright-core) plays it back.

@@ -78,14 +78,14 @@ pub fn spec(data: &[u8]) -> Outcome {
             message: format!("{} font entries refused", font_issues.len()),
         });
     }
-    let measure = |t: &PlanText| measure_text(t);
+    let measure = |t: &PlanText| measure_text(t).map_err(|e| e.to_string());
     let families = bundled_families();
     let plan = resolve::resolve(
         &comp,
         &ResolveContext {
             files: &files,
             font_families: families,
-            audio_levels: &|p: &Path| crate::media::sound::levels(p),
+            audio_levels: &|p: &Path| crate::media::sound::levels(p).map_err(|e| e.to_string()),
             synthesize: &|_| {
                 Err(crate::media::tts::TtsError::Speech(
                     "text-to-speech is off while fuzzing".into(),
@@ -135,7 +135,7 @@ fn bundled_families() -> &'static [String] {
 }
 
 /// Measures with one text engine per thread, kept between inputs (bundled fonts only).
-fn measure_text(t: &PlanText) -> Result<TextMeasure, String> {
+fn measure_text(t: &PlanText) -> Result<TextMeasure, crate::text::TextError> {
     thread_local! {
         static ENGINE: std::cell::RefCell<Option<crate::text::TextEngine>> =
             const { std::cell::RefCell::new(None) };

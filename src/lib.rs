@@ -7,7 +7,7 @@
 //! ```no_run
 //! use reelsmith::{load_spec, render, RenderOptions};
 //! let (comp, base_dir) = load_spec("examples/hello.json".as_ref())?;
-//! let report = render(&comp, &RenderOptions { base_dir, ..RenderOptions::default() })?;
+//! let report = render(&comp, &RenderOptions::default().with_base_dir(base_dir))?;
 //! println!("{}", report.table());
 //! # Ok::<(), reelsmith::Error>(())
 //! ```

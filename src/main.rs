@@ -1,6 +1,5 @@
 //! The `reelsmith` command line. Thin: parses arguments, calls the library, prints results.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use reelsmith::pipeline::{bench, inspect};
 use reelsmith::spec::Quality;
 use reelsmith::{Composition, Error, Progress, RenderOptions, StageId};
 
@@ -45,10 +45,6 @@ enum Command {
         /// Also write the timing report as JSON to this file.
         #[arg(long)]
         report: Option<PathBuf>,
-        /// Override the spec's quality: fast (x264 veryfast, CRF 23), standard (faster, CRF 20),
-        /// high (slow, CRF 18).
-        #[arg(long, value_enum)]
-        quality: Option<QualityArg>,
         /// Keep the render's temporary folder under <media-root>/assets/temp for inspection.
         #[arg(long)]
         keep_temp: bool,
@@ -67,15 +63,8 @@ enum Command {
         /// The scene cache is on by default (see --no-scene-cache); kept for older scripts.
         #[arg(long, hide = true, conflicts_with = "no_scene_cache")]
         scene_cache: bool,
-        /// Storage root (videos/, assets/temp/).
-        #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
-        media_root: PathBuf,
-        /// Worker threads for composition, and x264's threads (0 = one compose worker per core,
-        /// x264's own choice).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
         #[command(flatten)]
-        encoding: EncodingArgs,
+        render: RenderArgs,
         /// No progress bar.
         #[arg(short, long)]
         quiet: bool,
@@ -189,18 +178,8 @@ enum Command {
         /// Number of renders.
         #[arg(long, default_value_t = 3)]
         runs: usize,
-        /// Override the spec's quality.
-        #[arg(long, value_enum)]
-        quality: Option<QualityArg>,
-        /// Worker threads for composition, and x264's threads (0 = one compose worker per core,
-        /// x264's own choice).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
         #[command(flatten)]
-        encoding: EncodingArgs,
-        /// Storage root (temp files).
-        #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
-        media_root: PathBuf,
+        render: RenderArgs,
         /// Let runs copy the encoded audio from the audio cache when an earlier render left
         /// the same audio there (as `render` does). Off by default: every run then mixes,
         /// masters and encodes its audio, so the runs measure a first render.
@@ -217,9 +196,21 @@ enum Command {
     },
 }
 
-/// How frames are encoded (for measurements; the defaults are what users want).
+/// How to render: the flags `render` and `bench` share (the encoding ones are for
+/// measurements; their defaults are what users want).
 #[derive(clap::Args, Debug, Clone)]
-struct EncodingArgs {
+struct RenderArgs {
+    /// Override the spec's quality: fast (x264 veryfast, CRF 23), standard (faster, CRF 20),
+    /// high (slow, CRF 18).
+    #[arg(long, value_enum)]
+    quality: Option<QualityArg>,
+    /// Storage root (videos/, assets/temp/).
+    #[arg(long, default_value = "media", env = "REELSMITH_MEDIA")]
+    media_root: PathBuf,
+    /// Worker threads for composition, and x264's threads (0 = one compose worker per core,
+    /// x264's own choice).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
     /// Extra libx264 settings as in x264's CLI, `key=value:key=value` (e.g. `subme=1:threads=2`),
     /// applied after reelsmith's own. For experiments.
     #[arg(long, value_name = "PARAMS")]
@@ -245,15 +236,26 @@ struct EncodingArgs {
     /// Segments are the default (see --no-segments); kept for older scripts.
     #[arg(long, hide = true, conflicts_with = "no_segments")]
     segments: bool,
+    /// While splicing, how many frames x264 is told a picture followed by copies lasts at
+    /// most (for measuring that choice: BENCHMARKS.md).
+    #[arg(long, hide = true, env = "REELSMITH_SPLICE_HOLD", default_value_t = reelsmith::encode::HOLD_FRAMES)]
+    splice_hold: u64,
 }
 
-impl EncodingArgs {
-    fn apply(self, opts: &mut RenderOptions) {
-        opts.skip_repeats = !self.no_skip_repeats;
-        opts.patches = !self.no_patches;
-        opts.lossless = self.lossless;
+impl RenderArgs {
+    /// The options for the spec file `spec` with these flags.
+    fn options(self, spec: &Path) -> RenderOptions {
+        let mut opts = RenderOptions::for_spec_file(spec)
+            .with_media_root(self.media_root)
+            .with_threads(self.threads)
+            .with_skip_repeats(!self.no_skip_repeats)
+            .with_patches(!self.no_patches)
+            .with_lossless(self.lossless)
+            .with_segments(!self.no_segments)
+            .with_splice_hold(self.splice_hold);
+        opts.quality = self.quality.map(Into::into);
         opts.x264_params = self.x264_params;
-        opts.segments = !self.no_segments;
+        opts
     }
 }
 
@@ -351,59 +353,41 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
         );
         std::process::exit(2);
     }
-    let config = service::Config {
-        addr: args.addr,
-        media: args.media,
-        workers: args.workers.unwrap_or_else(service::default_workers).max(1),
-        queue_limit: args.queue,
-        retention: (!retention.is_zero()).then_some(retention),
-        asset_roots: args.asset_roots,
-        token,
-        webhook_secret: args.webhook_secret.filter(|t| !t.is_empty()),
-        max_spec_bytes: args.max_spec_bytes,
-        threads_per_render: args.threads,
-        allow_hosts: args.allow_hosts,
-        webhook_allow: args.webhook_allow,
-        max_per_client: args.max_per_client.max(1),
-        max_attempts: args.max_attempts.max(1),
-        max_render_time: (!render_time.is_zero()).then_some(render_time),
-        max_uploads_bytes: args.max_uploads_bytes,
-        limits: reelsmith::resolve::limits::Limits {
-            max_scenes: args.max_scenes,
-            max_layers: args.max_layers,
-            max_narration_chars: args.max_narration_chars,
-            max_frames: args.max_render_frames,
-            max_pixels: args.max_render_pixels,
-        },
-        ..service::Config::default()
-    };
+    let limits = reelsmith::resolve::limits::Limits::default()
+        .with_max_scenes(args.max_scenes)
+        .with_max_layers(args.max_layers)
+        .with_max_narration_chars(args.max_narration_chars)
+        .with_max_frames(args.max_render_frames)
+        .with_max_pixels(args.max_render_pixels);
+    let config = service::Config::default()
+        .with_addr(args.addr)
+        .with_media(args.media)
+        .with_workers(args.workers.unwrap_or_else(service::default_workers).max(1))
+        .with_queue_limit(args.queue)
+        .with_retention((!retention.is_zero()).then_some(retention))
+        .with_asset_roots(args.asset_roots)
+        .with_token(token)
+        .with_webhook_secret(args.webhook_secret.filter(|t| !t.is_empty()))
+        .with_max_spec_bytes(args.max_spec_bytes)
+        .with_threads_per_render(args.threads)
+        .with_allow_hosts(args.allow_hosts)
+        .with_webhook_allow(args.webhook_allow)
+        .with_max_per_client(args.max_per_client.max(1))
+        .with_max_attempts(args.max_attempts.max(1))
+        .with_max_render_time((!render_time.is_zero()).then_some(render_time))
+        .with_max_uploads_bytes(args.max_uploads_bytes)
+        .with_limits(limits);
     let workers = config.workers;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("tokio runtime: {e}")))?;
-    runtime.block_on(async move {
-        let handle = service::start(config)
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        println!(
-            "reelsmith serve: listening on http://{} ({workers} workers)",
-            handle.addr
-        );
-        use std::io::Write as _;
-        let _ = std::io::stdout().flush();
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(|e| Error::Internal(format!("signal handler: {e}")))?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-        eprintln!("reelsmith serve: stopping; running renders go back to the queue");
-        handle
-            .shutdown(std::time::Duration::from_secs(10))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))
-    })
+    service::run_until_signal(
+        config,
+        |addr| {
+            println!("reelsmith serve: listening on http://{addr} ({workers} workers)");
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+        },
+        || eprintln!("reelsmith serve: stopping; running renders go back to the queue"),
+    )
+    .map_err(|e| Error::Internal(e.to_string()))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -472,114 +456,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// The spec file `spec` and the options to render it with `media_root`.
 fn load(spec: &Path, media_root: PathBuf) -> Result<(Composition, RenderOptions), Error> {
-    let (comp, base_dir) = reelsmith::load_spec(spec)?;
-    let output_name = spec.file_stem().map_or_else(
-        || "output".to_string(),
-        |s| s.to_string_lossy().into_owned(),
-    );
+    let (comp, _) = reelsmith::load_spec(spec)?;
     Ok((
         comp,
-        RenderOptions {
-            base_dir,
-            media_root,
-            output_name,
-            ..RenderOptions::default()
-        },
+        RenderOptions::for_spec_file(spec).with_media_root(media_root),
     ))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Per-stage seconds for each run and the median, then the totals.
-/// A per-run count shown as a row of the bench table.
-type Count = fn(&reelsmith::RenderReport) -> f64;
-
-fn bench_table(spec: &Path, reports: &[reelsmith::RenderReport]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    let first = &reports[0];
-    let _ = writeln!(
-        s,
-        "{}: {}x{} {} fps, {} frames ({} distinct), quality {}, {} threads",
-        spec.display(),
-        first.width,
-        first.height,
-        first.fps,
-        first.frames,
-        first.unique_frames,
-        first.quality,
-        first.threads
-    );
-    let _ = write!(s, "{:<12}", "stage (s)");
-    for i in 0..reports.len() {
-        let _ = write!(s, " {:>8}", format!("run {}", i + 1));
-    }
-    let _ = writeln!(s, " {:>8}", "median");
-    let mut row = |name: &str, values: Vec<f64>, digits: usize| {
-        let _ = write!(s, "{name:<12}");
-        for v in &values {
-            let _ = write!(s, " {v:>8.digits$}");
-        }
-        let _ = writeln!(s, " {:>8.digits$}", median(values));
-    };
-    for (k, stage) in first.stages.iter().enumerate() {
-        let v = reports
-            .iter()
-            .map(|r| r.stages.get(k).map_or(0.0, |x| x.wall_s))
-            .collect();
-        row(stage.stage.as_str(), v, 2);
-    }
-    row("wall", reports.iter().map(|r| r.wall_s).collect(), 2);
-    row(
-        "CPU s",
-        reports.iter().map(|r| r.cpu_s.unwrap_or(0.0)).collect(),
-        1,
-    );
-    let counts: [(&str, Count); 5] = [
-        ("x264 pics", |r| r.encoded_frames as f64),
-        ("patched", |r| r.patched_frames as f64),
-        ("segments", |r| r.segments as f64),
-        ("reused", |r| r.segments_reused as f64),
-        ("audio cached", |r| f64::from(u8::from(r.audio_cached))),
-    ];
-    for (name, count) in counts {
-        row(name, reports.iter().map(count).collect(), 0);
-    }
-    row(
-        "frames/s",
-        reports.iter().map(|r| r.frames as f64 / r.wall_s).collect(),
-        1,
-    );
-    row(
-        "x realtime",
-        reports.iter().map(|r| r.realtime_factor).collect(),
-        2,
-    );
-    row(
-        "peak MB",
-        reports
-            .iter()
-            .map(|r| r.peak_rss_bytes.unwrap_or(0) as f64 / 1e6)
-            .collect(),
-        0,
-    );
-    row(
-        "output MB",
-        reports
-            .iter()
-            .map(|r| r.output_bytes as f64 / 1e6)
-            .collect(),
-        2,
-    );
-    let _ = writeln!(
-        s,
-        "(compose and encode overlap: their figures are busy time; peak MB is the process peak so far)"
-    );
-    s
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Error> {
@@ -597,35 +480,34 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
     Ok(())
 }
 
-/// The `cache` command's table: one line per cache.
-fn cache_table(caches: &[reelsmith::pipeline::CacheInfo], cleared: bool) -> String {
-    let mb = |b: u64| {
-        if b >= 1 << 30 {
-            format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30))
-        } else {
-            format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20))
-        }
-    };
-    let mut out = format!(
-        "{:<8} {:>8} {:>10} {:>10}  {}\n",
-        "cache",
-        if cleared { "removed" } else { "entries" },
-        if cleared { "freed" } else { "size" },
-        "limit",
-        "folder"
-    );
-    for c in caches {
-        out += &format!(
-            "{:<8} {:>8} {:>10} {:>10}  {}  ({})\n",
-            c.name,
-            c.entries,
-            mb(c.bytes),
-            mb(c.limit_bytes),
-            c.dir.display(),
-            c.what
-        );
+/// The progress bar of a render (hidden with `quiet`), cancelling on Ctrl-C.
+fn cli_progress(quiet: bool) -> CliProgress {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let flag = interrupted.clone();
+        // If a handler cannot be installed, Ctrl-C still kills us and the next run
+        // sweeps the leftovers; rendering need not fail for that.
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     }
-    out
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template(
+                "{msg:15} [{bar:40.cyan/blue}] {pos}/{len} frames  ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        b
+    };
+    CliProgress {
+        bar,
+        interrupted,
+        stage: "",
+        started: None,
+    }
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
@@ -634,53 +516,24 @@ fn run(cli: Cli) -> Result<(), Error> {
             spec,
             output,
             report,
-            quality,
             keep_temp,
             no_audio_cache,
             no_scene_cache,
             scene_cache: _,
-            media_root,
-            threads,
-            encoding,
+            render,
             quiet,
             json,
         } => {
-            let (comp, mut opts) = load(&spec, media_root)?;
-            encoding.apply(&mut opts);
+            let (comp, _) = reelsmith::load_spec(&spec)?;
+            let mut opts = render
+                .options(&spec)
+                .with_keep_temp(keep_temp)
+                .with_audio_cache(!no_audio_cache)
+                .with_scene_cache(!no_scene_cache);
             opts.output = output;
-            opts.quality = quality.map(Into::into);
-            opts.keep_temp = keep_temp;
-            opts.audio_cache = !no_audio_cache;
-            opts.scene_cache = !no_scene_cache;
-            opts.threads = threads;
-            let interrupted = Arc::new(AtomicBool::new(false));
-            {
-                let flag = interrupted.clone();
-                // If a handler cannot be installed, Ctrl-C still kills us and the next run
-                // sweeps the leftovers; rendering need not fail for that.
-                let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-            }
-            let bar = if quiet {
-                ProgressBar::hidden()
-            } else {
-                let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-                b.set_style(
-                    ProgressStyle::with_template(
-                        "{msg:15} [{bar:40.cyan/blue}] {pos}/{len} frames  ETA {eta}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-                );
-                b
-            };
-            let mut progress = CliProgress {
-                bar: bar.clone(),
-                interrupted,
-                stage: "",
-                started: None,
-            };
+            let mut progress = cli_progress(quiet);
             let result = reelsmith::render_with_progress(&comp, &opts, &mut progress);
-            bar.finish_and_clear();
+            progress.bar.finish_and_clear();
             let rep = result?;
             if let Some(path) = report {
                 write_json(&path, &rep)?;
@@ -699,31 +552,11 @@ fn run(cli: Cli) -> Result<(), Error> {
             media_root,
         } => {
             let (comp, opts) = load(&spec, media_root)?;
-            let plan = reelsmith::pipeline::plan(&comp, &opts)?;
-            let vtt = reelsmith::encode::subtitles::to_vtt(&plan.captions.cues);
+            let (vtt, cues) = inspect::captions_vtt(&comp, &opts)?;
             match output {
                 Some(path) => {
-                    // Whole or not at all: written beside the target, then renamed over it.
-                    let dir = path
-                        .parent()
-                        .filter(|p| !p.as_os_str().is_empty())
-                        .unwrap_or(Path::new("."));
-                    tempfile::NamedTempFile::new_in(dir)
-                        .and_then(|mut f| {
-                            f.write_all(vtt.as_bytes())?;
-                            f.persist(&path).map_err(|e| e.error)?;
-                            Ok(())
-                        })
-                        .map_err(|source| Error::Io {
-                            op: "write captions",
-                            path: path.clone(),
-                            source,
-                        })?;
-                    eprintln!(
-                        "wrote {} ({} captions)",
-                        path.display(),
-                        plan.captions.cues.len()
-                    );
+                    inspect::write_atomically(&path, vtt.as_bytes(), "write captions")?;
+                    eprintln!("wrote {} ({cues} captions)", path.display());
                 }
                 None => print!("{vtt}"),
             }
@@ -731,6 +564,8 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Validate { spec, json } => {
             let (comp, opts) = load(&spec, PathBuf::from("media"))?;
+            // Long audio is decoded into the system's temporary folder.
+            let opts = opts.with_spill_dir(std::env::temp_dir());
             let summary = reelsmith::validate(&comp, &opts)?;
             if json {
                 print_json(&summary)?;
@@ -760,64 +595,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             if json {
                 return print_json(&info);
             }
-            println!(
-                "{}: {} ({:.3} s, {} bytes, {} bit/s)",
-                file.display(),
-                info.format,
-                info.duration_s,
-                info.size_bytes,
-                info.bit_rate
-            );
-            if let Some(fs) = info.faststart {
-                println!(
-                    "  faststart (moov before mdat): {}",
-                    if fs { "yes" } else { "no" }
-                );
-            }
-            if let Some(gap) = info.interleave_s {
-                println!(
-                    "  interleaving (largest time gap between streams along the file): {gap:.2} s"
-                );
-            }
-            for s in &info.streams {
-                let profile = s.profile.as_deref().unwrap_or("-");
-                match s.kind.as_str() {
-                    "video" => println!(
-                        "  #{} video: {} ({profile}) {}x{} {} {:.3} fps, {} frames, start {:.3} s, {:.3} s, colour {}",
-                        s.index,
-                        s.codec,
-                        s.width.unwrap_or(0),
-                        s.height.unwrap_or(0),
-                        s.pix_fmt.as_deref().unwrap_or("?"),
-                        s.fps.unwrap_or(0.0),
-                        s.packets,
-                        s.start_s,
-                        s.duration_s,
-                        s.color_space.as_deref().unwrap_or("?")
-                    ),
-                    "audio" => println!(
-                        "  #{} audio: {} ({profile}) {} Hz, {} ch, {} packets, start {:.3} s, {:.3} s",
-                        s.index,
-                        s.codec,
-                        s.sample_rate.unwrap_or(0),
-                        s.channels.unwrap_or(0),
-                        s.packets,
-                        s.start_s,
-                        s.duration_s
-                    ),
-                    other => println!(
-                        "  #{} {other}: {}{}, {} packets, start {:.3} s, {:.3} s",
-                        s.index,
-                        s.codec,
-                        s.language
-                            .as_deref()
-                            .map_or_else(String::new, |l| format!(" ({l})")),
-                        s.packets,
-                        s.start_s,
-                        s.duration_s
-                    ),
-                }
-            }
+            print!("{}", inspect::describe(&file, &info));
             Ok(())
         }
         Command::Frame {
@@ -826,73 +604,33 @@ fn run(cli: Cli) -> Result<(), Error> {
             index,
             output,
         } => {
-            let target = match (at, index) {
-                (_, Some(i)) => i,
-                (Some(t), None) => {
-                    let info = reelsmith::media::probe::probe(&file)?;
-                    let fps = info.stream("video").and_then(|s| s.fps).unwrap_or(30.0);
-                    (t.max(0.0) * fps).floor() as u64
-                }
-                (None, None) => 0,
+            let at = match (at, index) {
+                (_, Some(i)) => inspect::FrameAt::Index(i),
+                (Some(t), None) => inspect::FrameAt::Time(t),
+                (None, None) => inspect::FrameAt::Index(0),
             };
-            let mut saved = None;
-            let n = reelsmith::media::probe::decode_video(&file, |i, rgb| {
-                if i == target {
-                    saved = Some(rgb.save(&output).map_err(|e| e.to_string()));
-                    return false;
-                }
-                true
-            })?;
-            match saved {
-                Some(Ok(())) => {
-                    println!("wrote frame {target} to {}", output.display());
-                    Ok(())
-                }
-                Some(Err(e)) => Err(Error::Io {
-                    op: "write",
-                    path: output,
-                    source: std::io::Error::other(e),
-                }),
-                None => Err(Error::Io {
-                    op: "read frame",
-                    path: file,
-                    source: std::io::Error::other(format!(
-                        "frame {target} is past the end ({n} frames)"
-                    )),
-                }),
-            }
+            let n = inspect::save_frame(&file, at, &output)?;
+            println!("wrote frame {n} to {}", output.display());
+            Ok(())
         }
         Command::Bench {
             spec,
             runs,
-            quality,
-            threads,
-            encoding,
-            media_root,
+            render,
             audio_cache,
             scene_cache,
             json,
         } => {
-            let (comp, mut opts) = load(&spec, media_root)?;
-            encoding.apply(&mut opts);
-            opts.quality = quality.map(Into::into);
-            opts.threads = threads;
-            opts.audio_cache = audio_cache;
-            opts.scene_cache = scene_cache;
-            let out =
-                std::env::temp_dir().join(format!("reelsmith-bench-{}.mp4", std::process::id()));
-            opts.output = Some(out.clone());
-            let mut reports = Vec::new();
-            for i in 0..runs.max(1) {
-                eprintln!("run {}/{}...", i + 1, runs.max(1));
-                let r = reelsmith::render(&comp, &opts);
-                let _ = std::fs::remove_file(&out);
-                reports.push(r?);
-            }
+            let (comp, _) = reelsmith::load_spec(&spec)?;
+            let opts = render
+                .options(&spec)
+                .with_audio_cache(audio_cache)
+                .with_scene_cache(scene_cache);
+            let reports = bench::bench(&comp, &opts, runs, |i, n| eprintln!("run {i}/{n}..."))?;
             if json {
                 return print_json(&reports);
             }
-            print!("{}", bench_table(&spec, &reports));
+            print!("{}", bench::table(&spec, &reports));
             Ok(())
         }
         #[cfg(feature = "service")]
@@ -902,10 +640,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             media_root,
             json,
         } => {
-            let opts = RenderOptions {
-                media_root,
-                ..RenderOptions::default()
-            };
+            let opts = RenderOptions::default().with_media_root(media_root);
             let caches = if clear {
                 reelsmith::pipeline::clear_caches(&opts)?
             } else {
@@ -914,26 +649,15 @@ fn run(cli: Cli) -> Result<(), Error> {
             if json {
                 return print_json(&caches);
             }
-            print!("{}", cache_table(&caches, clear));
+            print!("{}", reelsmith::pipeline::caches::table(&caches, clear));
             Ok(())
         }
         Command::Fonts { spec } => {
-            let families = match spec {
-                None => reelsmith::text::font_families(),
-                Some(spec) => {
-                    let (comp, base_dir) = reelsmith::load_spec(&spec).map_err(Error::Spec)?;
-                    let files = reelsmith::RenderOptions {
-                        base_dir,
-                        ..reelsmith::RenderOptions::default()
-                    }
-                    .file_access();
-                    let (fonts, issues) = reelsmith::resolve::fonts::load(&comp.fonts, &files);
-                    if !issues.is_empty() {
-                        return Err(Error::Spec(reelsmith::SpecError::Invalid(issues)));
-                    }
-                    reelsmith::text::font_families_with(&fonts)
-                }
+            let loaded = match spec {
+                None => None,
+                Some(spec) => Some(load(&spec, RenderOptions::default().media_root)?),
             };
+            let families = inspect::font_families(loaded.as_ref().map(|(c, o)| (c, o)))?;
             for f in families {
                 println!("{f}");
             }

@@ -481,10 +481,7 @@ fn unchanged_audio_is_copied_from_the_cache_and_changed_audio_is_encoded_again()
     // Switched off: neither read nor written.
     sb.tone_wav("voice.wav", 48_000, 1.5, 880.0, 0.4);
     let comp = common::comp(spec_with_background("#C02020"));
-    let opts = reelsmith::RenderOptions {
-        audio_cache: false,
-        ..sb.options()
-    };
+    let opts = sb.options().with_audio_cache(false);
     let off = reelsmith::render(&comp, &opts).expect("render");
     assert!(!off.audio_cached);
     assert_eq!(cache_entries(&sb).len(), 2);

@@ -5,6 +5,7 @@ mod common;
 
 use common::Sandbox;
 use ffmpeg_next as ff;
+#[cfg(feature = "fault-injection")]
 use reelsmith::pipeline::Fault;
 use reelsmith::{Error, SpecError};
 use serde_json::json;
@@ -150,6 +151,8 @@ fn without_words_or_with_embedding_off_there_is_no_track_and_no_file() {
     assert!(!sb.path("out.vtt").exists());
 }
 
+// Needs `--features fault-injection` (scripts/test.sh passes it).
+#[cfg(feature = "fault-injection")]
 #[test]
 fn a_failed_render_leaves_neither_video_nor_captions() {
     let sb = Sandbox::new();

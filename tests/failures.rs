@@ -4,7 +4,8 @@
 mod common;
 
 use common::Sandbox;
-use reelsmith::error::{AssetError, EncodeError};
+use reelsmith::error::AssetError;
+#[cfg(feature = "fault-injection")]
 use reelsmith::pipeline::Fault;
 use reelsmith::{Error, Progress, SpecError};
 use serde_json::json;
@@ -131,6 +132,8 @@ fn cancelled_halfway_leaves_nothing() {
     assert!(sb.leftovers().is_empty(), "{:?}", sb.leftovers());
 }
 
+// Needs `--features fault-injection` (scripts/test.sh passes it).
+#[cfg(feature = "fault-injection")]
 #[test]
 fn injected_encoder_failure_leaves_nothing() {
     let sb = Sandbox::new();
@@ -138,12 +141,17 @@ fn injected_encoder_failure_leaves_nothing() {
     opts.fault = Some(Fault::EncodeAtFrame(40));
     let err = fails(&sb, two_second_spec(), opts);
     assert!(
-        matches!(err, Error::Encode(EncodeError::Injected(40))),
+        matches!(
+            err,
+            Error::Encode(reelsmith::error::EncodeError::Injected(40))
+        ),
         "{err:?}"
     );
     assert_eq!(err.exit_code(), 5);
 }
 
+// Needs `--features fault-injection` (scripts/test.sh passes it).
+#[cfg(feature = "fault-injection")]
 #[test]
 fn compose_panic_becomes_an_error_and_leaves_nothing() {
     let sb = Sandbox::new();

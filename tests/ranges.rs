@@ -46,13 +46,12 @@ fn setup() -> (Sandbox, PathBuf, RenderOptions) {
     let music = sb.tone_wav("music.wav", 44_100, 5.0, 440.0, 0.3);
     let spec_path = sb.path("spec.json");
     std::fs::write(&spec_path, spec(&photo, &music).to_string()).expect("write spec");
-    let opts = RenderOptions {
-        scene_cache: false,
-        audio_cache: false,
-        threads: 2,
-        output: Some(sb.path("whole.mp4")),
-        ..sb.options()
-    };
+    let opts = sb
+        .options()
+        .with_scene_cache(false)
+        .with_audio_cache(false)
+        .with_threads(2)
+        .with_output(sb.path("whole.mp4"));
     (sb, spec_path, opts)
 }
 

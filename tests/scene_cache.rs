@@ -51,10 +51,7 @@ fn photo(sb: &Sandbox) -> PathBuf {
 fn setup() -> (Sandbox, PathBuf, RenderOptions) {
     let sb = Sandbox::new();
     let photo = photo(&sb);
-    let cached = RenderOptions {
-        scene_cache: true,
-        ..sb.options()
-    };
+    let cached = sb.options().with_scene_cache(true);
     (sb, photo, cached)
 }
 
@@ -68,10 +65,7 @@ fn entries(sb: &Sandbox) -> Vec<PathBuf> {
 }
 
 fn render(sb: &Sandbox, spec: serde_json::Value, out: &str, opts: RenderOptions) -> Vec<u8> {
-    let opts = RenderOptions {
-        output: Some(sb.path(out)),
-        ..opts
-    };
+    let opts = opts.with_output(sb.path(out));
     let report = reelsmith::render(&comp(spec), &opts).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.frames, FRAMES);
     std::fs::read(sb.path(out)).expect("output")
@@ -85,16 +79,10 @@ fn scenes_encoded_as_closed_segments_decode_cleanly_and_look_the_same() {
         &sb,
         spec(&photo, "Lift with your legs"),
         "plain.mp4",
-        RenderOptions {
-            segments: false,
-            ..sb.options()
-        },
+        sb.options().with_segments(false),
     );
     // Segments are the default; the cache off, so that this render encodes every one.
-    let opts = RenderOptions {
-        scene_cache: false,
-        ..sb.options()
-    };
+    let opts = sb.options().with_scene_cache(false);
     render(&sb, spec(&photo, "Lift with your legs"), "seg.mp4", opts);
     let (a, _) = decode_strict(&sb.path("plain.mp4"));
     let (b, keys) = decode_strict(&sb.path("seg.mp4"));
@@ -112,10 +100,7 @@ fn scenes_encoded_as_closed_segments_decode_cleanly_and_look_the_same() {
         &sb,
         spec(&photo, "Lift with your legs"),
         "lossless.mp4",
-        RenderOptions {
-            lossless: true,
-            ..sb.options()
-        },
+        sb.options().with_lossless(true),
     );
     let (reference, _) = decode_strict(&sb.path("lossless.mp4"));
     let error = |frames: &[reelsmith::media::probe::RgbFrame]| -> Vec<f64> {
@@ -164,10 +149,7 @@ fn assert_same_pictures(a: &Path, b: &Path) {
 fn unchanged_scenes_are_copied_from_the_scene_cache_and_changed_ones_encoded_again() {
     let (sb, photo, cached) = setup();
     let run = |s: serde_json::Value, o: &RenderOptions, out: &str| {
-        let o = RenderOptions {
-            output: Some(sb.path(out)),
-            ..o.clone()
-        };
+        let o = o.clone().with_output(sb.path(out));
         reelsmith::render(&comp(s), &o).unwrap_or_else(|e| panic!("{e}"))
     };
 
@@ -203,10 +185,7 @@ fn unchanged_scenes_are_copied_from_the_scene_cache_and_changed_ones_encoded_aga
     );
     assert_eq!((changed.segments, changed.segments_reused), (4, 2));
     assert_eq!(changed.frames_reused, 51 + (FRAMES - 150));
-    let scratch = RenderOptions {
-        scene_cache: false,
-        ..sb.options()
-    };
+    let scratch = sb.options().with_scene_cache(false);
     run(
         spec(&photo, "Keep your back straight"),
         &scratch,
@@ -237,10 +216,7 @@ fn unchanged_scenes_are_copied_from_the_scene_cache_and_changed_ones_encoded_aga
     let before = entries(&sb);
     let off = run(
         spec(&photo, "Keep your back straight"),
-        &RenderOptions {
-            scene_cache: false,
-            ..sb.options()
-        },
+        &sb.options().with_scene_cache(false),
         "out.mp4",
     );
     assert_eq!((off.segments, off.segments_reused), (4, 0));
@@ -248,10 +224,7 @@ fn unchanged_scenes_are_copied_from_the_scene_cache_and_changed_ones_encoded_aga
     // One x264 for the whole video: one segment, nothing read or written either.
     let whole = run(
         spec(&photo, "Keep your back straight"),
-        &RenderOptions {
-            segments: false,
-            ..sb.options()
-        },
+        &sb.options().with_segments(false),
         "out.mp4",
     );
     assert_eq!((whole.segments, whole.segments_reused), (1, 0));
@@ -259,15 +232,16 @@ fn unchanged_scenes_are_copied_from_the_scene_cache_and_changed_ones_encoded_aga
     assert!(sb.leftovers().is_empty(), "{:?}", sb.leftovers());
 }
 
+// Needs `--features fault-injection` (scripts/test.sh passes it).
+#[cfg(feature = "fault-injection")]
 #[test]
 fn a_failed_render_keeps_the_scenes_it_finished_and_the_next_one_copies_them() {
     let (sb, photo, cached) = setup();
     // The encoder fails in the third scene (frames 102..150): the first two were finished.
-    let failing = RenderOptions {
-        output: Some(sb.path("out.mp4")),
-        fault: Some(reelsmith::pipeline::Fault::EncodeAtFrame(120)),
-        ..cached.clone()
-    };
+    let failing = cached
+        .clone()
+        .with_output(sb.path("out.mp4"))
+        .with_fault(reelsmith::pipeline::Fault::EncodeAtFrame(120));
     let err = reelsmith::render(&comp(spec(&photo, "Lift with your legs")), &failing)
         .expect_err("the injected failure");
     assert!(err.to_string().contains("120"), "{err}");
@@ -276,10 +250,7 @@ fn a_failed_render_keeps_the_scenes_it_finished_and_the_next_one_copies_them() {
     assert_eq!(entries(&sb).len(), 2, "the finished scenes are kept");
 
     // Rendering again copies them and makes the rest: the same pictures as from scratch.
-    let again = RenderOptions {
-        output: Some(sb.path("again.mp4")),
-        ..cached
-    };
+    let again = cached.with_output(sb.path("again.mp4"));
     let report = reelsmith::render(&comp(spec(&photo, "Lift with your legs")), &again)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((report.segments, report.segments_reused), (4, 2));
@@ -289,10 +260,7 @@ fn a_failed_render_keeps_the_scenes_it_finished_and_the_next_one_copies_them() {
         &sb,
         spec(&photo, "Lift with your legs"),
         "scratch.mp4",
-        RenderOptions {
-            scene_cache: false,
-            ..sb.options()
-        },
+        sb.options().with_scene_cache(false),
     );
     assert_same_pictures(&sb.path("again.mp4"), &sb.path("scratch.mp4"));
 }
@@ -310,10 +278,7 @@ fn a_damaged_scene_cache_entry_is_thrown_away_and_the_scene_encoded_again() {
     let mid = other.len() / 2;
     other[mid..mid + 8].copy_from_slice(b"garbage!");
     std::fs::write(&kept[1], &other).expect("write");
-    let opts = RenderOptions {
-        output: Some(sb.path("b.mp4")),
-        ..cached
-    };
+    let opts = cached.with_output(sb.path("b.mp4"));
     let again = reelsmith::render(&comp(spec(&photo, "Lift")), &opts).expect("render");
     assert_eq!((again.segments, again.segments_reused), (4, 2));
     assert_same_pictures(&sb.path("a.mp4"), &sb.path("b.mp4"));

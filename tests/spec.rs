@@ -6,10 +6,7 @@ use serde_json::json;
 fn issues(spec: serde_json::Value) -> Vec<(String, String)> {
     let comp = Composition::from_json(&spec.to_string()).unwrap_or_else(|e| panic!("parse: {e}"));
     let dir = tempfile::tempdir().expect("tmp");
-    let opts = RenderOptions {
-        base_dir: dir.path().into(),
-        ..RenderOptions::default()
-    };
+    let opts = RenderOptions::default().with_base_dir(dir.path());
     match reelsmith::pipeline::plan(&comp, &opts) {
         Ok(_) => vec![],
         Err(e) => e
@@ -107,14 +104,9 @@ fn defaults_are_applied() {
     )
     .expect("parse");
     let dir = tempfile::tempdir().expect("tmp");
-    let plan = reelsmith::pipeline::plan(
-        &comp,
-        &RenderOptions {
-            base_dir: dir.path().into(),
-            ..Default::default()
-        },
-    )
-    .expect("valid");
+    let plan =
+        reelsmith::pipeline::plan(&comp, &RenderOptions::default().with_base_dir(dir.path()))
+            .expect("valid");
     assert_eq!(
         (plan.width, plan.height, plan.fps.num, plan.fps.den),
         (1920, 1080, 30, 1)
@@ -382,10 +374,7 @@ fn text_is_never_drawn_outside_its_box() {
 #[test]
 fn a_spec_can_bring_its_own_fonts() {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let opts = RenderOptions {
-        base_dir: fixtures.clone(),
-        ..RenderOptions::default()
-    };
+    let opts = RenderOptions::default().with_base_dir(fixtures.clone());
     let spec = |fonts: serde_json::Value, font: &str| {
         Composition::from_json(
             &json!({ "fonts": fonts, "scenes": [{ "duration": 1, "layers": [

@@ -868,12 +868,10 @@ fn render_spec(spec: serde_json::Value) -> (tempfile::TempDir, Result<PathBuf, r
     let dir = tempfile::tempdir().expect("tmp");
     let comp = reelsmith::Composition::from_json(&spec.to_string()).expect("spec parses");
     let out = dir.path().join("out.mp4");
-    let opts = reelsmith::RenderOptions {
-        base_dir: dir.path().into(),
-        media_root: dir.path().join("media"),
-        output: Some(out.clone()),
-        ..reelsmith::RenderOptions::default()
-    };
+    let opts = reelsmith::RenderOptions::default()
+        .with_base_dir(dir.path())
+        .with_media_root(dir.path().join("media"))
+        .with_output(out.clone());
     let r = reelsmith::render(&comp, &opts).map(|_| out);
     (dir, r)
 }
@@ -943,12 +941,10 @@ fn a_corrupt_clip_fails_validation_naming_the_layer_and_leaves_nothing() {
         .to_string(),
     )
     .expect("parses");
-    let opts = reelsmith::RenderOptions {
-        base_dir: dir.path().into(),
-        media_root: dir.path().join("media"),
-        output: Some(dir.path().join("out.mp4")),
-        ..reelsmith::RenderOptions::default()
-    };
+    let opts = reelsmith::RenderOptions::default()
+        .with_base_dir(dir.path())
+        .with_media_root(dir.path().join("media"))
+        .with_output(dir.path().join("out.mp4"));
     let err = reelsmith::render(&comp, &opts).expect_err("corrupt clip");
     let reelsmith::Error::Spec(reelsmith::SpecError::Invalid(issues)) = &err else {
         panic!("wrong error: {err}")

@@ -70,10 +70,7 @@ pub fn write_photo(dir: &Path) {
 /// Resolves `spec` (assets relative to `base_dir`) and prepares its assets.
 pub fn plan_and_prepare(spec: &str, base_dir: &Path) -> (Plan, Prepared) {
     let comp = Composition::from_json(spec).expect("spec");
-    let opts = RenderOptions {
-        base_dir: base_dir.into(),
-        ..RenderOptions::default()
-    };
+    let opts = RenderOptions::default().with_base_dir(base_dir);
     let plan = reelsmith::pipeline::plan(&comp, &opts).expect("plan");
     let prepared = prepare::prepare(&plan).expect("prepare");
     (plan, prepared)
@@ -91,10 +88,7 @@ pub fn spans_and_backgrounds(plan: &Plan, prepared: &Prepared) -> (Vec<Span>, Ba
 pub fn module_plan() -> Plan {
     let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/training-module.json");
     let (comp, base_dir) = reelsmith::load_spec(spec.as_ref()).expect("spec");
-    let opts = RenderOptions {
-        base_dir,
-        ..RenderOptions::default()
-    };
+    let opts = RenderOptions::default().with_base_dir(base_dir);
     reelsmith::pipeline::plan(&comp, &opts).expect("plan")
 }
 
@@ -139,6 +133,7 @@ pub fn encode(frames: &[YuvFrame], repeat: u64, skip_repeats: bool) -> EncodeSta
         x264_params: None,
         threads: 0,
         segments: false,
+        #[cfg(feature = "fault-injection")]
         fail_at_frame: None,
         captions: None,
         hold: reelsmith::encode::HOLD_FRAMES,

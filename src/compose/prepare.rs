@@ -392,10 +392,10 @@ fn prepare_scenes(
                 None => {
                     let d = match engine.layout(t) {
                         Ok(d) => d,
-                        Err(message) => {
+                        Err(e) => {
                             text_issues.push(SpecIssue {
                                 path: format!("{}.text", l.path),
-                                message,
+                                message: e.to_string(),
                             });
                             continue;
                         }

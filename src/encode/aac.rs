@@ -234,7 +234,7 @@ impl AudioEncoder {
             let p = match entry.next_packet() {
                 Ok(Some(p)) => p,
                 Ok(None) => return Ok(true),
-                Err(why) => return Err(bad(why)),
+                Err(why) => return Err(bad(why.to_string())),
             };
             let mut pkt = Packet::copy(&p.data);
             pkt.set_pts(Some(p.pts));

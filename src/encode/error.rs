@@ -15,7 +15,9 @@ pub enum EncodeError {
     /// A required encoder is not available in this libav build.
     #[error("encoder {0} is not available in this FFmpeg build (install libavcodec with {0})")]
     MissingEncoder(&'static str),
-    /// A failure injected by a test (see `RenderOptions::fault`).
+    /// A failure injected by a test (see `RenderOptions::fault`; only with the
+    /// `fault-injection` feature).
+    #[cfg(feature = "fault-injection")]
     #[error("injected encoder failure at frame {0}")]
     Injected(u64),
     /// libav could not allocate memory.

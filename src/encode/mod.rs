@@ -174,6 +174,7 @@ pub struct EncoderConfig {
     /// the same pictures as encoding it again, not always the same bytes.
     pub segments: bool,
     /// Fail on purpose when this frame is reached (tests of the failure path).
+    #[cfg(feature = "fault-injection")]
     pub fail_at_frame: Option<u64>,
     /// Closed captions to store as a subtitle track (`mov_text`), if any.
     pub captions: Option<subtitles::Track>,
@@ -199,6 +200,7 @@ impl EncoderConfig {
             x264_params: e.x264_params.clone(),
             threads,
             segments: e.segments && e.skip_repeats,
+            #[cfg(feature = "fault-injection")]
             fail_at_frame: None,
             captions: plan.captions.embed.then(|| subtitles::Track {
                 cues: plan.captions.cues.clone(),
@@ -645,6 +647,7 @@ impl Encoder {
             } else {
                 1
             };
+            #[cfg(feature = "fault-injection")]
             if let Some(at) = self.cfg.fail_at_frame.filter(|&at| at >= n && at < n + run) {
                 return Err(EncodeError::Injected(at));
             }

@@ -190,43 +190,98 @@ pub struct Entry<M> {
     read: u64,
 }
 
+/// Why a kept packet file cannot be used (the caches remove it and make it again).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryError {
+    /// Reading it failed.
+    #[error("{0}")]
+    Io(std::io::Error),
+    /// Another layout or version.
+    #[error("not an entry of this version")]
+    Version,
+    /// Shorter than the smallest entry.
+    #[error("truncated")]
+    Truncated,
+    /// No footer: the writer did not finish.
+    #[error("incomplete (no footer)")]
+    NoFooter,
+    /// The footer's length is impossible.
+    #[error("bad footer length")]
+    FooterLength,
+    /// The footer's tag is wrong.
+    #[error("bad footer")]
+    Footer,
+    /// The footer is not the JSON expected.
+    #[error("{0}")]
+    FooterJson(serde_json::Error),
+    /// A record's tag is wrong (`at`: its byte, when checked on opening).
+    #[error("bad record tag {tag}{}", .at.map_or_else(String::new, |a| format!(" at byte {a}")))]
+    RecordTag {
+        /// The tag found.
+        tag: u8,
+        /// Its byte offset.
+        at: Option<u64>,
+    },
+    /// A packet larger than the layout allows or than the file holds.
+    #[error("{}", .at.map_or_else(|| format!("packet of {size} bytes"), |a| format!("a packet of {size} bytes at byte {a}")))]
+    PacketSize {
+        /// Its size, bytes.
+        size: u32,
+        /// Its byte offset, when checked on opening.
+        at: Option<u64>,
+    },
+    /// The records do not number what the footer says.
+    #[error("{n} packets where the footer says {footer}")]
+    Count {
+        /// Records found.
+        n: u64,
+        /// Packets the footer states.
+        footer: u64,
+    },
+    /// The digest does not match.
+    #[error("damaged (its packets do not match its digest)")]
+    Digest,
+}
+
 impl<M: serde::de::DeserializeOwned> Entry<M> {
     /// Opens the packet file at `path`, checking everything (layout, every record, footer).
     ///
     /// # Errors
     /// Why the file cannot be used.
-    pub fn open(path: &Path, layout: &Layout) -> Result<Entry<M>, String> {
-        let err = |e: std::io::Error| e.to_string();
+    pub fn open(path: &Path, layout: &Layout) -> Result<Entry<M>, EntryError> {
+        let err = EntryError::Io;
         let mut f = File::open(path).map_err(err)?;
         let mut magic = vec![0u8; layout.magic.len()];
         f.read_exact(&mut magic).map_err(err)?;
         if magic != layout.magic {
-            return Err("not an entry of this version".into());
+            return Err(EntryError::Version);
         }
         let len = f.metadata().map_err(err)?.len();
         let min = (layout.magic.len() + 1 + 8 + TAIL.len()) as u64;
         if len < min {
-            return Err("truncated".into());
+            return Err(EntryError::Truncated);
         }
         f.seek(SeekFrom::End(-12)).map_err(err)?;
         let mut tail = [0u8; 12];
         f.read_exact(&mut tail).map_err(err)?;
         if &tail[8..] != TAIL {
-            return Err("incomplete (no footer)".into());
+            return Err(EntryError::NoFooter);
         }
         let json_len = u64::from_le_bytes(tail[..8].try_into().unwrap_or([0; 8]));
         // `len >= min` (checked above); a length near u64::MAX must not wrap around.
         if json_len > len - min {
-            return Err("bad footer length".into());
+            return Err(EntryError::FooterLength);
         }
         let footer_at = len - 12 - json_len - 1;
         f.seek(SeekFrom::Start(footer_at)).map_err(err)?;
         let mut json = vec![0u8; json_len as usize + 1];
         f.read_exact(&mut json).map_err(err)?;
         if json[0] != b'E' {
-            return Err("bad footer".into());
+            return Err(EntryError::Footer);
         }
-        let footer: Footer<M> = serde_json::from_slice(&json[1..]).map_err(|e| e.to_string())?;
+        let footer: Footer<M> =
+            serde_json::from_slice(&json[1..]).map_err(EntryError::FooterJson)?;
         // Every record, so that a damaged entry is refused before anything is used.
         let mut input = BufReader::new(f);
         let mut at = layout.magic.len() as u64;
@@ -238,11 +293,14 @@ impl<M: serde::de::DeserializeOwned> Entry<M> {
         while at < footer_at {
             input.read_exact(&mut head).map_err(err)?;
             if head[0] != b'P' {
-                return Err(format!("bad record tag {} at byte {at}", head[0]));
+                return Err(EntryError::RecordTag {
+                    tag: head[0],
+                    at: Some(at),
+                });
             }
             let size = u32::from_le_bytes(head[26..30].try_into().unwrap_or([0; 4]));
             if size > layout.max_packet || at + (1 + HEAD) as u64 + u64::from(size) > footer_at {
-                return Err(format!("a packet of {size} bytes at byte {at}"));
+                return Err(EntryError::PacketSize { size, at: Some(at) });
             }
             data.resize(size as usize, 0);
             input.read_exact(&mut data).map_err(err)?;
@@ -252,13 +310,13 @@ impl<M: serde::de::DeserializeOwned> Entry<M> {
             n += 1;
         }
         if n != footer.packets {
-            return Err(format!(
-                "{n} packets where the footer says {}",
-                footer.packets
-            ));
+            return Err(EntryError::Count {
+                n,
+                footer: footer.packets,
+            });
         }
         if hex(&digest.finalize()) != footer.digest {
-            return Err("damaged (its packets do not match its digest)".into());
+            return Err(EntryError::Digest);
         }
         input
             .seek(SeekFrom::Start(layout.magic.len() as u64))
@@ -289,26 +347,25 @@ impl<M> Entry<M> {
     ///
     /// # Errors
     /// The file changed since it was opened, or cannot be read.
-    pub fn next_packet(&mut self) -> Result<Option<StoredPacket>, String> {
+    pub fn next_packet(&mut self) -> Result<Option<StoredPacket>, EntryError> {
         if self.read == self.packets {
             return Ok(None);
         }
         let mut head = [0u8; 1 + HEAD];
-        self.input
-            .read_exact(&mut head)
-            .map_err(|e| e.to_string())?;
+        self.input.read_exact(&mut head).map_err(EntryError::Io)?;
         if head[0] != b'P' {
-            return Err(format!("bad record tag {}", head[0]));
+            return Err(EntryError::RecordTag {
+                tag: head[0],
+                at: None,
+            });
         }
         let i64_at = |i: usize| i64::from_le_bytes(head[i..i + 8].try_into().unwrap_or([0; 8]));
         let size = u32::from_le_bytes(head[26..30].try_into().unwrap_or([0; 4]));
         if size > self.max_packet {
-            return Err(format!("packet of {size} bytes"));
+            return Err(EntryError::PacketSize { size, at: None });
         }
         let mut data = vec![0u8; size as usize];
-        self.input
-            .read_exact(&mut data)
-            .map_err(|e| e.to_string())?;
+        self.input.read_exact(&mut data).map_err(EntryError::Io)?;
         self.read += 1;
         Ok(Some(StoredPacket {
             pts: i64_at(1),

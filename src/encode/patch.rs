@@ -49,10 +49,7 @@ impl Encoder {
         if !waiting
             || !splicer.can_patch()
             || n + repeat > self.last_key + self.gop
-            || self
-                .cfg
-                .fail_at_frame
-                .is_some_and(|at| at >= n && at < n + repeat)
+            || self.injects_failure(n, repeat)
             || base.picture.width != pic.width
             || base.picture.height != pic.height
         {
@@ -89,19 +86,30 @@ impl Encoder {
     }
 
     /// Codes macroblocks `cols` of macroblock row `row` of `pic` as one intra slice.
+    /// Whether an injected failure ([`EncoderConfig::fail_at_frame`]) falls in the `repeat`
+    /// frames from `n` (never without the `fault-injection` feature).
+    fn injects_failure(&self, n: u64, repeat: u64) -> bool {
+        #[cfg(feature = "fault-injection")]
+        if let Some(at) = self.cfg.fail_at_frame {
+            return at >= n && at < n + repeat;
+        }
+        let _ = (n, repeat);
+        false
+    }
+
     pub(super) fn code_patch(
         &mut self,
         pic: &YuvFrame,
         row: u32,
         cols: std::ops::Range<u32>,
-    ) -> Result<h264::IntraSlice, String> {
+    ) -> Result<h264::IntraSlice, EncodeError> {
         let width = cols.end - cols.start;
         let cfg = &self.cfg;
         let patchers = self.patchers.get_or_insert_with(HashMap::new);
         let pe = match patchers.entry(width) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(open_patch_encoder(width, cfg).map_err(|e| e.to_string())?)
+                e.insert(open_patch_encoder(width, cfg)?)
             }
         };
         // The patch's pixels; rows and columns past the picture repeat its edge.
@@ -125,15 +133,20 @@ impl Encoder {
         }
         pe.frame.set_pts(Some(pe.pts));
         pe.pts += 1;
-        pe.enc.send_frame(&pe.frame).map_err(|e| e.to_string())?;
+        pe.enc
+            .send_frame(&pe.frame)
+            .map_err(EncodeError::ff("send_frame (patch)"))?;
         let mut pkt = Packet::empty();
         pe.enc
             .receive_packet(&mut pkt)
-            .map_err(|e| format!("patch encoder returned no packet at once: {e}"))?;
-        let splicer = self.splicer.as_ref().ok_or("not splicing")?;
+            .map_err(EncodeError::ff("receive_packet (patch, at once)"))?;
+        let splicer = self
+            .splicer
+            .as_ref()
+            .ok_or_else(|| EncodeError::Splice("not splicing".into()))?;
         splicer
             .intra_slice(pkt.data().unwrap_or_default())
-            .map_err(|e| e.to_string())
+            .map_err(|e| EncodeError::Splice(e.to_string()))
     }
 }
 

@@ -129,7 +129,7 @@ impl Encoder {
             )));
         }
         let mut n = 0;
-        while let Some(p) = entry.next_packet().map_err(bad)? {
+        while let Some(p) = entry.next_packet().map_err(|e| bad(e.to_string()))? {
             if p.pts < 0 || p.pts as u64 >= frames {
                 return Err(bad(format!(
                     "a packet shown at frame {} of {frames}",

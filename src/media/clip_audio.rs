@@ -94,7 +94,7 @@ pub fn clip_audio(
     // Playing `rate` times faster = treating the samples as recorded at rate × R.
     let period = (span_s / timing.rate * f64::from(AUDIO_RATE)).round() as usize;
     let mut played = resample_to_48k(&segment, f64::from(d.rate) * timing.rate)
-        .map_err(|e| audio_err(format!("resampler: {e}")))?;
+        .map_err(|e| audio_err(e.to_string()))?;
     played.resize(period * 2, 0.0);
     let want = (seconds * f64::from(AUDIO_RATE)).round() as usize;
     if timing.looped && period > 0 {
@@ -106,7 +106,9 @@ pub fn clip_audio(
 }
 
 /// Resamples interleaved stereo from `rate` (any positive value) to 48 kHz.
-fn resample_to_48k(stereo: &[f32], rate: f64) -> Result<Vec<f32>, String> {
+fn resample_to_48k(stereo: &[f32], rate: f64) -> Result<Vec<f32>, crate::media::error::SoundError> {
+    let resampler =
+        |e: &dyn std::fmt::Display| crate::media::error::SoundError::Resampler(e.to_string());
     use rubato::audioadapter_buffers::direct::InterleavedSlice;
     use rubato::{
         Async, FixedAsync, Resampler, SincInterpolationParameters, SincInterpolationType,
@@ -131,10 +133,10 @@ fn resample_to_48k(stereo: &[f32], rate: f64) -> Result<Vec<f32>, String> {
         2,
         FixedAsync::Input,
     )
-    .map_err(|e| e.to_string())?;
-    let input = InterleavedSlice::new(stereo, 2, frames).map_err(|e| e.to_string())?;
+    .map_err(|e| resampler(&e))?;
+    let input = InterleavedSlice::new(stereo, 2, frames).map_err(|e| resampler(&e))?;
     let out = rs
         .process_all(&input, frames, None)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| resampler(&e))?;
     Ok(out.take_data())
 }

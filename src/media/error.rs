@@ -92,3 +92,76 @@ pub enum ProbeError {
         source: std::io::Error,
     },
 }
+
+/// A picture (PNG, JPEG) that cannot be used: [`crate::media::image::decode_image`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageError {
+    /// The file could not be read.
+    #[error("cannot open {}: {source}", .path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Neither PNG nor JPEG data.
+    #[error("{} is not a PNG or JPEG image", .path.display())]
+    NotAnImage {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A side is 0 or over `max` ([`crate::media::image::MAX_IMAGE_SIDE`]) pixels.
+    #[error("{} is {width}x{height} pixels (expected 1..={max} per side)", .path.display())]
+    Size {
+        /// The file.
+        path: PathBuf,
+        /// Its width.
+        width: u32,
+        /// Its height.
+        height: u32,
+        /// The largest side accepted.
+        max: u32,
+    },
+    /// The data is cut short or damaged.
+    #[error("cannot decode {}: {problem}", .path.display())]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it, in words.
+        problem: String,
+    },
+}
+
+/// An audio file that cannot be used: [`crate::media::sound::levels`],
+/// [`crate::media::sound::load_pcm`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SoundError {
+    /// Its sample rate is outside 8000..=384000 Hz.
+    #[error("{} has sample rate {rate} Hz (expected 8000..=384000)", .path.display())]
+    Rate {
+        /// The file.
+        path: PathBuf,
+        /// Its sample rate.
+        rate: u32,
+    },
+    /// libav could not decode it.
+    #[error("cannot decode audio: {0}")]
+    Decode(ProbeError),
+    /// It decodes to no samples.
+    #[error("{} contains no audio samples", .path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The resampler refused (rubato's message).
+    #[error("resampler: {0}")]
+    Resampler(String),
+    /// Writing the decoded audio to a temporary file failed: the machine's problem.
+    #[error("writing decoded audio to a temporary file: {0}")]
+    Spill(std::io::Error),
+    /// The same failure of the temporary file, said as the machine's (see [`EnvError`]).
+    #[error(transparent)]
+    Env(EnvError),
+}

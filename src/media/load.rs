@@ -18,6 +18,21 @@ pub enum LoadFailure {
     Env(crate::base::env::EnvError),
 }
 
+impl From<crate::media::error::ImageError> for LoadFailure {
+    fn from(e: crate::media::error::ImageError) -> LoadFailure {
+        LoadFailure::Asset(e.to_string())
+    }
+}
+
+impl From<crate::media::error::SoundError> for LoadFailure {
+    fn from(e: crate::media::error::SoundError) -> LoadFailure {
+        match e {
+            crate::media::error::SoundError::Env(env) => LoadFailure::Env(env),
+            other => LoadFailure::Asset(other.to_string()),
+        }
+    }
+}
+
 impl From<String> for LoadFailure {
     fn from(message: String) -> LoadFailure {
         LoadFailure::Asset(message)

@@ -8,6 +8,7 @@ use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
 
 use crate::base::env::EnvError;
+use crate::media::error::SoundError;
 use crate::media::load::LoadFailure;
 use crate::plan::SAMPLE_RATE;
 
@@ -24,8 +25,8 @@ pub struct Levels {
 /// timing captions by the voice, [`crate::plan::captions::Speech`]).
 ///
 /// # Errors
-/// A message naming the file and the problem.
-pub fn levels(p: &Path) -> Result<Levels, String> {
+/// [`SoundError`] naming the file and the problem.
+pub fn levels(p: &Path) -> Result<Levels, SoundError> {
     let (mut frames, mut sum, mut n) = (0u64, 0f64, 0u32);
     let mut env = Vec::new();
     let rate = stream_audio(p, &mut |rate, s| {
@@ -49,11 +50,11 @@ pub fn levels(p: &Path) -> Result<Levels, String> {
 }
 
 /// Receives `(rate, interleaved stereo samples)`.
-type StereoSink<'a> = dyn FnMut(u32, &[f32]) -> Result<(), String> + 'a;
+type StereoSink<'a> = dyn FnMut(u32, &[f32]) -> Result<(), SoundError> + 'a;
 
 /// Decodes `p` chunk by chunk as interleaved stereo f32 at its own rate into `sink`
 /// (`sink(rate, samples)`). Returns the rate.
-fn stream_audio(p: &Path, sink: &mut StereoSink<'_>) -> Result<u32, String> {
+fn stream_audio(p: &Path, sink: &mut StereoSink<'_>) -> Result<u32, SoundError> {
     let mut stereo: Vec<f32> = Vec::new();
     let mut frames = 0u64;
     let mut failure = None;
@@ -82,27 +83,27 @@ fn stream_audio(p: &Path, sink: &mut StereoSink<'_>) -> Result<u32, String> {
         })
     });
     let (head, _) = match (res, failure) {
-        (_, Some(message)) => return Err(message),
-        (Err(e), None) => return Err(format!("cannot decode audio: {e}")),
+        (_, Some(failure)) => return Err(failure),
+        (Err(e), None) => return Err(SoundError::Decode(e)),
         (Ok(h), None) => h,
     };
     // A file without samples never reached the sink's check.
     check_rate(p, head.rate)?;
     if frames == 0 {
-        return Err(format!("{} contains no audio samples", p.display()));
+        return Err(SoundError::Empty { path: p.into() });
     }
     Ok(head.rate)
 }
 
 /// Sample rates reelsmith accepts from a source file.
-fn check_rate(p: &Path, rate: u32) -> Result<(), String> {
+fn check_rate(p: &Path, rate: u32) -> Result<(), SoundError> {
     if (8000..=384_000).contains(&rate) {
         Ok(())
     } else {
-        Err(format!(
-            "{} has sample rate {rate} Hz (expected 8000..=384000)",
-            p.display()
-        ))
+        Err(SoundError::Rate {
+            path: p.into(),
+            rate,
+        })
     }
 }
 
@@ -192,16 +193,16 @@ impl<'a> PcmWriter<'a> {
         }
     }
 
-    /// Records a failure of the temporary file (in `dir`) and says it as a message.
-    fn failed(&mut self, e: std::io::Error) -> String {
-        let message = format!("{SPILL_WRITE}: {e}");
+    /// Records a failure of the temporary file (in `dir`) and returns it.
+    fn failed(&mut self, e: std::io::Error) -> SoundError {
+        let copy = std::io::Error::new(e.kind(), e.to_string());
         let dir = self.dir.unwrap_or(Path::new("."));
         self.env
             .get_or_insert_with(|| EnvError::new(SPILL_WRITE, dir, e));
-        message
+        SoundError::Spill(copy)
     }
 
-    pub(crate) fn push(&mut self, stereo: &[f32]) -> Result<(), String> {
+    pub(crate) fn push(&mut self, stereo: &[f32]) -> Result<(), SoundError> {
         use std::io::Write;
         self.frames += stereo.len() as u64 / 2;
         if self.file.is_none() {
@@ -226,13 +227,13 @@ impl<'a> PcmWriter<'a> {
         Ok(())
     }
 
-    pub(crate) fn finish(mut self) -> Result<Pcm, LoadFailure> {
+    pub(crate) fn finish(mut self) -> Result<Pcm, SoundError> {
         match self.file.take() {
             None => Ok(Pcm::from_vec(std::mem::take(&mut self.memory))),
             Some(w) => {
                 let f = w.into_inner().map_err(|e| {
                     self.failed(e.into_error());
-                    LoadFailure::Env(self.env.take().unwrap_or_else(|| {
+                    SoundError::Env(self.env.take().unwrap_or_else(|| {
                         EnvError::new(SPILL_WRITE, ".", std::io::Error::other("flush failed"))
                     }))
                 })?;
@@ -261,7 +262,7 @@ pub(crate) struct StreamResampler {
 }
 
 impl StreamResampler {
-    pub(crate) fn new(rate: u32) -> Result<StreamResampler, String> {
+    pub(crate) fn new(rate: u32) -> Result<StreamResampler, SoundError> {
         let rs = Fft::<f32>::new(
             rate as usize,
             SAMPLE_RATE as usize,
@@ -269,7 +270,7 @@ impl StreamResampler {
             2,
             FixedSync::Input,
         )
-        .map_err(|e| format!("resampler: {e}"))?;
+        .map_err(|e| SoundError::Resampler(e.to_string()))?;
         Ok(StreamResampler {
             need: rs.input_frames_next(),
             out: vec![0.0; rs.output_frames_max() * 2],
@@ -283,13 +284,18 @@ impl StreamResampler {
     }
 
     /// Resamples one chunk: the first `valid` frames of `pending` (the rest is silence).
-    fn run(&mut self, valid: usize, limit: u64, sink: &mut PcmWriter<'_>) -> Result<(), String> {
+    fn run(
+        &mut self,
+        valid: usize,
+        limit: u64,
+        sink: &mut PcmWriter<'_>,
+    ) -> Result<(), SoundError> {
         let frames = self.pending.len() / 2;
         let input = InterleavedSlice::new(&self.pending[..], 2, frames)
-            .map_err(|e| format!("resampler: {e}"))?;
+            .map_err(|e| SoundError::Resampler(e.to_string()))?;
         let out_frames = self.out.len() / 2;
         let mut output = InterleavedSlice::new_mut(&mut self.out[..], 2, out_frames)
-            .map_err(|e| format!("resampler: {e}"))?;
+            .map_err(|e| SoundError::Resampler(e.to_string()))?;
         let indexing = rubato::Indexing {
             partial_len: (valid < self.need).then_some(valid),
             ..Default::default()
@@ -297,7 +303,7 @@ impl StreamResampler {
         let (_, produced) = self
             .rs
             .process_into_buffer(&input, &mut output, Some(&indexing))
-            .map_err(|e| format!("resampler: {e}"))?;
+            .map_err(|e| SoundError::Resampler(e.to_string()))?;
         let skip = self.trim.min(produced);
         self.trim -= skip;
         let keep = ((produced - skip) as u64).min(limit.saturating_sub(self.emitted)) as usize;
@@ -306,7 +312,11 @@ impl StreamResampler {
         Ok(())
     }
 
-    pub(crate) fn push(&mut self, stereo: &[f32], sink: &mut PcmWriter<'_>) -> Result<(), String> {
+    pub(crate) fn push(
+        &mut self,
+        stereo: &[f32],
+        sink: &mut PcmWriter<'_>,
+    ) -> Result<(), SoundError> {
         self.fed += stereo.len() as u64 / 2;
         let mut rest = stereo;
         while !rest.is_empty() {
@@ -321,7 +331,7 @@ impl StreamResampler {
         Ok(())
     }
 
-    pub(crate) fn finish(mut self, sink: &mut PcmWriter<'_>) -> Result<(), String> {
+    pub(crate) fn finish(mut self, sink: &mut PcmWriter<'_>) -> Result<(), SoundError> {
         let expected = (self.ratio * self.fed as f64).ceil() as u64;
         let valid = self.pending.len() / 2;
         self.pending.resize(self.need * 2, 0.0);
@@ -340,28 +350,26 @@ impl StreamResampler {
 /// temporary file in `spill` (memory when `None`).
 ///
 /// # Errors
-/// A message naming the file and the problem.
-pub fn load_pcm(p: &Path, spill: Option<&Path>) -> Result<Pcm, String> {
-    load_pcm_or_env(p, spill).map_err(|e| match e {
-        LoadFailure::Asset(message) => message,
-        LoadFailure::Env(e) => e.to_string(),
-    })
-}
-
-/// [`load_pcm`], telling a failure of the temporary file in `spill` (the machine's: no
-/// space, read-only, no permission) from a problem of the source.
-pub(crate) fn load_pcm_or_env(p: &Path, spill: Option<&Path>) -> Result<Pcm, LoadFailure> {
+/// [`SoundError`] naming the file and the problem; [`SoundError::Env`] when the temporary
+/// file in `spill` failed (the machine's problem: no space, read-only, no permission).
+pub fn load_pcm(p: &Path, spill: Option<&Path>) -> Result<Pcm, SoundError> {
     let mut sink = PcmWriter::new(spill, SPILL_FRAMES);
     let loaded = stream_into(p, &mut sink);
     if let Some(env) = sink.env.take() {
-        return Err(LoadFailure::Env(env));
+        return Err(SoundError::Env(env));
     }
     loaded?;
     sink.finish()
 }
 
+/// [`load_pcm`], telling a failure of the temporary file in `spill` (the machine's: no
+/// space, read-only, no permission) from a problem of the source.
+pub(crate) fn load_pcm_or_env(p: &Path, spill: Option<&Path>) -> Result<Pcm, LoadFailure> {
+    load_pcm(p, spill).map_err(LoadFailure::from)
+}
+
 /// Decodes `p`, resampled to [`SAMPLE_RATE`], into `sink`.
-fn stream_into(p: &Path, sink: &mut PcmWriter<'_>) -> Result<(), String> {
+fn stream_into(p: &Path, sink: &mut PcmWriter<'_>) -> Result<(), SoundError> {
     let mut resampler: Option<StreamResampler> = None;
     stream_audio(p, &mut |rate, s| {
         if rate == SAMPLE_RATE {
@@ -381,7 +389,7 @@ fn stream_into(p: &Path, sink: &mut PcmWriter<'_>) -> Result<(), String> {
 
 /// Resamples a whole clip in memory to [`SAMPLE_RATE`] (the reference for the streaming one).
 #[cfg(test)]
-pub(crate) fn resample(rate: u32, stereo: Vec<f32>) -> Result<Vec<f32>, String> {
+pub(crate) fn resample(rate: u32, stereo: Vec<f32>) -> Result<Vec<f32>, SoundError> {
     if rate == SAMPLE_RATE || stereo.is_empty() {
         return Ok(stereo);
     }
@@ -393,11 +401,11 @@ pub(crate) fn resample(rate: u32, stereo: Vec<f32>) -> Result<Vec<f32>, String> 
         2,
         FixedSync::Input,
     )
-    .map_err(|e| format!("resampler: {e}"))?;
-    let input =
-        InterleavedSlice::new(&stereo[..], 2, frames).map_err(|e| format!("resampler: {e}"))?;
+    .map_err(|e| SoundError::Resampler(e.to_string()))?;
+    let input = InterleavedSlice::new(&stereo[..], 2, frames)
+        .map_err(|e| SoundError::Resampler(e.to_string()))?;
     let out = rs
         .process_all(&input, frames, None)
-        .map_err(|e| format!("resampler: {e}"))?;
+        .map_err(|e| SoundError::Resampler(e.to_string()))?;
     Ok(out.take_data())
 }

@@ -183,7 +183,7 @@ pub fn speak(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, TtsError> {
         }
         Err(e) => return Err(TtsError::Speech(format!("espeak-ng failed: {e}"))),
     };
-    let (spec, samples) = piped_wav(&output.stdout).map_err(TtsError::Speech)?;
+    let (spec, samples) = piped_wav(&output.stdout)?;
     let tmp = cache_dir.join(format!(".tts-{key:016x}.{}.partial", std::process::id()));
     let written = write_wav(&tmp, spec, &samples).and_then(|()| std::fs::rename(&tmp, &out));
     if let Err(e) = written {
@@ -196,15 +196,15 @@ pub fn speak(cache_dir: &Path, speech: &Speech) -> Result<PathBuf, TtsError> {
 
 /// The format and samples of the WAV espeak-ng writes to a pipe (its header states a
 /// placeholder length: the samples run to the end of the data).
-fn piped_wav(bytes: &[u8]) -> Result<(hound::WavSpec, Vec<i16>), String> {
+fn piped_wav(bytes: &[u8]) -> Result<(hound::WavSpec, Vec<i16>), TtsError> {
     let reader = hound::WavReader::new(std::io::Cursor::new(bytes))
-        .map_err(|e| format!("espeak-ng wrote no readable WAV: {e}"))?;
+        .map_err(|e| TtsError::Speech(format!("espeak-ng wrote no readable WAV: {e}")))?;
     let spec = reader.spec();
     if spec.bits_per_sample != 16 || spec.sample_format != hound::SampleFormat::Int {
-        return Err(format!(
+        return Err(TtsError::Speech(format!(
             "espeak-ng wrote {}-bit samples (expected 16-bit integers)",
             spec.bits_per_sample
-        ));
+        )));
     }
     // The placeholder length runs past the pipe's end: take the samples that are there.
     let samples = reader.into_samples::<i16>().map_while(Result::ok).collect();

@@ -4,12 +4,20 @@
 //! encode concurrently (composition on a rayon pool, one encoder thread, joined by a bounded
 //! ordered channel), reports progress, honours cancellation and owns the render transaction.
 
+pub mod bench;
+pub mod caches;
 mod frames;
+pub mod inspect;
+pub mod options;
 pub mod range;
 pub mod render;
 pub mod report;
 pub mod workspace;
 
+pub use caches::{caches, clear_caches, CacheInfo};
+#[cfg(feature = "fault-injection")]
+pub use options::Fault;
+pub use options::RenderOptions;
 pub use range::{join, render_audio, render_range};
 pub use render::render_plan;
 
@@ -20,242 +28,10 @@ use crate::compose::prepare;
 use crate::error::Error;
 use crate::pipeline::report::{RenderReport, StageId};
 use crate::plan::{self, Plan};
-use crate::resolve::files::FileAccess;
 use crate::resolve::{self, ResolveContext};
 use crate::spec::SpecError;
-use crate::spec::{Composition, Quality};
+use crate::spec::Composition;
 use crate::text;
-
-/// How to render. Plain data; every field has a default.
-#[derive(Debug, Clone)]
-pub struct RenderOptions {
-    /// Output file. Wins over the spec's `output.path`. Default: none (spec path, else
-    /// `<media_root>/videos/<output_name>.mp4`).
-    pub output: Option<PathBuf>,
-    /// File stem used for the default output path. Default: `"composition"`.
-    pub output_name: String,
-    /// Folder that relative asset paths in the spec are resolved against. Default: `.`.
-    pub base_dir: PathBuf,
-    /// Storage root: temp files go to `<media_root>/assets/temp/`, default outputs to
-    /// `<media_root>/videos/`. Default: `media`.
-    pub media_root: PathBuf,
-    /// Overrides the spec's `output.quality`. Default: none.
-    pub quality: Option<Quality>,
-    /// Keep the render's temp folder after it ends (for debugging). Default: false.
-    pub keep_temp: bool,
-    /// Worker threads for preparing and composing, and x264's threads; 0 = one compose worker
-    /// per core and x264's own choice (1.5 per core). Default: 0.
-    pub threads: usize,
-    /// Write each repeated picture (a static span) as an all-skip P picture instead of
-    /// encoding it again; x264 then runs without B-pyramid. Default: true.
-    pub skip_repeats: bool,
-    /// Write a picture that differs from the last reference in a few macroblocks of one row
-    /// (a progress bar's step during a static span) as that reference with only those
-    /// macroblocks coded, instead of a full x264 pass. Needs `skip_repeats`. Default: true.
-    pub patches: bool,
-    /// Encode losslessly (x264 QP 0 on the same YUV frames): a reference for quality checks,
-    /// large files. Wins over the quality. Default: false.
-    pub lossless: bool,
-    /// Extra libx264 settings, `key=value:key=value` as in x264's CLI (e.g. `subme=1`),
-    /// applied after reelsmith's. For experiments; a setting that breaks splicing (B-pyramid)
-    /// makes the render fail. Default: none.
-    pub x264_params: Option<String>,
-    /// Copy the audio of an earlier render whose audio was exactly the same (same tracks,
-    /// source bytes, loudness settings and bitrate) from `<media_root>/assets/audio/encoded`,
-    /// and keep this render's encoded audio there for later ones. Default: true.
-    pub audio_cache: bool,
-    /// Encode each scene as a segment of its own: x264 is flushed and opened again at every
-    /// scene's first frame (see [`Plan::segment_starts`]), so that no picture refers to one of
-    /// another scene, and every scene starts with a keyframe. Needs `skip_repeats`. Default:
-    /// true (measured: 1.03-1.05x the wall time of one x264 for the whole video at 1080p, no
-    /// slower at 720p). False: one x264 for the whole video, and no scene cache.
-    pub segments: bool,
-    /// Keep each segment's packets in `<media_root>/assets/video/segments`; a segment an
-    /// earlier render encoded from exactly the same pictures is copied from there instead of
-    /// being composed and encoded (see [`crate::cache::scenes`]). A re-render after changing
-    /// some scenes then costs only what changed, and a render that failed or was cancelled
-    /// copies the scenes it had finished. Needs `segments` and `skip_repeats`; not used for
-    /// lossless renders (references for measurements, too large to keep). Default: true.
-    pub scene_cache: bool,
-    /// When set, the spec may read only files under these folders (after following symbolic
-    /// links; never under `<media_root>/assets/temp`), relative names are looked up in
-    /// `base_dir` alone, and problems name files as written, never the folders: for specs that
-    /// are not the user's own (the service). Default: none (any file the process can read;
-    /// relative names are looked up in `base_dir`, then `media_root`).
-    pub asset_roots: Option<Vec<PathBuf>>,
-    /// What one spec may cost, checked before anything is decoded or spoken (and the frame
-    /// and pixel budgets again once the plan is made). Default: none (only the engine's own
-    /// limits: see the crate's documentation).
-    pub limits: Option<crate::resolve::limits::Limits>,
-    /// Fault injection for tests of the failure paths. Default: none.
-    #[doc(hidden)]
-    pub fault: Option<Fault>,
-}
-
-impl RenderOptions {
-    /// Where the spec's files are looked up and which may be read: see [`Self::asset_roots`].
-    pub fn file_access(&self) -> FileAccess {
-        match &self.asset_roots {
-            None => FileAccess::open(&self.base_dir, &self.media_root),
-            Some(roots) => FileAccess::confined(
-                &self.base_dir,
-                roots,
-                &[self.media_root.join("assets").join("temp")],
-            ),
-        }
-    }
-}
-
-impl Default for RenderOptions {
-    fn default() -> Self {
-        RenderOptions {
-            output: None,
-            output_name: "composition".into(),
-            base_dir: PathBuf::from("."),
-            media_root: PathBuf::from("media"),
-            quality: None,
-            keep_temp: false,
-            threads: 0,
-            skip_repeats: true,
-            patches: true,
-            lossless: false,
-            x264_params: None,
-            audio_cache: true,
-            segments: true,
-            scene_cache: true,
-            asset_roots: None,
-            limits: None,
-            fault: None,
-        }
-    }
-}
-
-impl RenderOptions {
-    /// `<media_root>/assets/temp`.
-    pub fn temp_root(&self) -> PathBuf {
-        self.media_root.join("assets").join("temp")
-    }
-
-    /// `<media_root>/assets/audio/encoded`: encoded audio of earlier renders, by content
-    /// (see [`crate::cache::audio`]).
-    pub fn audio_cache_dir(&self) -> PathBuf {
-        self.media_root.join("assets").join("audio").join("encoded")
-    }
-
-    /// `<media_root>/assets/video/segments`: encoded scenes of earlier renders, by content
-    /// (see [`crate::cache::scenes`]).
-    pub fn scene_cache_dir(&self) -> PathBuf {
-        self.media_root
-            .join("assets")
-            .join("video")
-            .join("segments")
-    }
-
-    /// `<media_root>/assets/audio/tts`: spoken narrations, cached by content.
-    pub fn tts_cache(&self) -> PathBuf {
-        self.media_root.join("assets").join("audio").join("tts")
-    }
-}
-
-/// One of the caches a render keeps under the media root (see [`caches`]).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CacheInfo {
-    /// `scenes`, `audio` or `speech`.
-    pub name: &'static str,
-    /// What it keeps.
-    pub what: &'static str,
-    /// Its folder.
-    pub dir: PathBuf,
-    /// Entries in it.
-    pub entries: u64,
-    /// Their bytes.
-    pub bytes: u64,
-    /// The size it is kept under (least recently used entries go first).
-    pub limit_bytes: u64,
-}
-
-/// The caches under the media root.
-#[derive(Debug, Clone, Copy)]
-enum CacheKind {
-    Scenes,
-    Audio,
-    Speech,
-}
-
-impl CacheKind {
-    const ALL: [CacheKind; 3] = [CacheKind::Scenes, CacheKind::Audio, CacheKind::Speech];
-
-    /// Its entries and bytes (`clear`: after removing every entry, what was removed).
-    fn info(self, opts: &RenderOptions, clear: bool) -> Result<CacheInfo, Error> {
-        let packets = |cache: crate::cache::PacketCache| {
-            let limit = cache.limit_bytes();
-            let usage = if clear {
-                cache.clear()
-            } else {
-                Ok(cache.usage())
-            };
-            usage.map(|u| (u, limit))
-        };
-        let (name, what, dir) = match self {
-            CacheKind::Scenes => ("scenes", "H.264 of encoded scenes", opts.scene_cache_dir()),
-            CacheKind::Audio => ("audio", "AAC of mastered audio", opts.audio_cache_dir()),
-            CacheKind::Speech => ("speech", "WAV of spoken narrations", opts.tts_cache()),
-        };
-        let result = match self {
-            CacheKind::Scenes => packets(crate::cache::scenes::cache(dir.clone())),
-            CacheKind::Audio => packets(crate::cache::audio::cache(dir.clone())),
-            CacheKind::Speech if clear => crate::media::tts::clear_cache(&dir)
-                .map(|u| (u, crate::media::tts::CACHE_LIMIT_BYTES)),
-            CacheKind::Speech => Ok((
-                crate::media::tts::cache_usage(&dir),
-                crate::media::tts::CACHE_LIMIT_BYTES,
-            )),
-        };
-        let (usage, limit_bytes) = result.map_err(|source| Error::Io {
-            op: "clear cache",
-            path: dir.clone(),
-            source,
-        })?;
-        Ok(CacheInfo {
-            name,
-            what,
-            dir,
-            entries: usage.entries,
-            bytes: usage.bytes,
-            limit_bytes,
-        })
-    }
-}
-
-/// The caches under `opts.media_root`: encoded scenes, encoded audio and spoken narrations,
-/// with what each holds.
-///
-/// # Errors
-/// None in practice (a missing or unreadable folder counts as empty); the `Result` is
-/// shared with [`clear_caches`].
-pub fn caches(opts: &RenderOptions) -> Result<Vec<CacheInfo>, Error> {
-    CacheKind::ALL.iter().map(|k| k.info(opts, false)).collect()
-}
-
-/// Empties the caches under `opts.media_root` (only their entries: other files in those
-/// folders stay). Renders then make everything again the first time. Returns what was
-/// removed from each.
-///
-/// # Errors
-/// [`Error::Io`] naming the folder of the first entry that could not be removed.
-pub fn clear_caches(opts: &RenderOptions) -> Result<Vec<CacheInfo>, Error> {
-    CacheKind::ALL.iter().map(|k| k.info(opts, true)).collect()
-}
-
-/// Failures injected on purpose by tests.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    /// The encoder fails when it reaches this frame.
-    EncodeAtFrame(u64),
-    /// Composition panics when it reaches the span starting at or after this frame.
-    PanicAtFrame(u64),
-}
 
 /// Receives progress. Called on the thread that called [`render_with_progress`].
 pub trait Progress {
@@ -309,13 +85,14 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
         let mut e = engine.borrow_mut();
         e.get_or_insert_with(|| text::TextEngine::with_fonts(&fonts))
             .measure(t)
+            .map_err(|e| e.to_string())
     };
     let resolved = resolve::resolve(
         comp,
         &ResolveContext {
             files: &files,
             font_families: &families,
-            audio_levels: &|p: &Path| crate::media::sound::levels(p),
+            audio_levels: &|p: &Path| crate::media::sound::levels(p).map_err(|e| e.to_string()),
             synthesize: &|speech| crate::media::tts::speak(&opts.tts_cache(), speech),
             measure: &measure,
         },
@@ -338,7 +115,7 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
         lossless: opts.lossless,
         x264_params: opts.x264_params.clone(),
         segments: opts.segments && opts.skip_repeats,
-        hold_frames: crate::encode::HOLD_FRAMES,
+        hold_frames: opts.splice_hold.max(1),
     };
     crate::resolve::fonts::hash_inputs(&mut plan);
     if let Some(q) = opts.quality {
@@ -386,7 +163,15 @@ pub struct ValidationSummary {
 pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSummary, Error> {
     let plan = plan(comp, opts)?;
     prepare::check(&plan)?;
-    Mixer::load(&plan, Some(&std::env::temp_dir()))?;
+    // Long sources go to unnamed temporary files in the spill folder when one is given, else
+    // under the temp root as in a render, in memory when it does not exist (validating
+    // creates nothing).
+    let temp_root = opts.temp_root();
+    let spill = match &opts.spill_dir {
+        Some(dir) => Some(dir.as_path()),
+        None => temp_root.is_dir().then_some(temp_root.as_path()),
+    };
+    Mixer::load(&plan, spill)?;
     Ok(ValidationSummary {
         scenes: plan.scenes.len(),
         frames: plan.total_frames,

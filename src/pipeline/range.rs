@@ -189,7 +189,7 @@ pub fn join(
             Entry::<SegmentFooter>::open(p, &SCENE_FILES).map_err(|why| {
                 Error::Encode(EncodeError::SceneCache {
                     path: p.clone(),
-                    why,
+                    why: why.to_string(),
                 })
             })
         })
@@ -204,7 +204,7 @@ pub fn join(
     let audio = Entry::<AudioFooter>::open(audio, &AUDIO_FILES).map_err(|why| {
         Error::Encode(EncodeError::AudioCache {
             path: audio.to_path_buf(),
-            why,
+            why: why.to_string(),
         })
     })?;
     let mut ws = Workspace::create(&std::env::temp_dir().join("reelsmith-join"), false)?;

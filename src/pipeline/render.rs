@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::frames::{AudioSource, ComposeEncode, ComposeStats, SegmentWork, Sink};
 use super::range::{verify_inputs, with_fonts, write_captions};
 use super::workspace::{self, Workspace};
-use super::{plan, Fault, Progress, RenderOptions};
+use super::{plan, Progress, RenderOptions};
 use crate::audio::mix::Mixer;
 use crate::compose::prepare;
 use crate::encode::EncoderConfig;
@@ -153,21 +153,19 @@ fn render_planned(
     let audio_cached = matches!(audio, AudioSource::Cached(_));
 
     progress.stage(StageId::Compose);
+    #[cfg_attr(not(feature = "fault-injection"), allow(unused_mut))]
     let mut cfg = EncoderConfig::for_plan(plan, opts.threads);
-    cfg.fail_at_frame = match opts.fault {
-        Some(Fault::EncodeAtFrame(n)) => Some(n),
-        _ => None,
-    };
+    #[cfg(feature = "fault-injection")]
+    {
+        cfg.fail_at_frame = opts.encode_fault();
+    }
     let segments = segment_work(plan, &spans, &cfg, opts, &ws);
     let run = ComposeEncode {
         plan,
         spans: &spans,
         pool: &pool,
         batch: threads * crate::compose::SPANS_PER_THREAD,
-        panic_at: match opts.fault {
-            Some(Fault::PanicAtFrame(n)) => Some(n),
-            _ => None,
-        },
+        panic_at: opts.panic_fault(),
     };
     let (compose_stats, encode_stats) = run.run(
         Sink::Mp4 {

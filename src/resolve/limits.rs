@@ -10,8 +10,10 @@ use crate::plan::Plan;
 use crate::spec::SpecIssue;
 use crate::spec::{Composition, SceneDuration, TransitionSpec};
 
-/// Caps on one spec. Plain data; see [`Limits::default`] for the defaults.
+/// Caps on one spec. Plain data; see [`Limits::default`] for the defaults, and the consuming
+/// setters (`with_*`) to build one outside this crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Scenes. Default: 1000.
     pub max_scenes: usize,
@@ -36,6 +38,43 @@ impl Default for Limits {
             max_frames: 108_000,
             max_pixels: 108_000 * 1920 * 1080,
         }
+    }
+}
+
+impl Limits {
+    /// Sets [`Self::max_scenes`].
+    #[must_use]
+    pub fn with_max_scenes(mut self, max_scenes: usize) -> Self {
+        self.max_scenes = max_scenes;
+        self
+    }
+
+    /// Sets [`Self::max_layers`].
+    #[must_use]
+    pub fn with_max_layers(mut self, max_layers: usize) -> Self {
+        self.max_layers = max_layers;
+        self
+    }
+
+    /// Sets [`Self::max_narration_chars`].
+    #[must_use]
+    pub fn with_max_narration_chars(mut self, max_narration_chars: usize) -> Self {
+        self.max_narration_chars = max_narration_chars;
+        self
+    }
+
+    /// Sets [`Self::max_frames`].
+    #[must_use]
+    pub fn with_max_frames(mut self, max_frames: u64) -> Self {
+        self.max_frames = max_frames;
+        self
+    }
+
+    /// Sets [`Self::max_pixels`].
+    #[must_use]
+    pub fn with_max_pixels(mut self, max_pixels: u64) -> Self {
+        self.max_pixels = max_pixels;
+        self
     }
 }
 

@@ -259,10 +259,10 @@ async fn submit_spec(
     let comp = Composition::from_json(&spec).map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
     let mut issues = svc.policy.check(&comp);
     if let Some(url) = &webhook_url {
-        if let Err(message) = webhook::check_url(url, &svc.cfg.webhook_allow) {
+        if let Err(e) = webhook::check_url(url, &svc.cfg.webhook_allow) {
             issues.push(SpecIssue {
                 path: "webhook".into(),
-                message,
+                message: e.to_string(),
             });
         }
     }
@@ -843,7 +843,8 @@ async fn health(State(svc): Svc) -> Json<Value> {
 
 /// The OpenAPI document, with the composition schema merged in (see [`super::openapi`]).
 async fn openapi() -> Api<Response> {
-    let text = super::openapi::document_text().map_err(ServiceError::Internal)?;
+    let text =
+        super::openapi::document_text().map_err(|e| ServiceError::Internal(e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
 }
 

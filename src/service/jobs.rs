@@ -293,16 +293,16 @@ impl JobProgress<'_> {
 }
 
 /// Writes a JPEG still (at most 640 px wide) from frame `at` of `video`, atomically.
-fn write_poster(video: &Path, poster: &Path, at: u64) -> Result<(), String> {
+fn write_poster(video: &Path, poster: &Path, at: u64) -> Result<(), super::error::PosterError> {
+    use super::error::PosterError;
     let mut still = None;
     crate::media::probe::decode_video(video, |i, rgb| {
         if i >= at || still.is_none() {
             still = Some(rgb.clone());
         }
         i < at
-    })
-    .map_err(|e| e.to_string())?;
-    let img = still.ok_or("no frame decoded")?;
+    })?;
+    let img = still.ok_or(PosterError::NoFrame)?;
     let img = if img.width() > 640 {
         let h = (u64::from(img.height()) * 640 / u64::from(img.width())).max(1) as u32;
         image::imageops::resize(&img, 640, h, image::imageops::FilterType::Triangle)
@@ -313,15 +313,18 @@ fn write_poster(video: &Path, poster: &Path, at: u64) -> Result<(), String> {
         .file_name()
         .map_or_else(|| "poster".into(), |n| n.to_string_lossy().into_owned());
     let tmp = poster.with_file_name(format!(".{name}.tmp"));
-    let write = || -> Result<(), String> {
-        let f = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
+    let write = || -> Result<(), PosterError> {
+        let f = std::fs::File::create(&tmp).map_err(|e| PosterError::Write(e.to_string()))?;
         let mut w = std::io::BufWriter::new(f);
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut w, 85)
             .encode_image(&img)
-            .map_err(|e| e.to_string())?;
-        let f = w.into_inner().map_err(|e| e.to_string())?;
-        f.sync_all().map_err(|e| e.to_string())?;
-        std::fs::rename(&tmp, poster).map_err(|e| e.to_string())
+            .map_err(|e| PosterError::Write(e.to_string()))?;
+        let f = w
+            .into_inner()
+            .map_err(|e| PosterError::Write(e.to_string()))?;
+        f.sync_all()
+            .map_err(|e| PosterError::Write(e.to_string()))?;
+        std::fs::rename(&tmp, poster).map_err(|e| PosterError::Write(e.to_string()))
     };
     let r = write();
     if r.is_err() {

@@ -16,6 +16,7 @@
 //! [`api`] (routes), [`paths`] (which files a spec may read), [`webhook`].
 
 pub mod api;
+pub mod error;
 pub mod guard;
 pub mod jobs;
 pub mod openapi;
@@ -29,9 +30,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::spec::SpecIssue;
+pub use error::{PosterError, ValueError};
 
-/// Service settings. Plain data with defaults.
+/// Service settings. Plain data with defaults ([`Config::default`]) and a consuming setter
+/// (`with_*`) for each.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Config {
     /// Address to listen on; port 0 picks a free port. Default: `127.0.0.1:8080`.
     pub addr: SocketAddr,
@@ -115,15 +119,157 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// Sets [`Self::addr`].
+    #[must_use]
+    pub fn with_addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Sets [`Self::media`].
+    #[must_use]
+    pub fn with_media(mut self, media: impl Into<PathBuf>) -> Self {
+        self.media = media.into();
+        self
+    }
+
+    /// Sets [`Self::workers`].
+    #[must_use]
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers;
+        self
+    }
+
+    /// Sets [`Self::queue_limit`].
+    #[must_use]
+    pub fn with_queue_limit(mut self, queue_limit: usize) -> Self {
+        self.queue_limit = queue_limit;
+        self
+    }
+
+    /// Sets [`Self::retention`].
+    #[must_use]
+    pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// Sets [`Self::asset_roots`].
+    #[must_use]
+    pub fn with_asset_roots(mut self, asset_roots: Vec<PathBuf>) -> Self {
+        self.asset_roots = asset_roots;
+        self
+    }
+
+    /// Sets [`Self::token`].
+    #[must_use]
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.token = token;
+        self
+    }
+
+    /// Sets [`Self::webhook_secret`].
+    #[must_use]
+    pub fn with_webhook_secret(mut self, webhook_secret: Option<String>) -> Self {
+        self.webhook_secret = webhook_secret;
+        self
+    }
+
+    /// Sets [`Self::webhook_attempts`].
+    #[must_use]
+    pub fn with_webhook_attempts(mut self, webhook_attempts: u32) -> Self {
+        self.webhook_attempts = webhook_attempts;
+        self
+    }
+
+    /// Sets [`Self::webhook_backoff`].
+    #[must_use]
+    pub fn with_webhook_backoff(mut self, webhook_backoff: Duration) -> Self {
+        self.webhook_backoff = webhook_backoff;
+        self
+    }
+
+    /// Sets [`Self::max_spec_bytes`].
+    #[must_use]
+    pub fn with_max_spec_bytes(mut self, max_spec_bytes: usize) -> Self {
+        self.max_spec_bytes = max_spec_bytes;
+        self
+    }
+
+    /// Sets [`Self::max_upload_bytes`].
+    #[must_use]
+    pub fn with_max_upload_bytes(mut self, max_upload_bytes: usize) -> Self {
+        self.max_upload_bytes = max_upload_bytes;
+        self
+    }
+
+    /// Sets [`Self::threads_per_render`].
+    #[must_use]
+    pub fn with_threads_per_render(mut self, threads_per_render: usize) -> Self {
+        self.threads_per_render = threads_per_render;
+        self
+    }
+
+    /// Sets [`Self::limits`].
+    #[must_use]
+    pub fn with_limits(mut self, limits: crate::resolve::limits::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets [`Self::max_per_client`].
+    #[must_use]
+    pub fn with_max_per_client(mut self, max_per_client: usize) -> Self {
+        self.max_per_client = max_per_client;
+        self
+    }
+
+    /// Sets [`Self::max_attempts`].
+    #[must_use]
+    pub fn with_max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// Sets [`Self::max_render_time`].
+    #[must_use]
+    pub fn with_max_render_time(mut self, max_render_time: Option<Duration>) -> Self {
+        self.max_render_time = max_render_time;
+        self
+    }
+
+    /// Sets [`Self::webhook_allow`].
+    #[must_use]
+    pub fn with_webhook_allow(mut self, webhook_allow: Vec<webhook::Cidr>) -> Self {
+        self.webhook_allow = webhook_allow;
+        self
+    }
+
+    /// Sets [`Self::max_uploads_bytes`].
+    #[must_use]
+    pub fn with_max_uploads_bytes(mut self, max_uploads_bytes: u64) -> Self {
+        self.max_uploads_bytes = max_uploads_bytes;
+        self
+    }
+
+    /// Sets [`Self::allow_hosts`].
+    #[must_use]
+    pub fn with_allow_hosts(mut self, allow_hosts: Vec<String>) -> Self {
+        self.allow_hosts = allow_hosts;
+        self
+    }
+}
+
 /// Parses `90`, `90s`, `15m`, `24h`, `7d` (seconds by default; `0` means zero): digits, at
 /// most three decimals, and a unit. The digits before the point are at most 9 for seconds, 7
 /// for minutes, 5 for hours and 4 for days, so every duration it reads is under 32 years (the
 /// OpenAPI document states the same grammar as a pattern).
 ///
 /// # Errors
-/// A message naming the value.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration `{s}` (expected e.g. 90s, 15m, 24h, 7d)");
+/// [`ValueError::Duration`] or [`ValueError::DurationTooLong`], naming the value.
+pub fn parse_duration(s: &str) -> Result<Duration, ValueError> {
+    let bad = || ValueError::Duration { value: s.into() };
     let (num, unit, digits) = match s.as_bytes().last() {
         Some(b'm') => (&s[..s.len() - 1], 60.0, 7),
         Some(b'h') => (&s[..s.len() - 1], 3600.0, 5),
@@ -139,7 +285,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         || !all_digits(frac)
     {
         return Err(if int.len() > digits && all_digits(int) {
-            format!("duration `{s}` is too long (at most {digits} digits before the unit)")
+            ValueError::DurationTooLong {
+                value: s.into(),
+                digits,
+            }
         } else {
             bad()
         });
@@ -251,6 +400,37 @@ impl Handle {
             Ok(Err(e)) => Err(ServiceError::Internal(format!("server task: {e}"))),
         }
     }
+}
+
+/// Runs the service on a tokio runtime of its own until Ctrl-C or SIGTERM, then stops it
+/// gracefully (running renders go back to the queue; requests get 10 s to finish): what
+/// `reelsmith serve` does. `listening(addr)` is called once it listens; `stopping()` when a
+/// signal came. Blocking.
+///
+/// # Errors
+/// As [`start`]; [`ServiceError::Internal`] if the runtime or the signal handler cannot be
+/// made, or the server failed.
+pub fn run_until_signal(
+    config: Config,
+    listening: impl FnOnce(SocketAddr),
+    stopping: impl FnOnce(),
+) -> Result<(), ServiceError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ServiceError::Internal(format!("tokio runtime: {e}")))?;
+    runtime.block_on(async move {
+        let handle = start(config).await?;
+        listening(handle.addr);
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| ServiceError::Internal(format!("signal handler: {e}")))?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        stopping();
+        handle.shutdown(Duration::from_secs(10)).await
+    })
 }
 
 /// Opens the storage root, recovers the renders of a previous run, starts the workers and the

@@ -88,12 +88,12 @@ fn add_request_id(doc: &mut Value) {
 /// [`document`] as served, built once.
 ///
 /// # Errors
-/// As [`document`] (the message, since the first error is kept for every later call).
-pub fn document_text() -> Result<&'static str, String> {
-    static TEXT: OnceLock<Result<String, String>> = OnceLock::new();
-    TEXT.get_or_init(|| document().map(|d| d.to_string()).map_err(|e| e.to_string()))
-        .as_deref()
-        .map_err(Clone::clone)
+/// As [`document`] (the first error, kept for every later call).
+pub fn document_text() -> Result<&'static str, &'static OpenApiError> {
+    static TEXT: OnceLock<Result<String, OpenApiError>> = OnceLock::new();
+    TEXT.get_or_init(|| document().map(|d| d.to_string()))
+        .as_ref()
+        .map(String::as_str)
 }
 
 /// Adds `schema` (a JSON Schema document with `$defs`) to `schemas` as `name`, its `$defs`

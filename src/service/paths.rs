@@ -28,11 +28,9 @@ pub struct SpecPolicy {
 impl SpecPolicy {
     /// The default roots under `media` plus `extra`, and `limits`.
     pub fn new(media: &Path, extra: &[PathBuf], limits: Limits) -> SpecPolicy {
-        let media = if media.is_absolute() {
-            media.to_path_buf()
-        } else {
-            std::env::current_dir().map_or_else(|_| media.to_path_buf(), |d| d.join(media))
-        };
+        // Absolute, so that the confinement compares like with like: a relative storage root
+        // means one under the working folder (as for any relative path), and std resolves it so.
+        let media = std::path::absolute(media).unwrap_or_else(|_| media.to_path_buf());
         let mut roots = vec![media.join("assets"), media.join("stock")];
         roots.extend(extra.iter().cloned());
         SpecPolicy {

@@ -11,6 +11,8 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::service::error::ValueError;
+
 /// The signature header's value for `body` at time `t`.
 pub fn signature(secret: &str, t: u64, body: &[u8]) -> String {
     let mut mac = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
@@ -34,13 +36,13 @@ pub struct Cidr {
 }
 
 impl std::str::FromStr for Cidr {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Cidr, String> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Cidr, ValueError> {
         let (ip, bits) = s.split_once('/').unwrap_or((s, ""));
         let net: IpAddr = ip
             .trim()
             .parse()
-            .map_err(|_| format!("`{s}` is not a network (e.g. 10.0.0.0/8, 127.0.0.1)"))?;
+            .map_err(|_| ValueError::Network { value: s.into() })?;
         let max = if net.is_ipv4() { 32 } else { 128 };
         let bits = if bits.is_empty() {
             max
@@ -48,7 +50,10 @@ impl std::str::FromStr for Cidr {
             bits.parse::<u8>()
                 .ok()
                 .filter(|b| *b <= max)
-                .ok_or_else(|| format!("`{s}`: prefix length must be 0..={max}"))?
+                .ok_or_else(|| ValueError::Prefix {
+                    value: s.into(),
+                    max,
+                })?
         };
         Ok(Cidr { net, bits })
     }
@@ -118,21 +123,21 @@ pub fn allowed(ip: IpAddr, allow: &[Cidr]) -> bool {
 }
 
 /// Splits `http://host[:port]/path` into (host, port, path).
-fn split_url(url: &str) -> Result<(String, u16, String), String> {
+fn split_url(url: &str) -> Result<(String, u16, String), ValueError> {
     let rest = url
         .strip_prefix("http://")
-        .ok_or_else(|| format!("`{url}`: webhook URLs must start with http:// (no TLS client)"))?;
+        .ok_or_else(|| ValueError::WebhookScheme { url: url.into() })?;
     let (authority, path) = match rest.find(['/', '?', '#']) {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
     if authority.is_empty() || authority.contains('@') {
-        return Err(format!("`{url}`: no host (or credentials in the URL)"));
+        return Err(ValueError::WebhookHost { url: url.into() });
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (h, after) = v6
             .split_once(']')
-            .ok_or_else(|| format!("`{url}`: bad address"))?;
+            .ok_or_else(|| ValueError::WebhookAddress { url: url.into() })?;
         (h.to_string(), after.strip_prefix(':').unwrap_or(""))
     } else {
         match authority.rsplit_once(':') {
@@ -146,7 +151,7 @@ fn split_url(url: &str) -> Result<(String, u16, String), String> {
         port.parse::<u16>()
             .ok()
             .filter(|p| *p > 0)
-            .ok_or_else(|| format!("`{url}`: bad port"))?
+            .ok_or_else(|| ValueError::WebhookPort { url: url.into() })?
     };
     Ok((host.to_ascii_lowercase(), port, path.to_string()))
 }
@@ -156,15 +161,10 @@ fn split_url(url: &str) -> Result<(String, u16, String), String> {
 /// are checked again, resolved, when the webhook is delivered).
 ///
 /// # Errors
-/// A message for the 422 response.
-pub fn check_url(url: &str, allow: &[Cidr]) -> Result<(), String> {
+/// [`ValueError`] (its message goes into the 422 response).
+pub fn check_url(url: &str, allow: &[Cidr]) -> Result<(), ValueError> {
     let (host, _, _) = split_url(url)?;
-    let refused = || {
-        format!(
-            "`{url}`: webhooks may not reach this machine or private networks (the operator can \
-             allow one: reelsmith serve --webhook-allow CIDR)"
-        )
-    };
+    let refused = || ValueError::WebhookRefused { url: url.into() };
     if let Ok(ip) = host.parse::<IpAddr>() {
         if !allowed(ip, allow) {
             return Err(refused());

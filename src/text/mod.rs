@@ -229,13 +229,14 @@ impl TextEngine {
 
     /// Lays `t` out. A size or line height that is not a positive number is an error (the
     /// spec's checks report it too; cosmic-text would panic on it).
-    fn shape(&mut self, t: &PlanText) -> Result<Buffer, String> {
+    fn shape(&mut self, t: &PlanText) -> Result<Buffer, TextError> {
         let positive = |v: f32| v.is_finite() && v > 0.0;
         if !positive(t.size) || !positive(t.line_height) || t.max_width.is_nan() {
-            return Err(format!(
-                "cannot lay out text of size {} px, line height {} px, width {} px",
-                t.size, t.line_height, t.max_width
-            ));
+            return Err(TextError::Metrics {
+                size: t.size,
+                line_height: t.line_height,
+                max_width: t.max_width,
+            });
         }
         let metrics = Metrics::new(t.size, t.line_height);
         let mut buffer = Buffer::new(&mut self.fonts, metrics);
@@ -285,8 +286,9 @@ impl TextEngine {
     /// Shapes and wraps `t` and says how big it is (without padding).
     ///
     /// # Errors
-    /// A message if the block exceeds [`MAX_TEXT_SIDE`] pixels on a side.
-    pub fn measure(&mut self, t: &PlanText) -> Result<TextMeasure, String> {
+    /// [`TextError`]: the block exceeds [`MAX_TEXT_SIDE`] pixels on a side, or its metrics
+    /// are not positive numbers.
+    pub fn measure(&mut self, t: &PlanText) -> Result<TextMeasure, TextError> {
         let buffer = self.shape(t)?;
         measure_buffer(&buffer, t)
     }
@@ -294,8 +296,8 @@ impl TextEngine {
     /// Shapes `t` and renders its glyphs, ready to draw with [`TextDrawing::render`].
     ///
     /// # Errors
-    /// A message if the block exceeds [`MAX_TEXT_SIDE`] pixels on a side.
-    pub fn layout(&mut self, t: &PlanText) -> Result<TextDrawing, String> {
+    /// [`TextError`], as [`Self::measure`].
+    pub fn layout(&mut self, t: &PlanText) -> Result<TextDrawing, TextError> {
         let buffer = self.shape(t)?;
         let m = measure_buffer(&buffer, t)?;
         let [pv, ph] = [f64::from(t.padding[0]), f64::from(t.padding[1])];
@@ -369,8 +371,40 @@ impl TextEngine {
     }
 }
 
+/// Text that cannot be laid out.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TextError {
+    /// The size, line height or width is not a positive number (the spec's checks report it
+    /// too; cosmic-text would panic on it).
+    #[error(
+        "cannot lay out text of size {size} px, line height {line_height} px, width {max_width} px"
+    )]
+    Metrics {
+        /// Font size, px.
+        size: f32,
+        /// Line height, px.
+        line_height: f32,
+        /// Wrapping width, px.
+        max_width: f32,
+    },
+    /// The block exceeds [`MAX_TEXT_SIDE`] pixels on a side.
+    #[error(
+        "the text block is {width:.0}x{height:.0} px ({lines} lines), over the limit of \
+         {MAX_TEXT_SIDE} px per side: shorten the text or reduce its size"
+    )]
+    TooLarge {
+        /// Its width, px.
+        width: f32,
+        /// Its height, px.
+        height: f32,
+        /// Its lines.
+        lines: usize,
+    },
+}
+
 /// The size of shaped text, refused past [`MAX_TEXT_SIDE`].
-fn measure_buffer(buffer: &Buffer, t: &PlanText) -> Result<TextMeasure, String> {
+fn measure_buffer(buffer: &Buffer, t: &PlanText) -> Result<TextMeasure, TextError> {
     let mut width = 0f32;
     let mut lines = 0usize;
     for run in buffer.layout_runs() {
@@ -379,10 +413,11 @@ fn measure_buffer(buffer: &Buffer, t: &PlanText) -> Result<TextMeasure, String> 
     }
     let height = lines as f32 * t.line_height;
     if width > MAX_TEXT_SIDE || height > MAX_TEXT_SIDE {
-        return Err(format!(
-            "the text block is {width:.0}x{height:.0} px ({lines} lines), over the limit of \
-             {MAX_TEXT_SIDE} px per side: shorten the text or reduce its size"
-        ));
+        return Err(TextError::TooLarge {
+            width,
+            height,
+            lines,
+        });
     }
     Ok(TextMeasure {
         width: f64::from(width),
@@ -760,7 +795,7 @@ mod tests {
         t.size = 100.0;
         t.line_height = 125.0;
         let err = e.measure(&t).expect_err("too tall");
-        assert!(err.contains("over the limit"), "{err}");
+        assert!(err.to_string().contains("over the limit"), "{err}");
     }
 
     #[test]
@@ -771,7 +806,7 @@ mod tests {
             t.size = size;
             t.line_height = line_height;
             let err = e.measure(&t).expect_err("refused");
-            assert!(err.contains("cannot lay out text"), "{err}");
+            assert!(err.to_string().contains("cannot lay out text"), "{err}");
             assert!(e.layout(&t).is_err());
         }
     }

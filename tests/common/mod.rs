@@ -24,12 +24,10 @@ impl Sandbox {
     }
 
     pub fn options(&self) -> RenderOptions {
-        RenderOptions {
-            base_dir: self.dir.path().to_path_buf(),
-            media_root: self.path("media"),
-            output: Some(self.path("out.mp4")),
-            ..RenderOptions::default()
-        }
+        RenderOptions::default()
+            .with_base_dir(self.dir.path().to_path_buf())
+            .with_media_root(self.path("media"))
+            .with_output(self.path("out.mp4"))
     }
 
     pub fn render(&self, spec: serde_json::Value) -> RenderReport {
