@@ -105,23 +105,33 @@ fn a_plan_rendered_by_ranges_matches_the_one_call_render() {
     for (i, r) in ranges.iter().enumerate() {
         let again: Plan = serde_json::from_str(&text).expect("deserialise");
         let seg = sb.path(&format!("range-{i}.h264seg"));
-        let stats = reelsmith::pipeline::render_range(&again, r.clone(), &seg, 2)
+        let stats = reelsmith::pipeline::render_range(&again, r.clone(), &seg, &opts)
             .unwrap_or_else(|e| panic!("range {r:?}: {e}"));
         assert_eq!(stats.frames, r.end - r.start);
         segments.push(seg);
     }
     // A range that does not start at a segment start is refused.
-    let bad = reelsmith::pipeline::render_range(&read, 1..ranges[0].end, &sb.path("bad"), 1)
+    let bad = reelsmith::pipeline::render_range(&read, 1..ranges[0].end, &sb.path("bad"), &opts)
         .expect_err("not a range start");
     assert!(matches!(bad, reelsmith::Error::Range(_)), "{bad}");
 
     let aac = sb.path("audio.aacpk");
-    reelsmith::pipeline::render_audio(&read, &aac).unwrap_or_else(|e| panic!("audio: {e}"));
+    reelsmith::pipeline::render_audio(&read, &aac, &opts).unwrap_or_else(|e| panic!("audio: {e}"));
     let joined = sb.path("joined.mp4");
-    let stats = reelsmith::pipeline::join(&read, &segments, &aac, &joined)
+    let stats = reelsmith::pipeline::join(&read, &segments, &aac, &joined, &opts)
         .unwrap_or_else(|e| panic!("join: {e}"));
     assert_eq!(stats.frames, whole.frames);
     assert_eq!(stats.segments_reused, 3);
+    // Nothing is left behind: the join's temporary folder went with it, beside no partial file.
+    let temp_root = opts.temp_root();
+    let left: Vec<_> = std::fs::read_dir(&temp_root)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in {}: {left:?}", temp_root.display());
+    assert!(!std::fs::read_dir(sb.path(""))
+        .expect("sandbox")
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().ends_with(".partial")));
 
     // The same pictures (a keyframe at each range's start) and the same sound.
     let (a, _) = decode_strict(&sb.path("whole.mp4"));
@@ -144,13 +154,13 @@ fn a_plan_rendered_by_ranges_matches_the_one_call_render() {
     // A picture changed since planning: the ranges that show it are refused, not rendered
     // with other pictures; the others still render.
     sb.png("photo.png", 320, 192, |_, _| [9, 9, 9, 255]);
-    let changed = reelsmith::pipeline::render_range(&read, ranges[1].clone(), &segments[1], 1)
+    let changed = reelsmith::pipeline::render_range(&read, ranges[1].clone(), &segments[1], &opts)
         .expect_err("the photo changed");
     assert!(
         matches!(changed, reelsmith::Error::Input { .. }),
         "{changed}"
     );
-    reelsmith::pipeline::render_range(&read, ranges[0].clone(), &segments[0], 1)
+    reelsmith::pipeline::render_range(&read, ranges[0].clone(), &segments[0], &opts)
         .unwrap_or_else(|e| panic!("{e}"));
 }
 

@@ -9,7 +9,7 @@ use std::sync::mpsc::{sync_channel, Receiver, Sender, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::Progress;
+use super::progress::Progress;
 use crate::audio::master::Master;
 use crate::audio::mix::Mixer;
 use crate::compose::frame::{self, ComposedSpan, Picture, YuvFrame};

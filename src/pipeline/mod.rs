@@ -9,6 +9,7 @@ pub mod caches;
 mod frames;
 pub mod inspect;
 pub mod options;
+pub mod progress;
 pub mod range;
 pub mod render;
 pub mod report;
@@ -18,6 +19,7 @@ pub use caches::{caches, clear_caches, CacheInfo};
 #[cfg(feature = "fault-injection")]
 pub use options::Fault;
 pub use options::RenderOptions;
+pub use progress::{NoProgress, Progress};
 pub use range::{join, render_audio, render_range};
 pub use render::render_plan;
 
@@ -26,27 +28,12 @@ use std::path::{Path, PathBuf};
 use crate::audio::mix::Mixer;
 use crate::compose::prepare;
 use crate::error::Error;
-use crate::pipeline::report::{RenderReport, StageId};
+use crate::pipeline::report::RenderReport;
 use crate::plan::{self, Plan};
 use crate::resolve::{self, ResolveContext};
-use crate::spec::SpecError;
 use crate::spec::Composition;
+use crate::spec::SpecError;
 use crate::text;
-
-/// Receives progress. Called on the thread that called [`render_with_progress`].
-pub trait Progress {
-    /// A stage begins.
-    fn stage(&mut self, _stage: StageId) {}
-    /// `done` of `total` frames are encoded. Return false to cancel the render.
-    fn frames(&mut self, _done: u64, _total: u64) -> bool {
-        true
-    }
-}
-
-/// Progress that reports nothing and never cancels.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoProgress;
-impl Progress for NoProgress {}
 
 /// Reads and parses a spec file. Returns the composition and the folder its relative asset
 /// paths are resolved against.
@@ -163,15 +150,8 @@ pub struct ValidationSummary {
 pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSummary, Error> {
     let plan = plan(comp, opts)?;
     prepare::check(&plan)?;
-    // Long sources go to unnamed temporary files in the spill folder when one is given, else
-    // under the temp root as in a render, in memory when it does not exist (validating
-    // creates nothing).
-    let temp_root = opts.temp_root();
-    let spill = match &opts.spill_dir {
-        Some(dir) => Some(dir.as_path()),
-        None => temp_root.is_dir().then_some(temp_root.as_path()),
-    };
-    Mixer::load(&plan, spill)?;
+    // Long sources go to unnamed temporary files (validating creates nothing).
+    Mixer::load(&plan, opts.spill().as_deref())?;
     Ok(ValidationSummary {
         scenes: plan.scenes.len(),
         frames: plan.total_frames,

@@ -311,6 +311,18 @@ impl RenderOptions {
         self.media_root.join("assets").join("temp")
     }
 
+    /// Where long audio sources are decoded to when they do not stay in memory: the spill
+    /// folder when one is given, else the temp root when it exists, else `None` (memory).
+    pub fn spill(&self) -> Option<PathBuf> {
+        match &self.spill_dir {
+            Some(dir) => Some(dir.clone()),
+            None => {
+                let temp_root = self.temp_root();
+                temp_root.is_dir().then_some(temp_root)
+            }
+        }
+    }
+
     /// `<media_root>/assets/audio/encoded`: encoded audio of earlier renders, by content
     /// (see [`crate::cache::audio`]).
     pub fn audio_cache_dir(&self) -> PathBuf {

@@ -9,8 +9,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::frames::{ComposeEncode, SegmentWork, Sink};
+use super::progress::NoProgress;
 use super::workspace::Workspace;
-use super::NoProgress;
+use super::RenderOptions;
 use crate::audio::master::{LoudnessReport, Master};
 use crate::audio::mix::Mixer;
 use crate::encode::packets::{AudioFooter, Entry, SegmentFooter, Store, AUDIO_FILES, SCENE_FILES};
@@ -88,8 +89,9 @@ fn part_of(path: &Path) -> PathBuf {
 /// closed-GOP H.264 segment file (the format of a scene cache entry: it starts with an IDR
 /// picture and refers to nothing before it). `frames` must start at one of
 /// [`Plan::range_starts`] and end at another or at the video's end ([`Plan::ranges`] cuts the
-/// whole video so). `threads`: compose workers and x264 threads, 0 for one per core.
-/// Needs a plan encoded in segments (`plan.encoding.segments`).
+/// whole video so). Of `opts`, only `threads` counts (compose workers and x264 threads, 0
+/// for one per core): everything else comes from the plan. Needs a plan encoded in segments
+/// (`plan.encoding.segments`).
 ///
 /// # Errors
 /// [`Error::Range`] for a range that cannot stand alone, [`Error::Input`] for a file (a
@@ -98,8 +100,9 @@ pub fn render_range(
     plan: &Plan,
     frames: Range<u64>,
     out: &Path,
-    threads: usize,
+    opts: &RenderOptions,
 ) -> Result<EncodeStats, Error> {
+    let threads = opts.threads;
     if !(plan.encoding.segments && plan.encoding.skip_repeats) {
         return Err(Error::Range(
             "the plan is not encoded in segments: it renders only whole".into(),
@@ -147,14 +150,18 @@ pub fn render_range(
 
 /// Mixes, masters and encodes the plan's whole audio from the plan alone into `out`, an AAC
 /// packet file (the format of an audio cache entry). Returns the loudness of the delivered
-/// audio.
+/// audio. Of `opts`, only where long sources are decoded counts ([`RenderOptions::spill`]).
 ///
 /// # Errors
 /// [`Error::Input`] for a source that changed since the plan was made, [`Error::Asset`] for
 /// one that cannot be loaded, [`Error::Encode`] if encoding or writing fails.
-pub fn render_audio(plan: &Plan, out: &Path) -> Result<LoudnessReport, Error> {
+pub fn render_audio(
+    plan: &Plan,
+    out: &Path,
+    opts: &RenderOptions,
+) -> Result<LoudnessReport, Error> {
     verify_inputs(plan, plan.tracks.iter().map(|t| t.src.as_path()))?;
-    let mixer = Mixer::load(plan, Some(&std::env::temp_dir()))?;
+    let mixer = Mixer::load(plan, opts.spill().as_deref())?;
     let mut master = Master::new(mixer, &plan.loudness);
     let temp = part_of(out);
     let store = Store::file(temp.clone(), out.to_path_buf(), &AUDIO_FILES)
@@ -169,7 +176,8 @@ pub fn render_audio(plan: &Plan, out: &Path) -> Result<LoudnessReport, Error> {
 /// audio file (from [`render_audio`]) into the MP4 at `output`, with the plan's captions
 /// (a subtitle track, a WebVTT file beside it) as a one-process render writes them. Nothing
 /// is composed or encoded. Written as a transaction: on any error no file appears at
-/// `output`.
+/// `output`. Of `opts`, only the temp root counts (where the render's temporary folder goes;
+/// folders of killed processes there are swept first).
 ///
 /// A segment or audio file that turns out damaged while it is copied is removed (as a cache
 /// entry would be).
@@ -182,6 +190,7 @@ pub fn join(
     segments: &[PathBuf],
     audio: &Path,
     output: &Path,
+    opts: &RenderOptions,
 ) -> Result<EncodeStats, Error> {
     let entries = segments
         .iter()
@@ -207,7 +216,9 @@ pub fn join(
             why: why.to_string(),
         })
     })?;
-    let mut ws = Workspace::create(&std::env::temp_dir().join("reelsmith-join"), false)?;
+    let temp_root = opts.temp_root();
+    super::workspace::sweep(&temp_root)?;
+    let mut ws = Workspace::create(&temp_root, opts.keep_temp)?;
     let partial = ws.partial_output(output)?;
     write_captions(plan, output, &mut ws)?;
     let cfg = EncoderConfig::for_plan(plan, 0);

@@ -22,7 +22,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 
-use super::ServiceError;
+use super::error::ServiceError;
 
 tokio::task_local! {
     /// The id of the request being answered (in responses as `x-request-id`, in the logs).

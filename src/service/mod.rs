@@ -29,8 +29,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::spec::SpecIssue;
-pub use error::{PosterError, ValueError};
+pub use error::{PosterError, ServiceError, ValueError};
 
 /// Service settings. Plain data with defaults ([`Config::default`]) and a consuming setter
 /// (`with_*`) for each.
@@ -295,80 +294,6 @@ pub fn parse_duration(s: &str) -> Result<Duration, ValueError> {
     }
     let n: f64 = num.parse().map_err(|_| bad())?;
     Ok(Duration::from_secs_f64(n * unit))
-}
-
-/// Why a request or the service failed. Each becomes a JSON error response
-/// `{"error": {"kind", "message", "path"?, "issues"?}}` with a fitting status.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServiceError {
-    /// The request is malformed (not JSON, bad parameter).
-    #[error("{0}")]
-    BadRequest(String),
-    /// The spec cannot be rendered: every problem, each with its JSON path.
-    #[error("{} problem{} in spec", .0.len(), if .0.len() == 1 { "" } else { "s" })]
-    InvalidSpec(Vec<SpecIssue>),
-    /// No such render (or not in a state that has this resource).
-    #[error("{0}")]
-    NotFound(String),
-    /// The idempotency key was used for a different spec.
-    #[error("{0}")]
-    Conflict(String),
-    /// The queue is full.
-    #[error("the queue is full ({limit} renders waiting); retry after {retry_after_s} s")]
-    QueueFull {
-        /// The configured limit.
-        limit: usize,
-        /// Seconds to wait.
-        retry_after_s: u64,
-    },
-    /// Missing or wrong bearer token.
-    #[error("missing or invalid bearer token")]
-    Unauthorized,
-    /// Refused: a request forged by another site, or a `Host` outside the allow-list.
-    #[error("{0}")]
-    Forbidden(String),
-    /// The body's `Content-Type` is not one the route takes.
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    /// The requested byte range is outside the file.
-    #[error("range not satisfiable (file is {size} bytes)")]
-    RangeNotSatisfiable {
-        /// The file's size.
-        size: u64,
-    },
-    /// The body is larger than the configured limit.
-    #[error("request body too large: {0}")]
-    PayloadTooLarge(String),
-    /// The database failed.
-    #[error("database: {0}")]
-    Db(String),
-    /// A file operation failed.
-    #[error("{op} {path}: {source}")]
-    Io {
-        /// What was being done.
-        op: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        source: std::io::Error,
-    },
-    /// Shutting down.
-    #[error("the service is shutting down")]
-    ShuttingDown,
-    /// A bug.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-impl ServiceError {
-    pub(crate) fn io(
-        op: &'static str,
-        path: impl Into<PathBuf>,
-    ) -> impl FnOnce(std::io::Error) -> ServiceError {
-        let path = path.into();
-        move |source| ServiceError::Io { op, path, source }
-    }
 }
 
 /// A running service.
