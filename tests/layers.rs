@@ -464,3 +464,21 @@ fn paths_are_read_from_code_only() {
     assert_eq!(code_lines("a // crate::b\n// crate::c")[0].trim(), "a");
     assert_eq!(code_lines("f(\"crate::x\")")[0], "f(\"\")");
 }
+
+#[test]
+fn no_source_file_is_above_40_kb() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let big: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let len = std::fs::metadata(f).ok()?.len();
+            (len > 40 * 1024).then(|| format!("{} ({len} bytes)", f.display()))
+        })
+        .collect();
+    assert!(
+        big.is_empty(),
+        "split these at their seams (one job per module): {big:?}"
+    );
+}

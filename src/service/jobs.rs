@@ -10,103 +10,23 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::live::{lock, Live, Stop};
+use super::outcome::{error_json, write_poster};
 use super::paths::SpecPolicy;
 use super::store::{now, Inserted, Record, State, Store};
 use super::{webhook, Config, ServiceError};
 use crate::error::Error;
-use crate::media::error::AssetError;
 use crate::pipeline::report::StageId;
 use crate::pipeline::{self, Progress, RenderOptions};
 use crate::spec::Composition;
-use crate::spec::SpecIssue;
-
-/// Why a running render is being stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
-    /// `POST /v1/renders/{id}/cancel`: keep the record as `canceled`.
-    Cancel,
-    /// `DELETE /v1/renders/{id}`: remove record and files.
-    Delete,
-    /// The service is stopping: back to `queued`, to run at the next start.
-    Shutdown,
-    /// The render ran past `max_render_time`: `failed`.
-    TimeLimit,
-}
-
-/// What the API shows of a render while a worker has it (or it waits in the queue).
-#[derive(Debug, Clone)]
-struct Snapshot {
-    state: State,
-    frames_done: u64,
-    render_started: Option<Instant>,
-}
-
-/// A queued or running render's shared state.
-pub struct Live {
-    stop: Mutex<Option<Stop>>,
-    cancel: AtomicBool,
-    snap: Mutex<Snapshot>,
-    /// Bumped at every visible change; closed when the render leaves the worker.
-    tx: watch::Sender<u64>,
-    /// Who submitted it (since this start): its share of `max_per_client`.
-    client: Option<IpAddr>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-impl Live {
-    fn new(state: State, client: Option<IpAddr>) -> Live {
-        Live {
-            client,
-            stop: Mutex::new(None),
-            cancel: AtomicBool::new(false),
-            snap: Mutex::new(Snapshot {
-                state,
-                frames_done: 0,
-                render_started: None,
-            }),
-            tx: watch::channel(0).0,
-        }
-    }
-
-    fn request_stop(&self, why: Stop) {
-        let mut s = lock(&self.stop);
-        // A delete wins over a cancel; a shutdown never overrides the user's request.
-        if s.is_none() || why == Stop::Delete {
-            *s = Some(why);
-        }
-        self.cancel.store(true, Ordering::SeqCst);
-        self.bump();
-    }
-
-    fn stop_reason(&self) -> Option<Stop> {
-        *lock(&self.stop)
-    }
-
-    fn bump(&self) {
-        self.tx.send_modify(|v| *v += 1);
-    }
-
-    fn set_state(&self, state: State) {
-        lock(&self.snap).state = state;
-        self.bump();
-    }
-
-    /// Follows changes: a receiver whose `changed()` fails once the render has left its worker.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.tx.subscribe()
-    }
-}
 
 /// The service core shared by the routes and the workers.
 pub struct Service {
@@ -192,38 +112,6 @@ pub fn valid_id(s: &str) -> bool {
     s.len() == 18 && s.starts_with("r_") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The error of a failed render as JSON: kind, stage, spec path (when one is known), message.
-fn error_json(e: &Error, stage: Option<StageId>) -> Value {
-    let issues: Vec<SpecIssue> = match e {
-        Error::Spec(s) => s.issues(),
-        Error::Asset(AssetError::Load(v)) => v.clone(),
-        Error::Asset(AssetError::Text { path, message }) => vec![SpecIssue {
-            path: path.clone(),
-            message: message.clone(),
-        }],
-        _ => Vec::new(),
-    };
-    let kind = match e {
-        Error::Spec(crate::SpecError::Env(_)) | Error::Asset(AssetError::Env(_)) => "environment",
-        Error::Spec(_) => "invalid_spec",
-        Error::Asset(_) => "asset",
-        Error::Compose(_) | Error::Encode(_) => "encode",
-        Error::Io { .. } | Error::Probe(_) => "io",
-        Error::Cancelled => "canceled",
-        // The service renders whole plans: a range error would be a bug.
-        Error::Range(_) => "internal",
-        Error::Input { .. } => "asset",
-        Error::Internal(_) => "internal",
-    };
-    json!({
-        "kind": kind,
-        "stage": stage.map(StageId::as_str),
-        "path": issues.first().map(|i| i.path.clone()),
-        "message": e.to_string(),
-        "issues": issues,
-    })
-}
-
 /// Reports progress of one render to its live state and the database.
 struct JobProgress<'a> {
     svc: &'a Service,
@@ -290,47 +178,6 @@ impl JobProgress<'_> {
             _ => true,
         }
     }
-}
-
-/// Writes a JPEG still (at most 640 px wide) from frame `at` of `video`, atomically.
-fn write_poster(video: &Path, poster: &Path, at: u64) -> Result<(), super::error::PosterError> {
-    use super::error::PosterError;
-    let mut still = None;
-    crate::media::probe::decode_video(video, |i, rgb| {
-        if i >= at || still.is_none() {
-            still = Some(rgb.clone());
-        }
-        i < at
-    })?;
-    let img = still.ok_or(PosterError::NoFrame)?;
-    let img = if img.width() > 640 {
-        let h = (u64::from(img.height()) * 640 / u64::from(img.width())).max(1) as u32;
-        image::imageops::resize(&img, 640, h, image::imageops::FilterType::Triangle)
-    } else {
-        img
-    };
-    let name = poster
-        .file_name()
-        .map_or_else(|| "poster".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = poster.with_file_name(format!(".{name}.tmp"));
-    let write = || -> Result<(), PosterError> {
-        let f = std::fs::File::create(&tmp).map_err(|e| PosterError::Write(e.to_string()))?;
-        let mut w = std::io::BufWriter::new(f);
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut w, 85)
-            .encode_image(&img)
-            .map_err(|e| PosterError::Write(e.to_string()))?;
-        let f = w
-            .into_inner()
-            .map_err(|e| PosterError::Write(e.to_string()))?;
-        f.sync_all()
-            .map_err(|e| PosterError::Write(e.to_string()))?;
-        std::fs::rename(&tmp, poster).map_err(|e| PosterError::Write(e.to_string()))
-    };
-    let r = write();
-    if r.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    r
 }
 
 impl Service {
