@@ -24,6 +24,11 @@ def main():
     spec, rounds, bins = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     work = tempfile.mkdtemp(prefix="reelsmith-ab-")
     res = {b: [] for b in bins}
+    # The examples name stock files by paths under the media root: the repository's.
+    stock = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "media", "stock"))
+    if os.path.isdir(stock):
+        os.makedirs(os.path.join(work, "media"), exist_ok=True)
+        os.symlink(stock, os.path.join(work, "media", "stock"))
     # Every run mixes and encodes its audio and every scene (builds that have the audio or
     # scene cache would otherwise copy them from the first run).
     def cold_flags(b):
