@@ -2,7 +2,7 @@
 # Installs what reelsmith needs to build on Debian 12 (idempotent; does nothing when all is
 # present). System packages come from apt-get (run as root, or with sudo when available).
 # With --test, also what the test suite needs: Chromium, Node.js and npm for the browser test,
-# and schemathesis (pinned, from PyPI) for tests/openapi.rs.
+# schemathesis (pinned, from PyPI) for tests/openapi.rs, and redis-server for tests/farm.rs.
 set -euo pipefail
 
 PACKAGES=(
@@ -14,6 +14,7 @@ PACKAGES=(
 )
 if [ "${1:-}" = "--test" ]; then
   PACKAGES+=(chromium)
+  PACKAGES+=(redis-server)   # tests/farm.rs starts its own on a free loopback port
   command -v node >/dev/null || PACKAGES+=(nodejs)
   command -v npm >/dev/null || PACKAGES+=(npm)
   command -v python3 >/dev/null || PACKAGES+=(python3)
