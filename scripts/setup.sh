@@ -49,6 +49,13 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
+# moto's S3 server stands in for S3-compatible storage in tests/farm.rs. Pinned, as above.
+MOTO_VERSION=5.2.1
+if [ "${1:-}" = "--test" ] && ! python3 -m pip show moto 2>/dev/null | grep -qx "Version: $MOTO_VERSION"; then
+  echo "setup: installing moto[server] $MOTO_VERSION" >&2
+  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q "moto[server]==$MOTO_VERSION"
+fi
+
 # schemathesis checks the service against its OpenAPI document (tests/openapi.rs). Pinned: the
 # same seed generates the same cases only with the same release. pip only when it is missing.
 SCHEMATHESIS_VERSION=4.32.5

@@ -84,14 +84,16 @@ enum Command {
     /// unit taken over by another after --lease. Stops on Ctrl-C or SIGTERM (its unit goes
     /// back to the queue).
     #[cfg(feature = "farm")]
-    #[command(after_help = "Example (one broker, a shared folder, two workers, a coordinator):
+    #[command(
+        after_help = "Example (one broker, a shared folder, two workers, a coordinator):
   redis-server --port 6379 --save '' &
   reelsmith worker --broker redis://127.0.0.1:6379/0 --store /mnt/farm &
   reelsmith worker --broker redis://127.0.0.1:6379/0 --store /mnt/farm &
   reelsmith render examples/training-module.json --broker redis://127.0.0.1:6379/0 --store /mnt/farm
 
 The store may be s3://bucket/prefix, with AWS_ENDPOINT, AWS_ACCESS_KEY_ID,
-AWS_SECRET_ACCESS_KEY, AWS_REGION (and AWS_ALLOW_HTTP=true for a plain-HTTP endpoint).")]
+AWS_SECRET_ACCESS_KEY, AWS_REGION (and AWS_ALLOW_HTTP=true for a plain-HTTP endpoint)."
+    )]
     Worker {
         /// The broker: redis://HOST:PORT/DB.
         #[arg(long, env = "REELSMITH_BROKER")]
@@ -303,6 +305,10 @@ struct FarmArgs {
     /// (endpoint and credentials from the AWS_* variables).
     #[arg(long, requires = "broker")]
     store: Option<String>,
+    /// Seconds to wait for a broker that went away mid-render before failing (when it is
+    /// back, the units not yet done are published again).
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    broker_wait: f64,
 }
 
 impl RenderArgs {
@@ -712,8 +718,13 @@ fn worker(
                 cached,
             } => eprintln!(
                 "{me}: {unit} done in {wall_s:.2} s{}",
-                if cached { " (already in the store)" } else { "" }
+                if cached {
+                    " (already in the store)"
+                } else {
+                    ""
+                }
             ),
+            WorkerEvent::Cancelled { unit } => eprintln!("{me}: {unit} cancelled"),
             WorkerEvent::Failed { unit, message } => eprintln!("{me}: {unit} failed: {message}"),
         }
     })?;
@@ -758,11 +769,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let result = match (farm.broker, farm.store) {
                 (Some(broker), Some(store)) => {
                     let store = reelsmith::farm::Store::open(&store, aws_options())?;
-                    let farm = reelsmith::farm::Farm::new(broker, store);
+                    let farm = reelsmith::farm::Farm::new(broker, store).with_patience(
+                        std::time::Duration::from_secs_f64(farm.broker_wait.clamp(0.0, 86_400.0)),
+                    );
                     reelsmith::farm::render(&comp, &opts, &farm, &mut progress)
                 }
-                _ => reelsmith::render_with_progress(&comp, &opts, &mut progress)
-                    .map_err(Into::into),
+                _ => {
+                    reelsmith::render_with_progress(&comp, &opts, &mut progress).map_err(Into::into)
+                }
             };
             #[cfg(not(feature = "farm"))]
             let result = reelsmith::render_with_progress(&comp, &opts, &mut progress);

@@ -163,10 +163,7 @@ impl Broker {
             .arg(1)
             .query(&mut self.con)
             .map_err(self.err("count a unit's deliveries"))?;
-        let count = pending
-            .ids
-            .first()
-            .map_or(1, |p| p.times_delivered as u64);
+        let count = pending.ids.first().map_or(1, |p| p.times_delivered as u64);
         Ok(Delivery {
             id: entry.id,
             unit,

@@ -155,7 +155,13 @@ fn render_planned(
     progress.stage(StageId::Compose);
     let t = Instant::now();
     follow(
-        &units, &render_id, &mut done, &mut state, farm, &mut broker, progress,
+        &units,
+        &render_id,
+        &mut done,
+        &mut state,
+        farm,
+        &mut broker,
+        progress,
         plan.total_frames,
     )?;
     let wait_s = t.elapsed().as_secs_f64();
@@ -321,7 +327,13 @@ fn follow(
         let so_far: u64 = units
             .iter()
             .enumerate()
-            .map(|(i, u)| if done[i] { u.work.frames() } else { frames_done[i] })
+            .map(|(i, u)| {
+                if done[i] {
+                    u.work.frames()
+                } else {
+                    frames_done[i]
+                }
+            })
             .sum();
         if !progress.frames(so_far.min(total), total) {
             let _ = broker.cancel(render);
@@ -332,7 +344,8 @@ fn follow(
         }
         let events = match broker.events(render, &mut last, Duration::from_millis(250)) {
             Ok(events) => events,
-            Err(FarmError::Broker { .. }) => {
+            Err(e @ FarmError::Broker { .. }) => {
+                tracing::warn!("{e}; waiting up to {:?} for it", farm.patience);
                 *broker = reconnect(farm, progress)?;
                 publish_missing(units, done, state, farm, broker)?;
                 continue;

@@ -78,7 +78,10 @@ impl FarmError {
         }
     }
 
-    pub(crate) fn io(op: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self {
+    pub(crate) fn io(
+        op: &'static str,
+        path: &std::path::Path,
+    ) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.to_path_buf();
         move |source| FarmError::Render(crate::error::Error::Io { op, path, source })
     }

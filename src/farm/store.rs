@@ -48,9 +48,9 @@ impl Store {
             .enable_all()
             .build()
             .map_err(|e| FarmError::Address(format!("cannot start the store's runtime: {e}")))?;
-        let folder = address.strip_prefix("file://").or_else(|| {
-            (!address.contains("://")).then_some(address)
-        });
+        let folder = address
+            .strip_prefix("file://")
+            .or_else(|| (!address.contains("://")).then_some(address));
         let (inner, prefix): (Arc<dyn ObjectStore>, Key) = if let Some(folder) = folder {
             std::fs::create_dir_all(folder)
                 .map_err(FarmError::io("create the store folder", Path::new(folder)))?;
@@ -70,13 +70,12 @@ impl Store {
                     "store address {address}: expected a folder or s3://bucket/prefix"
                 )));
             }
-            let (store, prefix) = object_store::parse_url_opts(&url, options).map_err(
-                |source| FarmError::Store {
+            let (store, prefix) =
+                object_store::parse_url_opts(&url, options).map_err(|source| FarmError::Store {
                     op: "open",
                     key: address.into(),
                     source,
-                },
-            )?;
+                })?;
             (Arc::from(store), prefix)
         };
         Ok(Store {
@@ -132,9 +131,10 @@ impl Store {
             .block_on(self.inner.put_opts(&k, payload.clone(), create))
         {
             Ok(_) => Ok(true),
-            Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
-                Ok(false)
-            }
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) => Ok(false),
             Err(object_store::Error::NotImplemented { .. }) => {
                 if self.exists(key)? {
                     return Ok(false);

@@ -136,8 +136,7 @@ pub fn units(
     }
     let cfg = EncoderConfig::for_plan(plan, threads);
     let spans = plan.spans();
-    let segments =
-        crate::cache::scenes::segments(plan, &spans, &plan.segment_starts(), Some(&cfg));
+    let segments = crate::cache::scenes::segments(plan, &spans, &plan.segment_starts(), Some(&cfg));
     let audio_key = crate::cache::audio::key(plan, plan.audio_bitrate_kbps as usize * 1000)
         .map_err(|e| Error::Internal(format!("the audio's key: {e}")))?;
     let mut out = vec![Unit {

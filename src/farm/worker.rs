@@ -99,6 +99,12 @@ pub enum WorkerEvent {
         /// Already in the store.
         cached: bool,
     },
+    /// A unit's render was cancelled (its coordinator gave up on it) or this worker is
+    /// stopping.
+    Cancelled {
+        /// Its label.
+        unit: String,
+    },
     /// A unit failed.
     Failed {
         /// Its label.
@@ -193,6 +199,7 @@ impl Worker<'_> {
             what,
         };
         if broker.cancelled(&unit.render)? {
+            log(WorkerEvent::Cancelled { unit: unit.label() });
             return broker.ack(&d.id);
         }
         if d.count > unit.max_deliveries {
@@ -250,6 +257,7 @@ impl Worker<'_> {
                 broker.ack(&d.id)
             }
             Err(FarmError::Render(Error::Cancelled)) => {
+                log(WorkerEvent::Cancelled { unit: unit.label() });
                 if stop.load(Ordering::Relaxed) {
                     // This worker is stopping: the unit stays pending for another one.
                     Ok(())
@@ -312,8 +320,8 @@ impl Worker<'_> {
             return Ok(p.clone());
         }
         let bytes = self.store.get(key)?;
-        let mut plan: Plan =
-            serde_json::from_slice(&bytes).map_err(|e| FarmError::Message(format!("{key}: {e}")))?;
+        let mut plan: Plan = serde_json::from_slice(&bytes)
+            .map_err(|e| FarmError::Message(format!("{key}: {e}")))?;
         let assets = self.opts.cache_dir.join("assets").join("farm");
         std::fs::create_dir_all(&assets).map_err(FarmError::io("create", &assets))?;
         let mut local = HashMap::new();

@@ -968,10 +968,14 @@ impl Plan {
 }
 
 /// Spans cut where a range may start, so that every range begins with a span of its own;
-/// the part after a cut is composed whole (it has no picture before it in its range).
+/// a span that begins a range is composed whole (it has no picture before it in its range).
 fn split_spans(spans: Vec<Span>, starts: &[u64]) -> Vec<Span> {
     let mut out = Vec::with_capacity(spans.len() + starts.len());
     for mut span in spans {
+        if starts.contains(&span.start) {
+            span.local = false;
+            span.bars_only = false;
+        }
         for &at in starts {
             if at > span.start && at < span.start + span.len {
                 out.push(Span {
