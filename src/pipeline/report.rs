@@ -221,6 +221,18 @@ impl RenderReport {
                     .map_or_else(String::new, |p| format!(", also in {}", p.display()))
             ));
         }
+        if let Some(f) = &self.farm {
+            s.push_str(&format!(
+                "farm       {} units ({} already in the store), {:.1} CPU s on {} workers ({}), \
+                 {} redelivered\n",
+                f.units,
+                f.units_cached,
+                f.unit_reports.iter().map(|u| u.cpu_s).sum::<f64>(),
+                f.workers.len(),
+                f.workers.join(", "),
+                f.redeliveries
+            ));
+        }
         s.push_str(&format!(
             "total      {:>9.3}   {} frames ({} distinct), {:.1}x realtime, {:.1} MB out, peak RSS {}\n",
             self.wall_s,
