@@ -2,7 +2,7 @@
 # Installs what reelsmith needs to build on Debian 12 (idempotent; does nothing when all is
 # present). System packages come from apt-get (run as root, or with sudo when available).
 # With --test, also what the test suite needs: Chromium, Node.js and npm for the browser test,
-# and schemathesis (pinned, from PyPI) for tests/openapi.rs.
+# schemathesis (pinned, from PyPI) for tests/openapi.rs, and redis-server for tests/farm.rs.
 set -euo pipefail
 
 PACKAGES=(
@@ -14,6 +14,7 @@ PACKAGES=(
 )
 if [ "${1:-}" = "--test" ]; then
   PACKAGES+=(chromium)
+  PACKAGES+=(redis-server)   # tests/farm.rs starts its own on a free loopback port
   command -v node >/dev/null || PACKAGES+=(nodejs)
   command -v npm >/dev/null || PACKAGES+=(npm)
   command -v python3 >/dev/null || PACKAGES+=(python3)
@@ -46,6 +47,13 @@ fi
 if ! command -v cargo >/dev/null; then
   echo "setup: cargo not found; install Rust >= 1.85 (https://rustup.rs) and retry" >&2
   exit 1
+fi
+
+# moto's S3 server stands in for S3-compatible storage in tests/farm.rs. Pinned, as above.
+MOTO_VERSION=5.2.1
+if [ "${1:-}" = "--test" ] && ! python3 -m pip show moto 2>/dev/null | grep -qx "Version: $MOTO_VERSION"; then
+  echo "setup: installing moto[server] $MOTO_VERSION" >&2
+  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q "moto[server]==$MOTO_VERSION"
 fi
 
 # schemathesis checks the service against its OpenAPI document (tests/openapi.rs). Pinned: the

@@ -75,6 +75,10 @@ pub mod error;
 // The one sequencer: options, progress, the render transaction, the report.
 pub mod pipeline;
 
+// One render spread over many machines: a broker, a store, workers and a coordinator.
+#[cfg(feature = "farm")]
+pub mod farm;
+
 // The HTTP render job service behind `reelsmith serve`.
 #[cfg(feature = "service")]
 pub mod service;

@@ -65,12 +65,57 @@ enum Command {
         scene_cache: bool,
         #[command(flatten)]
         render: RenderArgs,
+        #[cfg(feature = "farm")]
+        #[command(flatten)]
+        farm: FarmArgs,
         /// No progress bar.
         #[arg(short, long)]
         quiet: bool,
         /// Print the report as JSON on stdout instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Render units of work for coordinators on many machines (`render --broker`).
+    ///
+    /// A worker takes units (a scene, a chunk of a long scene, or a render's audio) from the
+    /// broker, renders them from the plan and files the coordinator put in the store, and
+    /// puts the encoded packets there; the coordinator joins them into the MP4. Run any
+    /// number, on any machines sharing the broker and the store; a worker that dies has its
+    /// unit taken over by another after --lease. Stops on Ctrl-C or SIGTERM (its unit goes
+    /// back to the queue).
+    #[cfg(feature = "farm")]
+    #[command(
+        after_help = "Example (one broker, a shared folder, two workers, a coordinator):
+  redis-server --port 6379 --save '' &
+  reelsmith worker --broker redis://127.0.0.1:6379/0 --store /mnt/farm &
+  reelsmith worker --broker redis://127.0.0.1:6379/0 --store /mnt/farm &
+  reelsmith render examples/training-module.json --broker redis://127.0.0.1:6379/0 --store /mnt/farm
+
+The store may be s3://bucket/prefix, with AWS_ENDPOINT, AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY, AWS_REGION (and AWS_ALLOW_HTTP=true for a plain-HTTP endpoint)."
+    )]
+    Worker {
+        /// The broker: redis://HOST:PORT/DB.
+        #[arg(long, env = "REELSMITH_BROKER")]
+        broker: String,
+        /// The store the coordinators use: a folder every machine mounts, or
+        /// s3://bucket/prefix.
+        #[arg(long, env = "REELSMITH_STORE")]
+        store: String,
+        /// This worker's folder: copies of plans and assets (by content hash), temporary
+        /// files.
+        #[arg(long, default_value = "media/farm")]
+        cache: PathBuf,
+        /// Its name on the broker (unique). Default: <hostname>-<pid>.
+        #[arg(long)]
+        name: Option<String>,
+        /// Seconds a unit stays this worker's without a heartbeat (heartbeats go at a third
+        /// of it) before another worker takes it over.
+        #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+        lease: f64,
+        /// No log lines.
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Check a spec and every asset it uses, without rendering. Lists all problems at once.
     Validate {
@@ -240,6 +285,30 @@ struct RenderArgs {
     /// most (for measuring that choice: BENCHMARKS.md).
     #[arg(long, hide = true, env = "REELSMITH_SPLICE_HOLD", default_value_t = reelsmith::encode::HOLD_FRAMES)]
     splice_hold: u64,
+    /// Cut scenes longer than this many seconds into chunks of this length, each encoded on
+    /// its own (a keyframe at each cut). What lets a render farm spread one long scene over
+    /// many workers; a local render with the same value makes the same bytes as the farm.
+    /// Default: 0 (not cut), 10 with --broker.
+    #[arg(long, value_name = "SECONDS")]
+    chunk: Option<f64>,
+}
+
+/// Where a render is spread over render workers (`reelsmith worker`).
+#[cfg(feature = "farm")]
+#[derive(clap::Args, Debug, Clone)]
+struct FarmArgs {
+    /// Render on the workers of this broker (redis://HOST:PORT/DB) instead of here: this
+    /// process plans, publishes the units, follows them and joins the result.
+    #[arg(long, requires = "store")]
+    broker: Option<String>,
+    /// The store the workers share: a folder every machine mounts, or s3://bucket/prefix
+    /// (endpoint and credentials from the AWS_* variables).
+    #[arg(long, requires = "broker")]
+    store: Option<String>,
+    /// Seconds to wait for a broker that went away mid-render before failing (when it is
+    /// back, the units not yet done are published again).
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    broker_wait: f64,
 }
 
 impl RenderArgs {
@@ -252,7 +321,8 @@ impl RenderArgs {
             .with_patches(!self.no_patches)
             .with_lossless(self.lossless)
             .with_segments(!self.no_segments)
-            .with_splice_hold(self.splice_hold);
+            .with_splice_hold(self.splice_hold)
+            .with_chunk_s(self.chunk.unwrap_or(0.0));
         opts.quality = self.quality.map(Into::into);
         opts.x264_params = self.x264_params;
         opts
@@ -331,6 +401,16 @@ struct ServeArgs {
     /// fails.
     #[arg(long, default_value_t = reelsmith::service::Config::default().max_attempts)]
     max_attempts: u32,
+    /// Render on the workers of this broker (redis://HOST:PORT/DB; see `reelsmith worker`)
+    /// instead of in this process: each render is planned here and its units spread over
+    /// the workers.
+    #[cfg(feature = "farm")]
+    #[arg(long, requires = "store")]
+    broker: Option<String>,
+    /// The store the workers share (with --broker): a folder or s3://bucket/prefix.
+    #[cfg(feature = "farm")]
+    #[arg(long, requires = "broker")]
+    store: Option<String>,
     /// Bytes of uploaded assets kept at once (uploads expire with --retention).
     #[arg(long, default_value_t = reelsmith::service::Config::default().max_uploads_bytes)]
     max_uploads_bytes: u64,
@@ -377,6 +457,15 @@ fn serve(args: ServeArgs) -> Result<(), Error> {
         .with_max_render_time((!render_time.is_zero()).then_some(render_time))
         .with_max_uploads_bytes(args.max_uploads_bytes)
         .with_limits(limits);
+    #[cfg(feature = "farm")]
+    let config = match (args.broker, args.store) {
+        (Some(broker), Some(store)) => {
+            let store = reelsmith::farm::Store::open(&store, aws_options())
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            config.with_farm(reelsmith::farm::Farm::new(broker, store))
+        }
+        _ => config,
+    };
     let workers = config.workers;
     service::run_until_signal(
         config,
@@ -510,7 +599,139 @@ fn cli_progress(quiet: bool) -> CliProgress {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Error> {
+/// What a command can fail with: a render's error, or the render farm's.
+#[derive(Debug)]
+enum Failure {
+    Render(Error),
+    #[cfg(feature = "farm")]
+    Farm(reelsmith::farm::FarmError),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Render(e)
+    }
+}
+
+impl From<reelsmith::media::error::ProbeError> for Failure {
+    fn from(e: reelsmith::media::error::ProbeError) -> Self {
+        Failure::Render(e.into())
+    }
+}
+
+impl From<reelsmith::SpecError> for Failure {
+    fn from(e: reelsmith::SpecError) -> Self {
+        Failure::Render(e.into())
+    }
+}
+
+#[cfg(feature = "farm")]
+impl From<reelsmith::farm::FarmError> for Failure {
+    fn from(e: reelsmith::farm::FarmError) -> Self {
+        match e {
+            reelsmith::farm::FarmError::Render(e) => Failure::Render(e),
+            e => Failure::Farm(e),
+        }
+    }
+}
+
+impl Failure {
+    fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Render(e) => e.exit_code(),
+            #[cfg(feature = "farm")]
+            Failure::Farm(e) => e.exit_code(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Render(e) => e.fmt(f),
+            #[cfg(feature = "farm")]
+            Failure::Farm(e) => e.fmt(f),
+        }
+    }
+}
+
+/// The store's options from the `AWS_*` environment variables (`AWS_ENDPOINT` becomes
+/// `aws_endpoint`), as object_store names them.
+#[cfg(feature = "farm")]
+fn aws_options() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("AWS_"))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect()
+}
+
+/// `reelsmith worker`: runs until Ctrl-C or SIGTERM, a log line per unit on stderr.
+#[cfg(feature = "farm")]
+fn worker(
+    broker: String,
+    store: &str,
+    cache: PathBuf,
+    name: Option<String>,
+    lease: f64,
+    quiet: bool,
+) -> Result<(), Failure> {
+    use reelsmith::farm::{worker, WorkerEvent, WorkerOptions};
+    let lease = std::time::Duration::from_secs_f64(lease.clamp(1.0, 86_400.0));
+    let store = reelsmith::farm::Store::open(store, aws_options())?;
+    let mut opts = WorkerOptions::new(broker)
+        .with_cache_dir(cache)
+        .with_lease(lease.max(std::time::Duration::from_secs(1)));
+    if let Some(name) = name {
+        opts = opts.with_name(name);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let flag = stop.clone();
+        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    }
+    let me = opts.name.clone();
+    if !quiet {
+        eprintln!("reelsmith worker {me}: store {}", store.address);
+    }
+    worker::run(&store, &opts, &stop, &mut |ev| {
+        if quiet {
+            return;
+        }
+        match ev {
+            WorkerEvent::Connected(at) => eprintln!("{me}: connected to the broker at {at}"),
+            WorkerEvent::BrokerLost(why) => eprintln!("{me}: {why}; retrying"),
+            WorkerEvent::Took {
+                unit,
+                render,
+                delivery,
+            } => eprintln!(
+                "{me}: {unit} of render {render}{}",
+                if delivery > 1 {
+                    format!(" (delivery {delivery})")
+                } else {
+                    String::new()
+                }
+            ),
+            WorkerEvent::Finished {
+                unit,
+                wall_s,
+                cached,
+            } => eprintln!(
+                "{me}: {unit} done in {wall_s:.2} s{}",
+                if cached {
+                    " (already in the store)"
+                } else {
+                    ""
+                }
+            ),
+            WorkerEvent::Cancelled { unit } => eprintln!("{me}: {unit} cancelled"),
+            WorkerEvent::Failed { unit, message } => eprintln!("{me}: {unit} failed: {message}"),
+        }
+    })?;
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Render {
             spec,
@@ -521,17 +742,43 @@ fn run(cli: Cli) -> Result<(), Error> {
             no_scene_cache,
             scene_cache: _,
             render,
+            #[cfg(feature = "farm")]
+            farm,
             quiet,
             json,
         } => {
             let (comp, _) = reelsmith::load_spec(&spec)?;
+            #[cfg(feature = "farm")]
+            let chunk_default = if farm.broker.is_some() {
+                reelsmith::farm::CHUNK_S
+            } else {
+                0.0
+            };
+            #[cfg(not(feature = "farm"))]
+            let chunk_default = 0.0;
+            let chunk = render.chunk.unwrap_or(chunk_default);
             let mut opts = render
                 .options(&spec)
                 .with_keep_temp(keep_temp)
                 .with_audio_cache(!no_audio_cache)
-                .with_scene_cache(!no_scene_cache);
+                .with_scene_cache(!no_scene_cache)
+                .with_chunk_s(chunk);
             opts.output = output;
             let mut progress = cli_progress(quiet);
+            #[cfg(feature = "farm")]
+            let result = match (farm.broker, farm.store) {
+                (Some(broker), Some(store)) => {
+                    let store = reelsmith::farm::Store::open(&store, aws_options())?;
+                    let farm = reelsmith::farm::Farm::new(broker, store).with_patience(
+                        std::time::Duration::from_secs_f64(farm.broker_wait.clamp(0.0, 86_400.0)),
+                    );
+                    reelsmith::farm::render(&comp, &opts, &farm, &mut progress)
+                }
+                _ => {
+                    reelsmith::render_with_progress(&comp, &opts, &mut progress).map_err(Into::into)
+                }
+            };
+            #[cfg(not(feature = "farm"))]
             let result = reelsmith::render_with_progress(&comp, &opts, &mut progress);
             progress.bar.finish_and_clear();
             let rep = result?;
@@ -585,7 +832,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Schema { markdown: false } => print_json(&Composition::json_schema()),
+        Command::Schema { markdown: false } => Ok(print_json(&Composition::json_schema())?),
         Command::Schema { markdown: true } => {
             print!("{}", reelsmith::spec::doc::markdown());
             Ok(())
@@ -593,7 +840,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Probe { file, json } => {
             let info = reelsmith::media::probe::probe(&file)?;
             if json {
-                return print_json(&info);
+                return Ok(print_json(&info)?);
             }
             print!("{}", inspect::describe(&file, &info));
             Ok(())
@@ -628,13 +875,22 @@ fn run(cli: Cli) -> Result<(), Error> {
                 .with_scene_cache(scene_cache);
             let reports = bench::bench(&comp, &opts, runs, |i, n| eprintln!("run {i}/{n}..."))?;
             if json {
-                return print_json(&reports);
+                return Ok(print_json(&reports)?);
             }
             print!("{}", bench::table(&spec, &reports));
             Ok(())
         }
         #[cfg(feature = "service")]
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => Ok(serve(args)?),
+        #[cfg(feature = "farm")]
+        Command::Worker {
+            broker,
+            store,
+            cache,
+            name,
+            lease,
+            quiet,
+        } => worker(broker, &store, cache, name, lease, quiet),
         Command::Cache {
             clear,
             media_root,
@@ -647,7 +903,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 reelsmith::pipeline::caches(&opts)?
             };
             if json {
-                return print_json(&caches);
+                return Ok(print_json(&caches)?);
             }
             print!("{}", reelsmith::pipeline::caches::table(&caches, clear));
             Ok(())

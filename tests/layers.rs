@@ -38,6 +38,10 @@ const LAYERS: &[(&str, &str)] = &[
         "pipeline",
         "the one sequencer: options, progress, transaction, report",
     ),
+    (
+        "farm",
+        "one render over many machines: broker, store, workers, coordinator",
+    ),
     ("service", "the HTTP job service"),
     ("fuzzing", "fuzz harnesses over the public layers"),
 ];

@@ -20,7 +20,7 @@ pub use caches::{caches, clear_caches, CacheInfo};
 pub use options::Fault;
 pub use options::RenderOptions;
 pub use progress::{NoProgress, Progress};
-pub use range::{join, render_audio, render_range};
+pub use range::{join, render_audio, render_range, render_range_with_progress};
 pub use render::render_plan;
 
 use std::path::{Path, PathBuf};
@@ -103,6 +103,11 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
         x264_params: opts.x264_params.clone(),
         segments: opts.segments && opts.skip_repeats,
         hold_frames: opts.splice_hold.max(1),
+        chunk_frames: if opts.chunk_s > 0.0 {
+            plan.fps.frame_at(opts.chunk_s).max(1)
+        } else {
+            0
+        },
     };
     crate::resolve::fonts::hash_inputs(&mut plan);
     if let Some(q) = opts.quality {

@@ -75,6 +75,11 @@ pub struct RenderOptions {
     /// command line takes it from `REELSMITH_SPLICE_HOLD`. Default: 1
     /// ([`crate::encode::HOLD_FRAMES`]).
     pub splice_hold: u64,
+    /// Cut segments longer than this many seconds into chunks of this length (from each
+    /// segment's first frame; see [`crate::plan::PlanEncoding::chunk_frames`]), each encoded
+    /// on its own: what lets a render farm spread one long scene over many workers. A local
+    /// render with the same value makes the same bytes as the farm. 0: not cut. Default: 0.
+    pub chunk_s: f64,
     /// What one spec may cost, checked before anything is decoded or spoken (and the frame
     /// and pixel budgets again once the plan is made). Default: none (only the engine's own
     /// limits: see the crate's documentation).
@@ -120,6 +125,7 @@ impl Default for RenderOptions {
             asset_roots: None,
             spill_dir: None,
             splice_hold: crate::encode::HOLD_FRAMES,
+            chunk_s: 0.0,
             limits: None,
             #[cfg(feature = "fault-injection")]
             fault: None,
@@ -272,6 +278,13 @@ impl RenderOptions {
     #[must_use]
     pub fn with_splice_hold(mut self, splice_hold: u64) -> Self {
         self.splice_hold = splice_hold;
+        self
+    }
+
+    /// Sets [`Self::chunk_s`].
+    #[must_use]
+    pub fn with_chunk_s(mut self, chunk_s: f64) -> Self {
+        self.chunk_s = chunk_s;
         self
     }
 

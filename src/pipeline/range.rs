@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::frames::{ComposeEncode, SegmentWork, Sink};
-use super::progress::NoProgress;
+use super::progress::{NoProgress, Progress};
 use super::workspace::Workspace;
 use super::RenderOptions;
 use crate::audio::master::{LoudnessReport, Master};
@@ -102,6 +102,21 @@ pub fn render_range(
     out: &Path,
     opts: &RenderOptions,
 ) -> Result<EncodeStats, Error> {
+    render_range_with_progress(plan, frames, out, opts, &mut NoProgress)
+}
+
+/// [`render_range`], reporting the range's frames to `progress` (`done` of the range's
+/// length), which can cancel ([`Error::Cancelled`]; nothing is left at `out`).
+///
+/// # Errors
+/// See [`render_range`].
+pub fn render_range_with_progress(
+    plan: &Plan,
+    frames: Range<u64>,
+    out: &Path,
+    opts: &RenderOptions,
+    progress: &mut dyn Progress,
+) -> Result<EncodeStats, Error> {
     let threads = opts.threads;
     if !(plan.encoding.segments && plan.encoding.skip_repeats) {
         return Err(Error::Range(
@@ -143,7 +158,7 @@ pub fn render_range(
         entry: None,
         store: Some(store),
     }];
-    let result = run.run(Sink::Segments, &cfg, segments, &mut NoProgress);
+    let result = run.run(Sink::Segments, &cfg, segments, progress);
     let _ = std::fs::remove_file(&temp);
     result.map(|(_, stats)| stats)
 }

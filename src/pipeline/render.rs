@@ -230,6 +230,7 @@ fn render_planned(
         text_fits: plan.text_fits.clone(),
         captions: plan.captions.cues.len(),
         captions_file,
+        farm: None,
     })
 }
 

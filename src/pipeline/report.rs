@@ -125,6 +125,49 @@ pub struct RenderReport {
     /// The WebVTT file written beside the video (`output.captions.vtt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub captions_file: Option<PathBuf>,
+    /// For a render spread over render workers (`--broker`): its units of work, who
+    /// rendered them and what they cost. `None` for a local render.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub farm: Option<FarmReport>,
+}
+
+/// What a render spread over render workers cost, unit by unit.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FarmReport {
+    /// Units of work: the video's ranges and the audio.
+    pub units: usize,
+    /// Units whose result was already in the store (an earlier render, any machine, made
+    /// the same pictures or audio): nothing was rendered for them.
+    pub units_cached: usize,
+    /// Units handed to another worker after the one holding them died or lost its lease.
+    pub redeliveries: u64,
+    /// The workers that rendered units, by name.
+    pub workers: Vec<String>,
+    /// Seconds from publishing the units to the last one done.
+    pub wait_s: f64,
+    /// Each unit.
+    pub unit_reports: Vec<UnitReport>,
+}
+
+/// One unit of a render spread over render workers.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct UnitReport {
+    /// What it shows: `frames A..B` or `audio`.
+    pub label: String,
+    /// Frames (0 for the audio).
+    pub frames: u64,
+    /// The worker that finished it (empty when it came from the store).
+    pub worker: String,
+    /// The worker's wall seconds for it.
+    pub wall_s: f64,
+    /// The worker's CPU seconds for it (all its threads).
+    pub cpu_s: f64,
+    /// How many times it was handed out (1: once).
+    pub deliveries: u64,
+    /// Already in the store.
+    pub cached: bool,
+    /// Size of its result (H.264 or AAC packets), bytes.
+    pub bytes: u64,
 }
 
 impl RenderReport {
@@ -176,6 +219,18 @@ impl RenderReport {
                 self.captions_file
                     .as_ref()
                     .map_or_else(String::new, |p| format!(", also in {}", p.display()))
+            ));
+        }
+        if let Some(f) = &self.farm {
+            s.push_str(&format!(
+                "farm       {} units ({} already in the store), {:.1} CPU s on {} workers ({}), \
+                 {} redelivered\n",
+                f.units,
+                f.units_cached,
+                f.unit_reports.iter().map(|u| u.cpu_s).sum::<f64>(),
+                f.workers.len(),
+                f.workers.join(", "),
+                f.redeliveries
             ));
         }
         s.push_str(&format!(

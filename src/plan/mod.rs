@@ -158,6 +158,11 @@ pub struct PlanEncoding {
     /// While splicing, the most frames x264 is told a picture lasts (see
     /// `encode::HOLD_FRAMES`, ≥ 1). Default: 1.
     pub hold_frames: u64,
+    /// Long segments are cut into chunks of this many frames, counted from the segment's
+    /// first frame (0: not cut), so that one long scene can be rendered by many processes.
+    /// The cuts depend on the plan alone, never on how many processes render it. Default: 0.
+    #[serde(default)]
+    pub chunk_frames: u64,
 }
 
 impl Default for PlanEncoding {
@@ -169,6 +174,7 @@ impl Default for PlanEncoding {
             x264_params: None,
             segments: true,
             hold_frames: 1,
+            chunk_frames: 0,
         }
     }
 }
@@ -916,8 +922,78 @@ impl Plan {
                 local: still_background && run_start > tf,
             });
         }
+        if self.encoding.chunk_frames > 0 {
+            spans = split_spans(spans, &self.range_starts());
+        }
         spans
     }
+
+    /// Gives every file the plan reads the path `to` returns for it (`None`: kept), in the
+    /// layers, backgrounds, tracks and fonts and in [`Plan::inputs`]: for a plan rendered on
+    /// a machine that holds its files elsewhere (a render worker's copies by content hash).
+    pub fn relocate(&mut self, to: &dyn Fn(&std::path::Path) -> Option<PathBuf>) {
+        let mv = |p: &mut PathBuf| {
+            if let Some(n) = to(p) {
+                *p = n;
+            }
+        };
+        for s in &mut self.scenes {
+            match &mut s.background {
+                PlanBackground::Image { src, .. } => mv(src),
+                PlanBackground::Video(c) => mv(&mut c.src),
+                _ => {}
+            }
+            for l in &mut s.layers {
+                match &mut l.kind {
+                    PlanLayerKind::Image(i) => mv(&mut i.src),
+                    PlanLayerKind::Video(c) => mv(&mut c.src),
+                    _ => {}
+                }
+            }
+        }
+        for t in &mut self.tracks {
+            mv(&mut t.src);
+        }
+        for f in &mut self.fonts.files {
+            mv(&mut f.path);
+        }
+        self.inputs = std::mem::take(&mut self.inputs)
+            .into_iter()
+            .map(|(mut p, h)| {
+                mv(&mut p);
+                (p, h)
+            })
+            .collect();
+    }
+}
+
+/// Spans cut where a range may start, so that every range begins with a span of its own;
+/// a span that begins a range is composed whole (it has no picture before it in its range).
+fn split_spans(spans: Vec<Span>, starts: &[u64]) -> Vec<Span> {
+    let mut out = Vec::with_capacity(spans.len() + starts.len());
+    for mut span in spans {
+        if starts.contains(&span.start) {
+            span.local = false;
+            span.bars_only = false;
+        }
+        for &at in starts {
+            if at > span.start && at < span.start + span.len {
+                out.push(Span {
+                    len: at - span.start,
+                    ..span
+                });
+                span = Span {
+                    start: at,
+                    len: span.start + span.len - at,
+                    bars_only: false,
+                    local: false,
+                    ..span
+                };
+            }
+        }
+        out.push(span);
+    }
+    out
 }
 
 impl Plan {
@@ -925,16 +1001,37 @@ impl Plan {
     /// segments after the first, each a scene's first frame (its transition's first frame,
     /// so a segment is one scene's own frames and the transition into it). A scene shorter
     /// than [`MIN_SEGMENT_S`] stays in the segment before it, and the last segment is at
-    /// least that long too.
+    /// least that long too. With [`PlanEncoding::chunk_frames`], a segment longer than a
+    /// chunk is cut every `chunk_frames` from its first frame (a last piece shorter than
+    /// [`MIN_SEGMENT_S`] stays in the chunk before it).
     pub fn segment_starts(&self) -> Vec<u64> {
         let min = self.fps.frame_at(MIN_SEGMENT_S).max(1);
-        let mut starts = Vec::new();
+        let mut scene_starts = Vec::new();
         let mut last = 0;
         for s in self.scenes.iter().skip(1) {
             let at = s.start_frame;
             if at >= last + min && at + min <= self.total_frames {
-                starts.push(at);
+                scene_starts.push(at);
                 last = at;
+            }
+        }
+        let chunk = self.encoding.chunk_frames;
+        if chunk == 0 {
+            return scene_starts;
+        }
+        let mut starts = Vec::new();
+        let mut bounds = vec![0];
+        bounds.extend(&scene_starts);
+        bounds.push(self.total_frames);
+        for w in bounds.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if a > 0 {
+                starts.push(a);
+            }
+            let mut at = a + chunk.max(min);
+            while at + min <= b {
+                starts.push(at);
+                at += chunk.max(min);
             }
         }
         starts

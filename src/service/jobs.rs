@@ -221,7 +221,15 @@ impl Service {
             );
         }
         let svc = Service {
-            policy: SpecPolicy::new(&cfg.media, &cfg.asset_roots, cfg.limits),
+            policy: {
+                #[cfg_attr(not(feature = "farm"), allow(unused_mut))]
+                let mut policy = SpecPolicy::new(&cfg.media, &cfg.asset_roots, cfg.limits);
+                #[cfg(feature = "farm")]
+                if cfg.farm.is_some() {
+                    policy.chunk_s = crate::farm::CHUNK_S;
+                }
+                policy
+            },
             store: Mutex::new(store),
             queue: Mutex::new(VecDeque::new()),
             wake: Notify::new(),
@@ -697,6 +705,24 @@ impl Service {
                 Some(StageId::Validate),
             );
         }
+        #[cfg(feature = "farm")]
+        let result = match &self.cfg.farm {
+            // On a thread of its own: the store's client runs its own runtime, which cannot
+            // start on a thread of the service's.
+            Some(farm) => std::thread::scope(|s| {
+                s.spawn(|| crate::farm::render_plan(&plan, &opts, farm, &mut progress))
+                    .join()
+                    .unwrap_or_else(|_| {
+                        Err(Error::Internal("the farm's coordinator panicked".into()).into())
+                    })
+            })
+            .map_err(|e| match e {
+                crate::farm::FarmError::Render(e) => e,
+                other => Error::Internal(other.to_string()),
+            }),
+            None => pipeline::render_plan(&plan, &opts, &mut progress),
+        };
+        #[cfg(not(feature = "farm"))]
         let result = pipeline::render_plan(&plan, &opts, &mut progress);
         let stage = progress.stage;
         let report = match result {

@@ -70,6 +70,10 @@ pub struct Config {
     pub limits: crate::resolve::limits::Limits,
     /// Renders one client (by address) may have queued or running. Default: 16.
     pub max_per_client: usize,
+    /// Spread each render over the render workers of this farm (`--broker`, `--store`)
+    /// instead of rendering it in this process. Default: none.
+    #[cfg(feature = "farm")]
+    pub farm: Option<std::sync::Arc<crate::farm::Farm>>,
     /// Starts of one render: a render that was running when the process died is run again at
     /// the next start until it has started this many times, then fails. Default: 3.
     pub max_attempts: u32,
@@ -112,6 +116,8 @@ impl Default for Config {
             limits: crate::resolve::limits::Limits::default(),
             allow_hosts: Vec::new(),
             max_per_client: 16,
+            #[cfg(feature = "farm")]
+            farm: None,
             max_attempts: 3,
             max_render_time: Some(Duration::from_secs(2 * 3600)),
             webhook_allow: Vec::new(),
@@ -121,6 +127,14 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Sets [`Self::farm`].
+    #[cfg(feature = "farm")]
+    #[must_use]
+    pub fn with_farm(mut self, farm: crate::farm::Farm) -> Self {
+        self.farm = Some(std::sync::Arc::new(farm));
+        self
+    }
+
     /// Sets [`Self::addr`].
     #[must_use]
     pub fn with_addr(mut self, addr: SocketAddr) -> Self {

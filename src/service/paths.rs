@@ -23,6 +23,8 @@ pub struct SpecPolicy {
     roots: Vec<PathBuf>,
     /// Caps on one spec.
     pub limits: Limits,
+    /// Chunks of long scenes (a render farm's: [`RenderOptions::chunk_s`]).
+    pub chunk_s: f64,
 }
 
 impl SpecPolicy {
@@ -37,6 +39,7 @@ impl SpecPolicy {
             media,
             roots,
             limits,
+            chunk_s: 0.0,
         }
     }
 
@@ -60,6 +63,7 @@ impl SpecPolicy {
             media_root: self.media.clone(),
             asset_roots: Some(self.roots.clone()),
             limits: Some(self.limits),
+            chunk_s: self.chunk_s,
             ..RenderOptions::default()
         }
     }
