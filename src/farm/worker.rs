@@ -202,11 +202,8 @@ impl Worker<'_> {
             log(WorkerEvent::Cancelled { unit: unit.label() });
             return broker.ack(&d.id);
         }
-        if d.count > unit.max_deliveries {
-            let e = FarmError::GaveUp {
-                unit: unit.label(),
-                deliveries: d.count - 1,
-            };
+        // Tells the coordinator that the unit cannot be rendered, and drops it.
+        let fail = |broker: &mut Broker, e: &FarmError| {
             broker.tell(
                 &unit.render,
                 &event(What::Failed {
@@ -214,7 +211,14 @@ impl Worker<'_> {
                     code: e.exit_code(),
                 }),
             )?;
-            return broker.ack(&d.id);
+            broker.ack(&d.id)
+        };
+        if d.count > unit.max_deliveries {
+            let e = FarmError::GaveUp {
+                unit: unit.label(),
+                deliveries: d.count - 1,
+            };
+            return fail(broker, &e);
         }
         log(WorkerEvent::Took {
             unit: unit.label(),
@@ -236,9 +240,7 @@ impl Worker<'_> {
         let result = self.render(unit, &mut progress);
         drop(heartbeat);
         let wall_s = t.elapsed().as_secs_f64();
-        let cpu_s = crate::pipeline::report::process_cpu_s()
-            .zip(cpu)
-            .map_or(0.0, |(b, a)| b - a);
+        let cpu_s = crate::pipeline::report::cpu_since(cpu).unwrap_or(0.0);
         match result {
             Ok(cached) => {
                 log(WorkerEvent::Finished {
@@ -279,14 +281,7 @@ impl Worker<'_> {
                     unit: unit.label(),
                     message: e.to_string(),
                 });
-                broker.tell(
-                    &unit.render,
-                    &event(What::Failed {
-                        message: e.to_string(),
-                        code: e.exit_code(),
-                    }),
-                )?;
-                broker.ack(&d.id)
+                fail(broker, &e)
             }
         }
     }
