@@ -177,8 +177,11 @@ struct Worker<'a> {
     opts: &'a WorkerOptions,
     /// Plans read, by store key, with their files moved to this worker's copies, and each
     /// copy with the file it stands for.
-    plans: HashMap<String, (Arc<Plan>, Vec<(PathBuf, PathBuf)>)>,
+    plans: HashMap<String, (Arc<Plan>, Copies)>,
 }
+
+/// A worker's copies of a plan's files: (the copy, the file it stands for).
+type Copies = Vec<(PathBuf, PathBuf)>;
 
 impl Worker<'_> {
     /// Renders one delivered unit, says so on the render's events and acknowledges it.
