@@ -21,5 +21,22 @@ target/debug/reelsmith render tests/browser/colors.json -q \
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 node tests/browser/play.mjs target/browser/colors.mp4 tests/browser/colors.expect.json
 
+# The same, rendered by a render farm: a redis-server of our own, two worker processes.
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no >/dev/null &
+FARM=($!)
+trap 'kill "${FARM[@]}" 2>/dev/null || true' EXIT
+rm -rf target/browser/farm
+for w in a b; do
+  target/debug/reelsmith worker --broker "redis://127.0.0.1:$PORT/0" --store target/browser/farm/store \
+    --cache "target/browser/farm/$w" --name "$w" -q &
+  FARM+=($!)
+done
+target/debug/reelsmith render tests/browser/colors.json -q -o target/browser/colors-farm.mp4 \
+  --media-root target/browser/media --broker "redis://127.0.0.1:$PORT/0" \
+  --store target/browser/farm/store --chunk 1
+node tests/browser/play.mjs target/browser/colors-farm.mp4 tests/browser/colors.expect.json
+kill "${FARM[@]}" 2>/dev/null || true
+
 # The job service's page: Chromium submits an example, follows it live, plays the result.
 node tests/browser/service.mjs target/debug/reelsmith

@@ -669,3 +669,28 @@ fn the_service_on_a_farm_survives_its_own_restart_and_completes_once() {
     let _ = serve.kill();
     let _ = serve.wait();
 }
+
+#[test]
+fn a_damaged_copy_in_the_store_fails_the_render_naming_the_file() {
+    let sb = Sandbox::new();
+    let spec = write_spec(&sb);
+    // The store already holds something else under the photo's name (its content hash).
+    let photo = sb.path("photo.png");
+    let sha = reelsmith::base::hash::sha256_hex(&std::fs::read(&photo).expect("photo"));
+    let assets = sb.path("store/assets");
+    std::fs::create_dir_all(&assets).expect("store");
+    std::fs::write(assets.join(format!("{sha}.png")), b"not the photo").expect("poison");
+    let redis = Redis::start();
+    let a = Worker::start(&sb, &redis, "a");
+    a.wait_for("connected", Duration::from_secs(10));
+    let done = start_coordinator(&sb, &spec, &redis.url(), &[])
+        .wait_with_output()
+        .expect("coordinator");
+    assert_eq!(done.status.code(), Some(4), "an unusable asset");
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(
+        err.contains(&format!("{}: the store's copy", photo.display())),
+        "the spec's file, not the worker's copy: {err}"
+    );
+    assert!(!sb.path("farm.mp4").exists());
+}

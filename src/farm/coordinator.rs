@@ -216,16 +216,10 @@ fn render_planned(
         frames_reused: state.iter().filter(|u| u.cached).map(|u| u.frames).sum(),
         quality: plan.quality.as_str().into(),
         wall_s: wall,
-        realtime_factor: if wall > 0.0 {
-            plan.duration_s() / wall
-        } else {
-            0.0
-        },
+        realtime_factor: crate::pipeline::report::realtime_factor(plan.duration_s(), wall),
         output_bytes,
         peak_rss_bytes: crate::pipeline::report::peak_rss_bytes(),
-        cpu_s: crate::pipeline::report::process_cpu_s()
-            .zip(cpu_start)
-            .map(|(end, start)| end - start),
+        cpu_s: crate::pipeline::report::cpu_since(cpu_start),
         audio: stats.loudness,
         audio_cached: state.first().is_some_and(|u| u.cached),
         threads,

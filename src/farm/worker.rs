@@ -175,9 +175,13 @@ pub fn run(
 struct Worker<'a> {
     store: &'a Store,
     opts: &'a WorkerOptions,
-    /// Plans read, by store key, with their files moved to this worker's copies.
-    plans: HashMap<String, Arc<Plan>>,
+    /// Plans read, by store key, with their files moved to this worker's copies, and each
+    /// copy with the file it stands for.
+    plans: HashMap<String, (Arc<Plan>, Copies)>,
 }
+
+/// A worker's copies of a plan's files: (the copy, the file it stands for).
+type Copies = Vec<(PathBuf, PathBuf)>;
 
 impl Worker<'_> {
     /// Renders one delivered unit, says so on the render's events and acknowledges it.
@@ -202,19 +206,17 @@ impl Worker<'_> {
             log(WorkerEvent::Cancelled { unit: unit.label() });
             return broker.ack(&d.id);
         }
+        // Tells the coordinator that the unit cannot be rendered, and drops it.
+        let fail = |broker: &mut Broker, message: String, code: i32| {
+            broker.tell(&unit.render, &event(What::Failed { message, code }))?;
+            broker.ack(&d.id)
+        };
         if d.count > unit.max_deliveries {
             let e = FarmError::GaveUp {
                 unit: unit.label(),
                 deliveries: d.count - 1,
             };
-            broker.tell(
-                &unit.render,
-                &event(What::Failed {
-                    message: e.to_string(),
-                    code: e.exit_code(),
-                }),
-            )?;
-            return broker.ack(&d.id);
+            return fail(broker, e.to_string(), e.exit_code());
         }
         log(WorkerEvent::Took {
             unit: unit.label(),
@@ -236,9 +238,7 @@ impl Worker<'_> {
         let result = self.render(unit, &mut progress);
         drop(heartbeat);
         let wall_s = t.elapsed().as_secs_f64();
-        let cpu_s = crate::pipeline::report::process_cpu_s()
-            .zip(cpu)
-            .map_or(0.0, |(b, a)| b - a);
+        let cpu_s = crate::pipeline::report::cpu_since(cpu).unwrap_or(0.0);
         match result {
             Ok(cached) => {
                 log(WorkerEvent::Finished {
@@ -275,18 +275,14 @@ impl Worker<'_> {
                 Ok(())
             }
             Err(e) => {
+                // The error names the files as the spec's author knows them, not as this
+                // worker's copies.
+                let message = self.originals(&unit.plan, e.to_string());
                 log(WorkerEvent::Failed {
                     unit: unit.label(),
-                    message: e.to_string(),
+                    message: message.clone(),
                 });
-                broker.tell(
-                    &unit.render,
-                    &event(What::Failed {
-                        message: e.to_string(),
-                        code: e.exit_code(),
-                    }),
-                )?;
-                broker.ack(&d.id)
+                fail(broker, message, e.exit_code())
             }
         }
     }
@@ -316,7 +312,7 @@ impl Worker<'_> {
 
     /// The plan at `key`, its files fetched into this worker's asset copies.
     fn plan(&mut self, key: &str) -> Result<Arc<Plan>, FarmError> {
-        if let Some(p) = self.plans.get(key) {
+        if let Some((p, _)) = self.plans.get(key) {
             return Ok(p.clone());
         }
         let bytes = self.store.get(key)?;
@@ -329,7 +325,23 @@ impl Worker<'_> {
             let name = asset_name(path, sha);
             let copy = assets.join(&name);
             if !copy.is_file() {
-                self.store.get_to_file(&format!("assets/{name}"), &copy)?;
+                let stored = format!("assets/{name}");
+                self.store.get_to_file(&stored, &copy)?;
+                // Named by its hash: what came must be that file, or every render that uses
+                // it here would show something else.
+                let got =
+                    crate::base::hash::sha256_file(&copy).map_err(FarmError::io("read", &copy))?;
+                if crate::base::hash::hex(&got) != *sha {
+                    let _ = std::fs::remove_file(&copy);
+                    return Err(Error::Input {
+                        path: path.clone(),
+                        why: format!(
+                            "the store's copy ({stored}) is not the file the plan read (its \
+                             SHA-256 differs): remove it from the store"
+                        ),
+                    }
+                    .into());
+                }
             }
             local.insert(path.clone(), copy);
         }
@@ -339,8 +351,20 @@ impl Worker<'_> {
             self.plans.clear();
         }
         let plan = Arc::new(plan);
-        self.plans.insert(key.to_string(), plan.clone());
+        let copies = local.into_iter().map(|(orig, copy)| (copy, orig)).collect();
+        self.plans.insert(key.to_string(), (plan.clone(), copies));
         Ok(plan)
+    }
+
+    /// `message` with this worker's copies of the plan at `key` named as the files they
+    /// stand for.
+    fn originals(&self, key: &str, mut message: String) -> String {
+        if let Some((_, copies)) = self.plans.get(key) {
+            for (copy, orig) in copies {
+                message = message.replace(&copy.display().to_string(), &orig.display().to_string());
+            }
+        }
+        message
     }
 }
 

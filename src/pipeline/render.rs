@@ -213,16 +213,10 @@ fn render_planned(
         frames_reused: encode_stats.frames_reused,
         quality: plan.quality.as_str().into(),
         wall_s: wall,
-        realtime_factor: if wall > 0.0 {
-            plan.duration_s() / wall
-        } else {
-            0.0
-        },
+        realtime_factor: crate::pipeline::report::realtime_factor(plan.duration_s(), wall),
         output_bytes,
         peak_rss_bytes: peak_rss_bytes(),
-        cpu_s: crate::pipeline::report::process_cpu_s()
-            .zip(cpu_start)
-            .map(|(end, start)| end - start),
+        cpu_s: crate::pipeline::report::cpu_since(cpu_start),
         audio: encode_stats.loudness,
         audio_cached,
         threads,

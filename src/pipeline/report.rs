@@ -247,6 +247,20 @@ impl RenderReport {
     }
 }
 
+/// Seconds of video per second of rendering (0 for no time).
+pub(crate) fn realtime_factor(duration_s: f64, wall_s: f64) -> f64 {
+    if wall_s > 0.0 {
+        duration_s / wall_s
+    } else {
+        0.0
+    }
+}
+
+/// CPU seconds this process spent since `start` (a [`process_cpu_s`] reading), Linux only.
+pub(crate) fn cpu_since(start: Option<f64>) -> Option<f64> {
+    process_cpu_s().zip(start).map(|(end, start)| end - start)
+}
+
 /// Peak resident set size of this process (VmHWM), Linux only.
 pub fn peak_rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
