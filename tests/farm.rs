@@ -15,6 +15,15 @@ use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_reelsmith");
 
+/// The tests of a farm run one at a time: each starts a broker, workers and a coordinator,
+/// and the timings they assert (a cancel within a second) must not depend on how many other
+/// farms share the machine's cores.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A `redis-server` of our own on a free loopback port, without persistence.
 struct Redis {
     child: Child,
@@ -218,6 +227,7 @@ fn farm_args<'a>(sb: &'a Sandbox, redis: &'a Redis, out: &'a Path) -> Vec<String
 
 #[test]
 fn two_workers_render_the_pictures_of_a_local_render() {
+    let _serial = one_at_a_time();
     let sb = Sandbox::new();
     let spec = write_spec(&sb);
     let redis = Redis::start();
@@ -277,6 +287,7 @@ fn two_workers_render_the_pictures_of_a_local_render() {
 
 #[test]
 fn a_worker_killed_mid_chunk_has_its_unit_taken_over() {
+    let _serial = one_at_a_time();
     let sb = Sandbox::new();
     let spec = write_spec(&sb);
     let redis = Redis::start();
@@ -327,6 +338,7 @@ fn a_worker_killed_mid_chunk_has_its_unit_taken_over() {
 
 #[test]
 fn a_broker_that_is_gone_is_a_clear_error() {
+    let _serial = one_at_a_time();
     let sb = Sandbox::new();
     let spec = write_spec(&sb);
     let port = TcpListener::bind("127.0.0.1:0")
@@ -390,6 +402,7 @@ fn half_written(sb: &Sandbox) -> Vec<PathBuf> {
 
 #[test]
 fn a_cancel_reaches_the_workers_within_a_second() {
+    let _serial = one_at_a_time();
     let sb = Sandbox::new();
     let spec = write_spec(&sb);
     let redis = Redis::start();
@@ -423,6 +436,7 @@ fn a_cancel_reaches_the_workers_within_a_second() {
 
 #[test]
 fn a_broker_stopped_mid_render_is_waited_for_and_the_render_resumes() {
+    let _serial = one_at_a_time();
     let sb = Sandbox::new();
     let spec = write_spec(&sb);
     let redis = Redis::start();
@@ -452,6 +466,7 @@ fn a_broker_stopped_mid_render_is_waited_for_and_the_render_resumes() {
 
 #[test]
 fn a_broker_that_stays_away_fails_the_render_clearly() {
+    let _serial = one_at_a_time();
     let sb = Sandbox::new();
     let spec = write_spec(&sb);
     let redis = Redis::start();
@@ -543,6 +558,7 @@ impl Drop for S3 {
 
 #[test]
 fn a_farm_on_s3_storage_renders_the_same_pictures() {
+    let _serial = one_at_a_time();
     let sb = Sandbox::new();
     let spec = write_spec(&sb);
     let redis = Redis::start();
@@ -609,6 +625,7 @@ fn http(method: &str, url: &str, body: Option<&str>) -> serde_json::Value {
 
 #[test]
 fn the_service_on_a_farm_survives_its_own_restart_and_completes_once() {
+    let _serial = one_at_a_time();
     let sb = Sandbox::new();
     let redis = Redis::start();
     let store = sb.path("store").display().to_string();
@@ -672,6 +689,7 @@ fn the_service_on_a_farm_survives_its_own_restart_and_completes_once() {
 
 #[test]
 fn a_damaged_copy_in_the_store_fails_the_render_naming_the_file() {
+    let _serial = one_at_a_time();
     let sb = Sandbox::new();
     let spec = write_spec(&sb);
     // The store already holds something else under the photo's name (its content hash).
