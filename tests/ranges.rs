@@ -185,3 +185,57 @@ fn a_plan_read_back_renders_like_the_spec() {
     }
     assert_eq!(audio(&sb.path("whole.mp4")), audio(&sb.path("again.mp4")));
 }
+
+#[test]
+fn long_scenes_are_cut_into_chunks_from_their_first_frame() {
+    let sb = Sandbox::new();
+    // 1.5 s, 4 s and 1.5 s at 20 fps with 0.3 s transitions: scenes start at 0, 24 and 98
+    // of 128 frames; a bar fills over the long one on a still background (partial pictures).
+    let spec = json!({
+        "output": { "width": 160, "height": 96, "fps": 20, "quality": "fast" },
+        "scenes": [
+            { "duration": 1.5, "background": { "type": "solid", "color": "#203A43" } },
+            { "duration": 4.0, "transition": { "type": "crossfade", "duration": 0.3 },
+              "background": { "type": "solid", "color": "#F0F0F0" },
+              "layers": [ { "type": "progress_bar", "color": "#FFC83D" } ] },
+            { "duration": 1.5, "transition": { "type": "fade", "duration": 0.3 },
+              "background": { "type": "solid", "color": "#102030" } }
+        ]
+    });
+    let comp = common::comp(spec);
+    let plan = |chunk_s: f64| {
+        reelsmith::pipeline::plan(&comp, &sb.options().with_chunk_s(chunk_s))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(
+        plan(0.0).segment_starts(),
+        vec![24, 98],
+        "a segment per scene"
+    );
+    // Chunks of 30 frames counted from the long scene's first frame; 84 would leave a last
+    // piece under a second (20 frames), so it stays in the chunk before.
+    let chunked = plan(1.5);
+    assert_eq!(chunked.encoding.chunk_frames, 30);
+    assert_eq!(chunked.segment_starts(), vec![24, 54, 98]);
+    assert_eq!(chunked.ranges().len(), 4);
+    // Every range begins with a picture composed whole: nothing before it is in its range.
+    let spans = chunked.spans();
+    for start in chunked.range_starts() {
+        let first = spans
+            .iter()
+            .find(|s| s.start == start)
+            .unwrap_or_else(|| panic!("no span begins at {start}"));
+        assert!(!first.local && !first.bars_only, "{first:?}");
+    }
+    // Cut only where ranges begin: the same frames, and as many spans plus at most one a cut.
+    let plain = plan(0.0).spans();
+    let frames = |s: &[reelsmith::plan::Span]| s.iter().map(|s| s.len).sum::<u64>();
+    assert_eq!(frames(&spans), 128);
+    assert_eq!(frames(&plain), 128);
+    assert!(
+        spans.len() <= plain.len() + 1,
+        "{} vs {}",
+        spans.len(),
+        plain.len()
+    );
+}

@@ -6,6 +6,10 @@ use std::path::PathBuf;
 use crate::base::env::EnvError;
 use crate::spec::SpecIssue;
 
+/// Why libav's whitelists refused a file (a probe's and a clip's error alike).
+pub(crate) const REFUSED: &str = "refused: reelsmith reads single media files only \
+    (playlists, concat lists, image sequences and URLs are not opened)";
+
 /// An input file (image, audio) that exists in the spec but cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -52,10 +56,7 @@ pub enum ProbeError {
     },
     /// The file is not a single media file reelsmith opens (see
     /// [`crate::media::probe::INPUT_FORMATS`]): a playlist, a concat list, an image sequence, a URL.
-    #[error(
-        "{path}: refused: reelsmith reads single media files only (playlists, concat lists, \
-         image sequences and URLs are not opened)"
-    )]
+    #[error("{}: {REFUSED}", path.display())]
     Refused {
         /// The file.
         path: PathBuf,

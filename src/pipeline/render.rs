@@ -45,9 +45,7 @@ pub(super) fn render_transaction(
     opts: &RenderOptions,
     progress: &mut dyn Progress,
 ) -> Result<RenderReport, Error> {
-    let started = Started::now(opts)?;
-    progress.stage(StageId::Validate);
-    let t = Instant::now();
+    let (started, t) = Started::validating(opts, progress)?;
     let plan = plan(comp, opts)?;
     render_planned(&plan, opts, progress, started, t)
         .map_err(|e| name_output_folder(e, &plan.output))
@@ -65,9 +63,7 @@ pub fn render_plan(
     opts: &RenderOptions,
     progress: &mut dyn Progress,
 ) -> Result<RenderReport, Error> {
-    let started = Started::now(opts)?;
-    progress.stage(StageId::Validate);
-    let t = Instant::now();
+    let (started, t) = Started::validating(opts, progress)?;
     let loaded = with_fonts(plan)?;
     verify_inputs(&loaded, loaded.input_files())?;
     render_planned(&loaded, opts, progress, started, t)
@@ -81,6 +77,16 @@ struct Started {
 }
 
 impl Started {
+    /// The render begins: leftovers swept, then stage "validate" (and when it began).
+    fn validating(
+        opts: &RenderOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<(Started, Instant), Error> {
+        let started = Started::now(opts)?;
+        progress.stage(StageId::Validate);
+        Ok((started, Instant::now()))
+    }
+
     fn now(opts: &RenderOptions) -> Result<Started, Error> {
         let started = Started {
             at: Instant::now(),

@@ -69,10 +69,7 @@ pub enum VideoError {
     },
     /// The file is not a single media file reelsmith opens (a playlist, a concat list, an
     /// image sequence: see [`crate::media::probe::INPUT_FORMATS`]).
-    #[error(
-        "{path}: refused: reelsmith reads single media files only (playlists, concat lists, \
-         image sequences and URLs are not opened)"
-    )]
+    #[error("{}: {}", path.display(), crate::media::error::REFUSED)]
     Refused {
         /// The clip.
         path: PathBuf,
