@@ -5,12 +5,13 @@
 # each with a store of its own (a store that holds the units would copy them). Prints each
 # run's wall time and the farm block of its report; the last report feeds benches/farm_sim.py.
 #
-#   cargo build --release && benches/farm.sh [SPEC] [OUT_DIR]
+#   cargo build --release && [CHUNK=10] benches/farm.sh [SPEC] [OUT_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SPEC=${1:-examples/training-module.json}
 OUT=${2:-target/farm-bench}
 BIN=target/release/reelsmith
+CHUNK=${CHUNK:-10}   # seconds per chunk of a long scene
 rm -rf "$OUT"; mkdir -p "$OUT/media"
 ln -s "$PWD/media/stock" "$OUT/media/stock"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -39,8 +40,8 @@ echo "local, both cores, default threads:"
 $BIN render "$SPEC" -q -o "$OUT/local-default.mp4" --media-root "$OUT/media" \
   --no-scene-cache --no-audio-cache --report "$OUT/local-default.json"
 report "$OUT/local-default.json"
-echo "local, both cores, --threads 1 --chunk 10 (the farm's settings):"
-$BIN render "$SPEC" -q -o "$OUT/local.mp4" --media-root "$OUT/media" --threads 1 --chunk 10 \
+echo "local, both cores, --threads 1 --chunk $CHUNK (the farm's settings):"
+$BIN render "$SPEC" -q -o "$OUT/local.mp4" --media-root "$OUT/media" --threads 1 --chunk "$CHUNK" \
   --no-scene-cache --no-audio-cache --report "$OUT/local.json"
 report "$OUT/local.json"
 
@@ -53,7 +54,7 @@ for n in 1 2; do
   done
   sleep 0.5
   echo "$n worker(s), one core each:"
-  $BIN render "$SPEC" -q -o "$OUT/farm-$n.mp4" --media-root "$OUT/media" --threads 1 --chunk 10 \
+  $BIN render "$SPEC" -q -o "$OUT/farm-$n.mp4" --media-root "$OUT/media" --threads 1 --chunk "$CHUNK" \
     --broker "$BROKER" --store "$OUT/store-$n" --report "$OUT/farm-$n.json"
   report "$OUT/farm-$n.json"
   kill "${WORKERS[@]}"; wait "${WORKERS[@]}" 2>/dev/null || true
