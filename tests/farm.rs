@@ -24,45 +24,70 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// A `redis-server` of our own on a free loopback port, without persistence.
-struct Redis {
+/// A free loopback port.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// A server process of our own on a loopback port, killed when dropped.
+struct Server {
     child: Child,
     port: u16,
 }
 
-impl Redis {
-    fn start() -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        Redis::on(port)
-    }
-
-    fn on(port: u16) -> Redis {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
+impl Server {
+    /// Starts `command` and waits (at most `within`) until `port` accepts connections.
+    fn spawn(command: &mut Command, port: u16, what: &str, within: Duration) -> Server {
+        let child = command
             .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .spawn()
-            .expect("redis-server (Debian package redis-server; scripts/setup.sh installs it)");
-        let until = Instant::now() + Duration::from_secs(10);
+            .unwrap_or_else(|e| panic!("{what} ({e}; scripts/setup.sh --test installs it)"));
+        let until = Instant::now() + within;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < until, "redis-server did not start");
+            assert!(Instant::now() < until, "{what} did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Redis { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        Server { child, port }
     }
 }
 
-impl Drop for Redis {
+impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A `redis-server` of our own on a free loopback port, without persistence.
+struct Redis(Server);
+
+impl Redis {
+    fn start() -> Redis {
+        Redis::on(free_port())
+    }
+
+    fn on(port: u16) -> Redis {
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"]);
+        Redis(Server::spawn(
+            &mut cmd,
+            port,
+            "redis-server",
+            Duration::from_secs(10),
+        ))
+    }
+
+    fn port(&self) -> u16 {
+        self.0.port
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.0.port)
     }
 }
 
@@ -341,10 +366,7 @@ fn a_broker_that_is_gone_is_a_clear_error() {
     let _serial = one_at_a_time();
     let sb = Sandbox::new();
     let spec = write_spec(&sb);
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = free_port();
     let out = sb.path("farm.mp4");
     let run = Command::new(BIN)
         .arg("render")
@@ -440,7 +462,7 @@ fn a_broker_stopped_mid_render_is_waited_for_and_the_render_resumes() {
     let sb = Sandbox::new();
     let spec = write_spec(&sb);
     let redis = Redis::start();
-    let port = redis.port;
+    let port = redis.port();
     let a = Worker::start(&sb, &redis, "a");
     a.wait_for("connected", Duration::from_secs(10));
     let coordinator = start_coordinator(&sb, &spec, &redis.url(), &[]);
@@ -474,7 +496,7 @@ fn a_broker_that_stays_away_fails_the_render_clearly() {
     a.wait_for("connected", Duration::from_secs(10));
     let coordinator = start_coordinator(&sb, &spec, &redis.url(), &["--broker-wait", "2"]);
     a.wait_for("frames", Duration::from_secs(60));
-    let port = redis.port;
+    let port = redis.port();
     drop(redis);
     let done = coordinator.wait_with_output().expect("coordinator");
     assert_eq!(done.status.code(), Some(5));
@@ -498,39 +520,29 @@ fn a_broker_that_stays_away_fails_the_render_clearly() {
 }
 
 /// moto's S3 server (PyPI `moto[server]`, a stand-in for S3) on a free loopback port.
-struct S3 {
-    child: Child,
-    port: u16,
-}
+struct S3(Server);
 
 impl S3 {
     fn start() -> S3 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server (PyPI moto[server]; scripts/setup.sh --test installs it)");
-        let until = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < until, "moto_server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        S3 { child, port }
+        let port = free_port();
+        let mut cmd = Command::new("moto_server");
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        S3(Server::spawn(
+            &mut cmd,
+            port,
+            "moto_server",
+            Duration::from_secs(30),
+        ))
     }
 
     /// Creates a bucket (moto checks no signature).
     fn bucket(&self, name: &str) {
         use std::io::{Read, Write};
-        let mut tcp = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        let mut tcp = std::net::TcpStream::connect(("127.0.0.1", self.0.port)).expect("connect");
         write!(
             tcp,
             "PUT /{name} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            self.port
+            self.0.port
         )
         .expect("send");
         let mut answer = String::new();
@@ -540,19 +552,12 @@ impl S3 {
 
     fn env(&self) -> Vec<(&'static str, String)> {
         vec![
-            ("AWS_ENDPOINT", format!("http://127.0.0.1:{}", self.port)),
+            ("AWS_ENDPOINT", format!("http://127.0.0.1:{}", self.0.port)),
             ("AWS_ALLOW_HTTP", "true".into()),
             ("AWS_ACCESS_KEY_ID", "reelsmith".into()),
             ("AWS_SECRET_ACCESS_KEY", "reelsmith".into()),
             ("AWS_REGION", "us-east-1".into()),
         ]
-    }
-}
-
-impl Drop for S3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

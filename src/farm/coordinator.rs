@@ -191,16 +191,14 @@ fn render_planned(
     stages.push(StageReport::new(StageId::Finalize, t, 1, output_bytes));
 
     let wall = t_start.elapsed().as_secs_f64();
-    let mut workers: Vec<String> = state
+    let workers: Vec<String> = state
         .iter()
         .filter(|u| !u.worker.is_empty())
         .map(|u| u.worker.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    workers.sort();
-    let captions_file = (plan.captions.vtt && !plan.captions.cues.is_empty())
-        .then(|| plan.output.with_extension("vtt"));
+    let captions_file = crate::pipeline::range::captions_path(plan, &plan.output);
     Ok(RenderReport {
         output: plan.output.clone(),
         width: plan.width,

@@ -260,18 +260,28 @@ pub fn join(
 /// With `output.captions.vtt` and captions to write: the WebVTT file beside `output`
 /// (`.vtt` for its extension), written now into a partial file that the workspace renames
 /// into place with the video. Returns the final path.
+/// Where the WebVTT file of a render to `output` goes (`.vtt` for its extension), when the
+/// plan asks for one and has captions.
+pub fn captions_path(plan: &Plan, output: &Path) -> Option<PathBuf> {
+    if !plan.captions.vtt || plan.captions.cues.is_empty() {
+        return None;
+    }
+    let path = output.with_extension("vtt");
+    Some(if path == output {
+        PathBuf::from(format!("{}.vtt", output.display()))
+    } else {
+        path
+    })
+}
+
 pub(super) fn write_captions(
     plan: &Plan,
     output: &Path,
     ws: &mut Workspace,
 ) -> Result<Option<PathBuf>, Error> {
-    if !plan.captions.vtt || plan.captions.cues.is_empty() {
+    let Some(path) = captions_path(plan, output) else {
         return Ok(None);
-    }
-    let mut path = output.with_extension("vtt");
-    if path == output {
-        path = PathBuf::from(format!("{}.vtt", output.display()));
-    }
+    };
     let partial = ws.companion(&path)?;
     std::fs::write(
         &partial,
