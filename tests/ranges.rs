@@ -118,8 +118,9 @@ fn a_plan_rendered_by_ranges_matches_the_one_call_render() {
     let aac = sb.path("audio.aacpk");
     reelsmith::pipeline::render_audio(&read, &aac, &opts).unwrap_or_else(|e| panic!("audio: {e}"));
     let joined = sb.path("joined.mp4");
-    let stats = reelsmith::pipeline::join(&read, &segments, &aac, &joined, &opts)
-        .unwrap_or_else(|e| panic!("join: {e}"));
+    let stats =
+        reelsmith::pipeline::join(&read, &segments, std::slice::from_ref(&aac), &joined, &opts)
+            .unwrap_or_else(|e| panic!("join: {e}"));
     assert_eq!(stats.frames, whole.frames);
     assert_eq!(stats.segments_reused, 3);
     // Nothing is left behind: the join's temporary folder went with it, beside no partial file.

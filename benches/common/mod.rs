@@ -127,6 +127,7 @@ pub fn encode(frames: &[YuvFrame], repeat: u64, skip_repeats: bool) -> EncodeSta
         preset: "veryfast",
         crf: 23,
         audio_bitrate: 128_000,
+        audio_chunk: 0,
         skip_repeats,
         patches: skip_repeats,
         lossless: false,

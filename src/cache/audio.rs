@@ -49,6 +49,14 @@ pub fn key(plan: &Plan, bitrate: usize) -> std::io::Result<String> {
     h.update(u64::from(SAMPLE_RATE).to_le_bytes());
     h.update(plan.total_samples.to_le_bytes());
     h.update(format!("{:?}", plan.loudness).as_bytes());
+    // Encoded in chunks, the stream is another (keys of streams in one piece stay as they were).
+    let chunk = plan.encoding.audio_chunk_samples;
+    if chunk > 0 {
+        h.update(b"chunks");
+        h.update(chunk.to_le_bytes());
+        h.update(crate::encode::aac::PRE_ROLL_FRAMES.to_le_bytes());
+        h.update(crate::encode::aac::POST_ROLL_FRAMES.to_le_bytes());
+    }
     let mut buf = vec![0u8; 1 << 20];
     // Each distinct file's bytes once, as the mixer loads each once (a music bed may serve
     // several tracks); every track's plan, which names its file, still goes in.

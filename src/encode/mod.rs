@@ -152,6 +152,9 @@ pub struct EncoderConfig {
     pub crf: u32,
     /// AAC bitrate, bit/s.
     pub audio_bitrate: usize,
+    /// The AAC stream is encoded in chunks of this many samples (0: in one piece; see
+    /// [`crate::plan::PlanEncoding::audio_chunk_samples`]).
+    pub audio_chunk: u64,
     /// Write repeated pictures as all-skip P pictures instead of encoding them again (and run
     /// x264 without B-pyramid, which the splicing needs). Default on.
     pub skip_repeats: bool,
@@ -194,6 +197,7 @@ impl EncoderConfig {
             preset: plan.quality.x264_preset(),
             crf: plan.quality.x264_crf(),
             audio_bitrate: plan.audio_bitrate_kbps as usize * 1000,
+            audio_chunk: e.audio_chunk_samples,
             skip_repeats: e.skip_repeats,
             patches: e.patches,
             lossless: e.lossless,
@@ -440,7 +444,14 @@ impl Encoder {
                     .map_err(EncodeError::ff("write caption"))?;
             }
         }
-        let (audio, audio_rx) = AudioEncoder::new(audio);
+        let (audio, audio_rx) = AudioEncoder::new(
+            audio,
+            aac::Settings {
+                bitrate: cfg.audio_bitrate,
+                global_header,
+                chunk: cfg.audio_chunk,
+            },
+        );
         let enc = Encoder::assemble(
             Opened {
                 octx: Some(octx),

@@ -3,7 +3,6 @@
 //! the results into the MP4 in-process (no re-encoding), as a transaction.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::broker::Broker;
@@ -142,11 +141,19 @@ fn render_planned(
         })
         .collect();
     let mut done = vec![false; units.len()];
-    publish_missing(&units, &mut done, &mut state, farm, &mut broker)?;
+    let mut published = vec![false; units.len()];
+    publish_missing(
+        &units,
+        &mut done,
+        &mut published,
+        &mut state,
+        farm,
+        &mut broker,
+    )?;
     stages.push(StageReport {
         note: Some(format!(
             "{uploaded} files put in the store, {} units published",
-            done.iter().filter(|d| !**d).count()
+            published.iter().filter(|p| **p).count()
         )),
         ..StageReport::new(StageId::Prepare, t, units.len() as u64, 0)
     });
@@ -158,6 +165,7 @@ fn render_planned(
         &units,
         &render_id,
         &mut done,
+        &mut published,
         &mut state,
         farm,
         &mut broker,
@@ -175,15 +183,18 @@ fn render_planned(
     let t = Instant::now();
     let ws = Workspace::create(&opts.temp_root(), opts.keep_temp)?;
     let mut segments = Vec::new();
-    let mut audio = PathBuf::new();
+    let mut audio = Vec::new();
     for (i, u) in units.iter().enumerate() {
+        let to = match u.work {
+            unit::Work::Video { .. } => &mut segments,
+            unit::Work::Audio | unit::Work::AudioChunk { .. } => &mut audio,
+            // Read by the audio chunks only.
+            unit::Work::Pcm => continue,
+        };
         let local = ws.dir().join(format!("unit-{}", u.index));
         farm.store.get_to_file(&u.out, &local)?;
         state[i].bytes = std::fs::metadata(&local).map_or(0, |m| m.len());
-        match u.work {
-            unit::Work::Audio => audio = local,
-            unit::Work::Video { .. } => segments.push(local),
-        }
+        to.push(local);
     }
     let stats = crate::pipeline::join(plan, &segments, &audio, &plan.output, opts)?;
     drop(ws);
@@ -219,7 +230,11 @@ fn render_planned(
         peak_rss_bytes: crate::pipeline::report::peak_rss_bytes(),
         cpu_s: crate::pipeline::report::cpu_since(cpu_start),
         audio: stats.loudness,
-        audio_cached: state.first().is_some_and(|u| u.cached),
+        audio_cached: units
+            .iter()
+            .zip(&state)
+            .filter(|(u, _)| u.work.is_encoded_audio())
+            .all(|(_, s)| s.cached),
         threads,
         stages,
         text_fits: plan.text_fits.clone(),
@@ -276,24 +291,55 @@ fn upload_inputs(plan: &Plan, store: &Store) -> Result<usize, FarmError> {
     Ok(put)
 }
 
-/// Publishes the units not done whose result is not in the store; marks the others done.
+/// Publishes the units not done nor published whose result is not in the store, and whose
+/// prerequisite ([`Unit::after`]) is done; marks the others done (a unit that only others
+/// read, once they are all done).
 fn publish_missing(
     units: &[Unit],
     done: &mut [bool],
+    published: &mut [bool],
     state: &mut [UnitReport],
     farm: &Farm,
     broker: &mut Broker,
 ) -> Result<(), FarmError> {
+    let mark = |i: usize, done: &mut [bool], state: &mut [UnitReport]| {
+        done[i] = true;
+        state[i].cached = state[i].worker.is_empty();
+    };
+    let found = |i: usize, done: &mut [bool], state: &mut [UnitReport]| {
+        if !done[i] && farm.store.exists(&units[i].out)? {
+            mark(i, done, state);
+        }
+        Ok::<bool, FarmError>(done[i])
+    };
+    // Those that read another's result first: if all are there, that one is not needed.
     for (i, u) in units.iter().enumerate() {
-        if done[i] {
+        if u.after.is_some() && !published[i] {
+            found(i, done, state)?;
+        }
+    }
+    for (i, u) in units.iter().enumerate() {
+        if published[i] || found(i, done, state)? {
             continue;
         }
-        if farm.store.exists(&u.out)? {
-            done[i] = true;
-            state[i].cached = state[i].worker.is_empty();
+        let readers = units
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.after == Some(u.index));
+        let mut readers = readers.peekable();
+        if readers.peek().is_some() && readers.all(|(j, _)| done[j]) {
+            mark(i, done, state);
+            continue;
+        }
+        let waits = u
+            .after
+            .and_then(|a| units.iter().position(|p| p.index == a))
+            .is_some_and(|a| !done[a]);
+        if waits {
             continue;
         }
         broker.publish(u)?;
+        published[i] = true;
     }
     Ok(())
 }
@@ -307,6 +353,7 @@ fn follow(
     units: &[Unit],
     render: &str,
     done: &mut [bool],
+    published: &mut [bool],
     state: &mut [UnitReport],
     farm: &Farm,
     broker: &mut Broker,
@@ -339,11 +386,16 @@ fn follow(
             Err(e @ FarmError::Broker { .. }) => {
                 tracing::warn!("{e}; waiting up to {:?} for it", farm.patience);
                 *broker = reconnect(farm, progress)?;
-                publish_missing(units, done, state, farm, broker)?;
+                // A Redis restarted without persistence has lost the units not done.
+                for (p, d) in published.iter_mut().zip(done.iter()) {
+                    *p &= *d;
+                }
+                publish_missing(units, done, published, state, farm, broker)?;
                 continue;
             }
             Err(e) => return Err(e),
         };
+        let mut newly_done = false;
         for ev in events {
             let Some(i) = units.iter().position(|u| u.index == ev.unit) else {
                 continue;
@@ -356,6 +408,7 @@ fn follow(
                     cpu_s,
                     cached,
                 } => {
+                    newly_done |= !done[i];
                     done[i] = true;
                     state[i].worker = ev.worker;
                     state[i].wall_s = wall_s;
@@ -371,6 +424,10 @@ fn follow(
                     });
                 }
             }
+        }
+        // Units waiting for one just done (the audio chunks, for the mastering).
+        if newly_done && published.iter().zip(done.iter()).any(|(p, d)| !p && !d) {
+            publish_missing(units, done, published, state, farm, broker)?;
         }
     }
 }

@@ -173,6 +173,22 @@ impl Store {
             })
     }
 
+    /// The bytes `range` of the object at `key`.
+    ///
+    /// # Errors
+    /// [`FarmError::Store`] (also when there is none, or it is shorter).
+    pub fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> Result<Vec<u8>, FarmError> {
+        let k = self.key(key);
+        self.runtime
+            .block_on(self.inner.get_range(&k, range))
+            .map(|b| b.to_vec())
+            .map_err(|source| FarmError::Store {
+                op: "read",
+                key: key.into(),
+                source,
+            })
+    }
+
     /// Copies the object at `key` to the file `dest`, which appears complete or not at all
     /// (written beside it first, then renamed).
     ///

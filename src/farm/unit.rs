@@ -1,8 +1,6 @@
 //! Units of work: what a coordinator publishes and a worker renders, and what workers say
 //! back. Both travel through the broker as JSON.
 
-use std::ops::Range;
-
 use crate::encode::EncoderConfig;
 use crate::plan::Plan;
 
@@ -21,8 +19,35 @@ pub enum Work {
         end: u64,
     },
     /// The whole timeline's audio mixed, mastered and encoded once
-    /// ([`crate::pipeline::render_audio`]).
+    /// ([`crate::pipeline::render_audio`]): a plan whose audio is encoded in one piece.
     Audio,
+    /// The whole timeline's audio mixed and mastered once ([`crate::pipeline::render_pcm`])
+    /// into the samples `<out>.f32` and their loudness, `out` (JSON, written last): for the
+    /// [`Work::AudioChunk`]s of a plan whose audio is encoded in chunks.
+    Pcm,
+    /// Chunk `index` of [`Plan::audio_chunks`] encoded from the mastered samples of the
+    /// [`Work::Pcm`] whose result is `pcm` ([`crate::pipeline::render_audio_chunk`]).
+    AudioChunk {
+        /// Which chunk.
+        index: usize,
+        /// Store key of the mastered audio's loudness (its samples beside it, `.f32`).
+        pcm: String,
+    },
+}
+
+/// The loudness and length of mastered audio in the store (`pcm/<key>.json`, beside the
+/// samples in `pcm/<key>.f32`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PcmInfo {
+    /// Samples per channel.
+    pub samples: u64,
+    /// The delivered audio's loudness.
+    pub loudness: crate::audio::master::LoudnessReport,
+}
+
+/// Store key of the samples of the mastered audio whose loudness is at `info_key`.
+pub fn pcm_samples_key(info_key: &str) -> String {
+    format!("{}.f32", info_key.strip_suffix(".json").unwrap_or(info_key))
 }
 
 /// One unit of work of one render.
@@ -43,6 +68,9 @@ pub struct Unit {
     pub threads: usize,
     /// Times it may be handed out before the render gives up on it.
     pub max_deliveries: u64,
+    /// The unit whose result it reads (published once that one is done).
+    #[serde(default)]
+    pub after: Option<usize>,
 }
 
 impl Unit {
@@ -53,11 +81,13 @@ impl Unit {
 }
 
 impl Work {
-    /// `frames A..B` or `audio`.
+    /// `frames A..B`, `audio`, `audio mastering` or `audio chunk N`.
     pub fn label(&self) -> String {
         match self {
             Work::Video { start, end } => format!("frames {start}..{end}"),
             Work::Audio => "audio".into(),
+            Work::Pcm => "audio mastering".into(),
+            Work::AudioChunk { index, .. } => format!("audio chunk {index}"),
         }
     }
 
@@ -65,8 +95,13 @@ impl Work {
     pub fn frames(&self) -> u64 {
         match self {
             Work::Video { start, end } => end - start,
-            Work::Audio => 0,
+            Work::Audio | Work::Pcm | Work::AudioChunk { .. } => 0,
         }
+    }
+
+    /// Its result is (a piece of) the encoded audio stream.
+    pub fn is_encoded_audio(&self) -> bool {
+        matches!(self, Work::Audio | Work::AudioChunk { .. })
     }
 }
 
@@ -112,7 +147,9 @@ pub enum What {
 
 /// The units of a plan: one per range ([`Plan::ranges`]: scene segments, cut into chunks
 /// with [`crate::plan::PlanEncoding::chunk_frames`]) keyed like the scene cache, and the
-/// audio, first (it is the longest single piece of work of a short video). The ranges
+/// audio, first (it is the longest single piece of work of a short video). A plan whose
+/// audio is encoded in chunks ([`crate::plan::PlanEncoding::audio_chunk_samples`]) has the
+/// mastering first and a unit per audio chunk last, each after the mastering. The ranges
 /// depend on the plan alone, never on the workers.
 ///
 /// # Errors
@@ -139,14 +176,23 @@ pub fn units(
     let segments = crate::cache::scenes::segments(plan, &spans, &plan.segment_starts(), Some(&cfg));
     let audio_key = crate::cache::audio::key(plan, plan.audio_bitrate_kbps as usize * 1000)
         .map_err(|e| Error::Internal(format!("the audio's key: {e}")))?;
-    let mut out = vec![Unit {
+    let unit = |index: usize, work: Work, out: String, after: Option<usize>| Unit {
         render: render.into(),
-        index: 0,
+        index,
         plan: plan_key.into(),
-        work: Work::Audio,
-        out: format!("audio/{audio_key}.aac"),
+        work,
+        out,
         threads,
         max_deliveries,
+        after,
+    };
+    let chunks = plan.audio_chunks();
+    let chunked = plan.encoding.audio_chunk_samples > 0;
+    let pcm = format!("pcm/{audio_key}.json");
+    let mut out = vec![if chunked {
+        unit(0, Work::Pcm, pcm.clone(), None)
+    } else {
+        unit(0, Work::Audio, format!("audio/{audio_key}.aac"), None)
     }];
     for (i, seg) in segments.into_iter().enumerate() {
         let key = seg.key.ok_or_else(|| {
@@ -155,26 +201,27 @@ pub fn units(
                 seg.start, seg.end
             ))
         })?;
-        out.push(Unit {
-            render: render.into(),
-            index: i + 1,
-            plan: plan_key.into(),
-            work: Work::Video {
+        out.push(unit(
+            i + 1,
+            Work::Video {
                 start: seg.start,
                 end: seg.end,
             },
-            out: format!("segments/{key}.seg"),
-            threads,
-            max_deliveries,
-        });
+            format!("segments/{key}.seg"),
+            None,
+        ));
+    }
+    if chunked {
+        for (index, range) in chunks.iter().enumerate() {
+            let key = crate::base::hash::sha256_hex(
+                format!("{audio_key} chunk {}..{}", range.start, range.end).as_bytes(),
+            );
+            let work = Work::AudioChunk {
+                index,
+                pcm: pcm.clone(),
+            };
+            out.push(unit(out.len(), work, format!("audio/{key}.aac"), Some(0)));
+        }
     }
     Ok(out)
-}
-
-/// The frames of a video unit.
-pub(super) fn frames(work: &Work) -> Option<Range<u64>> {
-    match work {
-        Work::Video { start, end } => Some(*start..*end),
-        Work::Audio => None,
-    }
 }

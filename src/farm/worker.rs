@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::broker::{Broker, Delivery};
 use super::store::Store;
-use super::unit::{self, Event, Unit, What};
+use super::unit::{self, Event, PcmInfo, Unit, What, Work};
 use super::FarmError;
 use crate::error::Error;
 use crate::pipeline::workspace::{self, Workspace};
@@ -298,12 +298,48 @@ impl Worker<'_> {
             .with_threads(unit.threads);
         let ws = Workspace::create(&opts.temp_root(), false)?;
         let out = ws.dir().join("unit.out");
-        match unit::frames(&unit.work) {
-            Some(frames) => {
-                crate::pipeline::render_range_with_progress(&plan, frames, &out, &opts, progress)?;
+        match &unit.work {
+            Work::Video { start, end } => {
+                crate::pipeline::render_range_with_progress(
+                    &plan,
+                    *start..*end,
+                    &out,
+                    &opts,
+                    progress,
+                )?;
             }
-            None => {
+            Work::Audio => {
                 crate::pipeline::render_audio(&plan, &out, &opts)?;
+            }
+            Work::Pcm => {
+                let loudness = crate::pipeline::render_pcm(&plan, &out, &opts)?;
+                // The samples first: the loudness, the unit's result, says they are there.
+                self.store
+                    .put_file_once(&unit::pcm_samples_key(&unit.out), &out)?;
+                let info = PcmInfo {
+                    samples: plan.total_samples,
+                    loudness,
+                };
+                let json = serde_json::to_vec(&info).map_err(|e| Error::Internal(e.to_string()))?;
+                self.store.put_once(&unit.out, json)?;
+                return Ok(false);
+            }
+            Work::AudioChunk { index, pcm } => {
+                let info: PcmInfo = serde_json::from_slice(&self.store.get(pcm)?)
+                    .map_err(|e| FarmError::Message(format!("{pcm}: {e}")))?;
+                let chunk =
+                    plan.audio_chunks().get(*index).cloned().ok_or_else(|| {
+                        Error::Range(format!("the plan has no audio chunk {index}"))
+                    })?;
+                let feed = crate::encode::aac::chunk_feed(&chunk, plan.total_samples).feed;
+                let bytes = self
+                    .store
+                    .get_range(&unit::pcm_samples_key(pcm), feed.start * 8..feed.end * 8)?;
+                let samples: Vec<f32> = bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
+                crate::pipeline::render_audio_chunk(&plan, *index, &samples, info.loudness, &out)?;
             }
         }
         self.store.put_file_once(&unit.out, &out)?;

@@ -20,7 +20,9 @@ pub use caches::{caches, clear_caches, CacheInfo};
 pub use options::Fault;
 pub use options::RenderOptions;
 pub use progress::{NoProgress, Progress};
-pub use range::{join, render_audio, render_range, render_range_with_progress};
+pub use range::{
+    join, render_audio, render_audio_chunk, render_pcm, render_range, render_range_with_progress,
+};
 pub use render::render_plan;
 
 use std::path::{Path, PathBuf};
@@ -105,6 +107,14 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
         hold_frames: opts.splice_hold.max(1),
         chunk_frames: if opts.chunk_s > 0.0 {
             plan.fps.frame_at(opts.chunk_s).max(1)
+        } else {
+            0
+        },
+        audio_chunk_samples: if opts.chunk_s > 0.0 {
+            let frames = (opts.chunk_s * f64::from(crate::plan::SAMPLE_RATE)
+                / crate::plan::AAC_FRAME as f64)
+                .round() as u64;
+            frames.max(1) * crate::plan::AAC_FRAME
         } else {
             0
         },

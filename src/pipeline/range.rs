@@ -181,14 +181,95 @@ pub fn render_audio(
     let temp = part_of(out);
     let store = Store::file(temp.clone(), out.to_path_buf(), &AUDIO_FILES)
         .map_err(Error::io("create audio file", &temp))?;
-    let aac = AudioEncoder::standalone(plan.audio_bitrate_kbps as usize * 1000)?;
+    let aac = AudioEncoder::standalone(
+        plan.audio_bitrate_kbps as usize * 1000,
+        plan.encoding.audio_chunk_samples,
+    )?;
     let result = aac.encode_to(&mut master, plan.total_samples, store);
     let _ = std::fs::remove_file(&temp);
     Ok(result?)
 }
 
+/// Mixes and masters the plan's whole audio from the plan alone into `out`: the delivered
+/// timeline as the AAC encoder of a render is given it, interleaved stereo 32-bit floats,
+/// little-endian, nothing else (`plan.total_samples` × 8 bytes). Written as `out.part`,
+/// then renamed. Returns the loudness of the delivered audio. The first half of an audio
+/// encoded in chunks by many processes ([`render_audio_chunk`]): the loudness belongs to
+/// the whole timeline and the limiter runs through it once, so the seams cannot change a
+/// sample. Of `opts`, only where long sources are decoded counts.
+///
+/// # Errors
+/// As [`render_audio`]; [`Error::Io`] if `out` cannot be written.
+pub fn render_pcm(plan: &Plan, out: &Path, opts: &RenderOptions) -> Result<LoudnessReport, Error> {
+    use std::io::Write;
+    verify_inputs(plan, plan.tracks.iter().map(|t| t.src.as_path()))?;
+    let mixer = Mixer::load(plan, opts.spill().as_deref())?;
+    let mut master = Master::new(mixer, &plan.loudness);
+    let temp = part_of(out);
+    let written = (|| -> std::io::Result<()> {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&temp)?);
+        let total = plan.total_samples;
+        let mut buf = vec![0f32; crate::plan::SAMPLE_RATE as usize * 2];
+        let mut at = 0;
+        while at < total {
+            let n = (total - at).min(u64::from(crate::plan::SAMPLE_RATE)) as usize;
+            master.fill_next(&mut buf[..n * 2]);
+            file.write_all(bytemuck::cast_slice(&buf[..n * 2]))?;
+            at += n as u64;
+        }
+        file.into_inner().map_err(std::io::Error::other)?.sync_all()
+    })();
+    if let Err(e) = written.and_then(|()| std::fs::rename(&temp, out)) {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::io("write the mastered audio", out)(e));
+    }
+    if let Some(why) = master.source_error() {
+        let _ = std::fs::remove_file(out);
+        return Err(Error::Encode(EncodeError::AudioCache {
+            path: out.to_path_buf(),
+            why,
+        }));
+    }
+    Ok(master.report())
+}
+
+/// Encodes chunk `index` of [`Plan::audio_chunks`] into `out`, an AAC packet file of that
+/// chunk's packets, from `samples`: the mastered timeline of [`render_pcm`] over the chunk's
+/// feed ([`crate::encode::aac::chunk_feed`]: the chunk and a little of either side).
+/// `loudness` goes into the file's footer ([`join`] reports the first chunk's). The chunks,
+/// joined in order, are the stream a one-process render of the plan writes.
+///
+/// # Errors
+/// [`Error::Range`] for a chunk the plan does not have; [`Error::Encode`] if `samples` do
+/// not cover the feed, or encoding or writing fails.
+pub fn render_audio_chunk(
+    plan: &Plan,
+    index: usize,
+    samples: &[f32],
+    loudness: LoudnessReport,
+    out: &Path,
+) -> Result<(), Error> {
+    let chunks = plan.audio_chunks();
+    let chunk = chunks.get(index).ok_or_else(|| {
+        Error::Range(format!(
+            "audio chunk {index}: the plan has {} chunks",
+            chunks.len()
+        ))
+    })?;
+    let temp = part_of(out);
+    let store = Store::file(temp.clone(), out.to_path_buf(), &AUDIO_FILES)
+        .map_err(Error::io("create audio file", &temp))?;
+    let aac = AudioEncoder::standalone(
+        plan.audio_bitrate_kbps as usize * 1000,
+        plan.encoding.audio_chunk_samples,
+    )?;
+    let result = aac.encode_chunk_to(chunk, plan.total_samples, samples, loudness, store);
+    let _ = std::fs::remove_file(&temp);
+    Ok(result?)
+}
+
 /// Muxes segment files (from [`render_range`], in order, covering the whole video) and the
-/// audio file (from [`render_audio`]) into the MP4 at `output`, with the plan's captions
+/// audio files (from [`render_audio`], or the chunks of [`render_audio_chunk`] in order) into the MP4 at `output`, with the plan's captions
 /// (a subtitle track, a WebVTT file beside it) as a one-process render writes them. Nothing
 /// is composed or encoded. Written as a transaction: on any error no file appears at
 /// `output`. Of `opts`, only the temp root counts (where the render's temporary folder goes;
@@ -203,7 +284,7 @@ pub fn render_audio(
 pub fn join(
     plan: &Plan,
     segments: &[PathBuf],
-    audio: &Path,
+    audio: &[PathBuf],
     output: &Path,
     opts: &RenderOptions,
 ) -> Result<EncodeStats, Error> {
@@ -225,12 +306,17 @@ pub fn join(
             plan.total_frames
         )));
     }
-    let audio = Entry::<AudioFooter>::open(audio, &AUDIO_FILES).map_err(|why| {
-        Error::Encode(EncodeError::AudioCache {
-            path: audio.to_path_buf(),
-            why: why.to_string(),
+    let audio = audio
+        .iter()
+        .map(|p| {
+            Entry::<AudioFooter>::open(p, &AUDIO_FILES).map_err(|why| {
+                Error::Encode(EncodeError::AudioCache {
+                    path: p.clone(),
+                    why: why.to_string(),
+                })
+            })
         })
-    })?;
+        .collect::<Result<Vec<_>, Error>>()?;
     let temp_root = opts.temp_root();
     super::workspace::sweep(&temp_root)?;
     let mut ws = Workspace::create(&temp_root, opts.keep_temp)?;
@@ -240,7 +326,7 @@ pub fn join(
     let (mut enc, aac) = Encoder::create(&partial, &cfg)?;
     let total_samples = plan.total_samples;
     let stats = std::thread::scope(|s| -> Result<EncodeStats, Error> {
-        let sound = s.spawn(move || aac.replay(audio, total_samples));
+        let sound = s.spawn(move || aac.replay_chunks(audio, total_samples));
         let copied = (|| -> Result<(), Error> {
             for entry in entries {
                 enc.begin_segment(None)?;

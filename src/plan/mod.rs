@@ -163,6 +163,13 @@ pub struct PlanEncoding {
     /// The cuts depend on the plan alone, never on how many processes render it. Default: 0.
     #[serde(default)]
     pub chunk_frames: u64,
+    /// The AAC stream is encoded in chunks of this many samples (a multiple of the AAC
+    /// frame, 1024; 0: in one piece), each by an encoder of its own that starts a little
+    /// before the chunk and ends a little after it, keeping only the chunk's packets
+    /// ([`Plan::audio_chunks`]), so that the audio too can be encoded by many processes and
+    /// joined without a seam. Default: 0.
+    #[serde(default)]
+    pub audio_chunk_samples: u64,
 }
 
 impl Default for PlanEncoding {
@@ -175,6 +182,7 @@ impl Default for PlanEncoding {
             segments: true,
             hold_frames: 1,
             chunk_frames: 0,
+            audio_chunk_samples: 0,
         }
     }
 }
@@ -1037,6 +1045,29 @@ impl Plan {
         starts
     }
 }
+
+impl Plan {
+    /// The timeline's samples as the AAC stream is encoded: one range, or with
+    /// [`PlanEncoding::audio_chunk_samples`] consecutive chunks of that many samples from
+    /// the first (the last one shorter). Like the video's ranges, they depend on the plan
+    /// alone.
+    pub fn audio_chunks(&self) -> Vec<std::ops::Range<u64>> {
+        audio_chunks(self.total_samples, self.encoding.audio_chunk_samples)
+    }
+}
+
+/// `0..total` cut every `chunk` samples (0: not cut); never an empty range, at least one.
+pub fn audio_chunks(total: u64, chunk: u64) -> Vec<std::ops::Range<u64>> {
+    if chunk == 0 || total <= chunk {
+        return vec![0..total];
+    }
+    (0..total.div_ceil(chunk))
+        .map(|k| k * chunk..((k + 1) * chunk).min(total))
+        .collect()
+}
+
+/// AAC-LC's frame: the samples of one packet. Audio chunks are multiples of it.
+pub const AAC_FRAME: u64 = 1024;
 
 /// Shortest segment [`Plan::segment_starts`] makes, in seconds.
 pub const MIN_SEGMENT_S: f64 = 1.0;
