@@ -268,7 +268,20 @@ fn two_workers_render_the_pictures_of_a_local_render() {
     let farm = &report["farm"];
     // The audio, the title, the zoom in chunks of 1.5 s (30 frames), the end card.
     let units = farm["units"].as_u64().expect("units");
-    assert!(units >= 5, "{farm}");
+    assert!(units >= 10, "{farm}");
+    // The audio mastered once, then encoded in chunks of 70 AAC frames (1.49 s): five.
+    let labels: Vec<&str> = farm["unit_reports"]
+        .as_array()
+        .expect("unit reports")
+        .iter()
+        .filter_map(|u| u["label"].as_str())
+        .collect();
+    assert_eq!(labels[0], "audio mastering", "{labels:?}");
+    let chunks = labels
+        .iter()
+        .filter(|l| l.starts_with("audio chunk"))
+        .count();
+    assert_eq!(chunks, 5, "{labels:?}");
     assert_eq!(farm["units_cached"], 0, "{farm}");
     assert_eq!(farm["redeliveries"], 0, "{farm}");
     let workers: Vec<&str> = farm["workers"]
@@ -331,7 +344,7 @@ fn a_worker_killed_mid_chunk_has_its_unit_taken_over() {
         .spawn()
         .expect("coordinator");
     // The audio first; then a's first picture unit: killed as it starts.
-    a.wait_for("audio done", Duration::from_secs(60));
+    a.wait_for("audio mastering done", Duration::from_secs(60));
     let took = a.wait_for("frames", Duration::from_secs(60));
     assert!(took.contains("of render"), "{took}");
     a.child.kill().expect("SIGKILL");
@@ -431,7 +444,7 @@ fn a_cancel_reaches_the_workers_within_a_second() {
     let a = Worker::start(&sb, &redis, "a");
     a.wait_for("connected", Duration::from_secs(10));
     let coordinator = start_coordinator(&sb, &spec, &redis.url(), &[]);
-    a.wait_for("audio done", Duration::from_secs(60));
+    a.wait_for("audio mastering done", Duration::from_secs(60));
     a.wait_for("frames", Duration::from_secs(60));
     let sent = Instant::now();
     let status = Command::new("kill")
@@ -646,7 +659,8 @@ fn the_service_on_a_farm_survives_its_own_restart_and_completes_once() {
         &store,
     ];
     let (mut serve, base) = common::spawn_serve(&media, &args);
-    // 24 s at 320x180: the audio and three chunks of 10, 10 and 4 s, every frame new.
+    // 24 s at 320x180: the audio's mastering, three chunks of 10, 10 and 4 s, every frame
+    // new, and the audio encoded in three chunks of 10, 10 and 4 s.
     let spec = json!({
         "output": {"width": 320, "height": 180, "fps": 25, "quality": "fast"},
         "scenes": [{
@@ -678,7 +692,7 @@ fn the_service_on_a_farm_survives_its_own_restart_and_completes_once() {
     assert_eq!(st["state"], "done", "{st}");
     assert_eq!(st["attempts"], 2, "{st}");
     let farm = &st["report"]["farm"];
-    assert_eq!(farm["units"], 4, "{st}");
+    assert_eq!(farm["units"], 7, "{st}");
     assert!(
         farm["units_cached"].as_u64() >= Some(1),
         "the units done before the restart came from the store: {farm}"

@@ -522,3 +522,31 @@ impl Tape<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_feeds_overlap_their_neighbours_and_keep_their_own_packets() {
+        let total = 30_000;
+        let chunks = crate::plan::audio_chunks(total, 10_240);
+        assert_eq!(chunks, [0..10_240, 10_240..20_480, 20_480..30_000]);
+        let feeds: Vec<ChunkFeed> = chunks.iter().map(|c| chunk_feed(c, total)).collect();
+        // 8 frames before, 2 after; the first keeps the priming packet, the last
+        // everything to the end.
+        assert_eq!(feeds[0].feed, 0..12_288);
+        assert_eq!(feeds[0].keep, i64::MIN..10_240);
+        assert_eq!(feeds[1].feed, 2_048..22_528);
+        assert_eq!(feeds[1].keep, 10_240..20_480);
+        assert_eq!(feeds[2].feed, 12_288..30_000);
+        assert_eq!(feeds[2].keep, 20_480..i64::MAX);
+        // Every feed starts on the one-piece encoder's frame grid.
+        assert!(feeds.iter().all(|f| f.feed.start % AAC_FRAME == 0));
+        // One chunk is the one-piece encoding.
+        let one = chunk_feed(&(0..total), total);
+        assert_eq!((one.feed, one.keep), (0..total, i64::MIN..i64::MAX));
+        assert_eq!(crate::plan::audio_chunks(total, 0), [0..total]);
+        assert_eq!(crate::plan::audio_chunks(0, 4096), [0..0]);
+    }
+}
