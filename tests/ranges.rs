@@ -240,3 +240,80 @@ fn long_scenes_are_cut_into_chunks_from_their_first_frame() {
         plain.len()
     );
 }
+
+#[test]
+fn audio_chunks_encoded_apart_from_the_mastered_samples_are_the_local_stream() {
+    let sb = Sandbox::new();
+    // A looped, ducked music bed under two narrations, normalised and limited: every stage
+    // of the mastering moves across the seams.
+    sb.wav(
+        "bed.wav",
+        48_000,
+        (0..48_000 * 2).map(|i| common::sine(i, 48_000, 220.0) * 0.6),
+    );
+    sb.tone_wav("voice.wav", 48_000, 2.5, 700.0, 0.7);
+    let comp = common::comp(json!({
+        "output": { "width": 64, "height": 64, "fps": 25, "quality": "fast" },
+        "scenes": [
+            { "duration": 4.0, "narration": { "src": "voice.wav", "start": 0.8 } },
+            { "duration": 4.0, "narration": { "src": "voice.wav", "start": 0.5 } }
+        ],
+        "audio": { "tracks": [ { "src": "bed.wav", "loop": true, "volume_db": -3,
+                                 "fade_in": 1.5, "fade_out": 2.0,
+                                 "duck": { "by_db": 10, "attack": 0.4, "release": 0.8 } } ] }
+    }));
+    let opts = sb.options().with_chunk_s(1.5);
+    let plan = reelsmith::pipeline::plan(&comp, &opts).expect("plan");
+    let chunks = plan.audio_chunks();
+    assert_eq!(chunks.len(), 6, "{chunks:?}");
+    // One process: mixed, mastered and encoded chunk after chunk.
+    let whole = sb.path("whole.aacpk");
+    let loudness = reelsmith::pipeline::render_audio(&plan, &whole, &opts).expect("audio");
+    // Many: mastered once, each chunk encoded on its own from the samples.
+    let pcm = sb.path("master.f32");
+    let mastered = reelsmith::pipeline::render_pcm(&plan, &pcm, &opts).expect("pcm");
+    // The same gain; the meters, fed in other pieces, agree to a millionth of a LU.
+    assert_eq!(loudness.gain_db, mastered.gain_db);
+    let (a, b) = (
+        loudness.output_lufs.expect("a"),
+        mastered.output_lufs.expect("b"),
+    );
+    assert!((a - b).abs() < 1e-6, "{loudness:?} {mastered:?}");
+    let samples: Vec<f32> = std::fs::read(&pcm)
+        .expect("read")
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let mut parts = Vec::new();
+    for (i, c) in chunks.iter().enumerate() {
+        let feed = reelsmith::encode::aac::chunk_feed(c, plan.total_samples).feed;
+        let part = sb.path(&format!("chunk-{i}.aacpk"));
+        let fed = &samples[feed.start as usize * 2..feed.end as usize * 2];
+        reelsmith::pipeline::render_audio_chunk(&plan, i, fed, mastered, &part).expect("chunk");
+        parts.push(part);
+    }
+    // Joined, the same MP4 audio stream as the local render's.
+    let render = |audio: &[PathBuf], name: &str| {
+        let segments: Vec<PathBuf> = plan
+            .ranges()
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let seg = sb.path(&format!("{name}-{i}.seg"));
+                reelsmith::pipeline::render_range(&plan, r.clone(), &seg, &opts).expect("range");
+                seg
+            })
+            .collect();
+        let out = sb.path(&format!("{name}.mp4"));
+        reelsmith::pipeline::join(&plan, &segments, audio, &out, &opts).expect("join");
+        audio_of(&out)
+    };
+    let one = render(std::slice::from_ref(&whole), "one");
+    assert_eq!(one, render(&parts, "many"), "the same audio");
+}
+
+fn audio_of(path: &Path) -> Vec<f32> {
+    reelsmith::media::probe::decode_audio(path)
+        .expect("decode")
+        .samples
+}

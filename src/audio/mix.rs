@@ -333,9 +333,11 @@ fn add_range(out: &mut [f32], start: u64, t: &MixTrack) {
             }
         }
         if let Some(d) = &t.duck {
-            // The envelope moves over tenths of a second: evaluate it every 16 samples.
+            // The envelope moves over tenths of a second: evaluate it every 16 samples, on
+            // a grid of the timeline (not of this call), so that the mix does not depend on
+            // how it is cut into calls.
             if pos == a || pos % 16 == 0 {
-                duck = d.factor(pos);
+                duck = d.factor(pos - pos % 16);
             }
             g *= duck;
         }
