@@ -77,9 +77,9 @@ enum Command {
     },
     /// Render units of work for coordinators on many machines (`render --broker`).
     ///
-    /// A worker takes units (a scene, a chunk of a long scene, or a render's audio) from the
-    /// broker, renders them from the plan and files the coordinator put in the store, and
-    /// puts the encoded packets there; the coordinator joins them into the MP4. Run any
+    /// A worker takes units (a scene, a chunk of a long scene, a render's audio mastering or
+    /// a chunk of its AAC encoding) from the broker, renders them from the plan and files the
+    /// coordinator put in the store, and puts the encoded packets there; the coordinator joins them into the MP4. Run any
     /// number, on any machines sharing the broker and the store; a worker that dies has its
     /// unit taken over by another after --lease. Stops on Ctrl-C or SIGTERM (its unit goes
     /// back to the queue).
@@ -286,9 +286,10 @@ struct RenderArgs {
     #[arg(long, hide = true, env = "REELSMITH_SPLICE_HOLD", default_value_t = reelsmith::encode::HOLD_FRAMES)]
     splice_hold: u64,
     /// Cut scenes longer than this many seconds into chunks of this length, each encoded on
-    /// its own (a keyframe at each cut). What lets a render farm spread one long scene over
-    /// many workers; a local render with the same value makes the same bytes as the farm.
-    /// Default: 0 (not cut), 10 with --broker.
+    /// its own (a keyframe at each cut), and encode the audio in chunks of this length too
+    /// (overlapping at the seams, which stay inaudible). What lets a render farm spread one
+    /// long scene and the audio over many workers; a local render with the same value makes
+    /// the same pictures and audio stream as the farm. Default: 0 (not cut), 10 with --broker.
     #[arg(long, value_name = "SECONDS")]
     chunk: Option<f64>,
 }

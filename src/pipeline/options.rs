@@ -77,8 +77,10 @@ pub struct RenderOptions {
     pub splice_hold: u64,
     /// Cut segments longer than this many seconds into chunks of this length (from each
     /// segment's first frame; see [`crate::plan::PlanEncoding::chunk_frames`]), each encoded
-    /// on its own: what lets a render farm spread one long scene over many workers. A local
-    /// render with the same value makes the same bytes as the farm. 0: not cut. Default: 0.
+    /// on its own, and the AAC stream in chunks of this length too
+    /// ([`crate::plan::PlanEncoding::audio_chunk_samples`]): what lets a render farm spread
+    /// one long scene, and the audio, over many workers. A local render with the same value
+    /// makes the same pictures and audio stream as the farm. 0: not cut. Default: 0.
     pub chunk_s: f64,
     /// What one spec may cost, checked before anything is decoded or spoken (and the frame
     /// and pixel budgets again once the plan is made). Default: none (only the engine's own

@@ -1059,7 +1059,7 @@ impl Plan {
 /// `0..total` cut every `chunk` samples (0: not cut); never an empty range, at least one.
 pub fn audio_chunks(total: u64, chunk: u64) -> Vec<std::ops::Range<u64>> {
     if chunk == 0 || total <= chunk {
-        return vec![0..total];
+        return std::iter::once(0..total).collect();
     }
     (0..total.div_ceil(chunk))
         .map(|k| k * chunk..((k + 1) * chunk).min(total))
