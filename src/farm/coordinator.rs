@@ -384,13 +384,8 @@ fn follow(
         let events = match broker.events(render, &mut last, Duration::from_millis(250)) {
             Ok(events) => events,
             Err(e @ FarmError::Broker { .. }) => {
-                tracing::warn!("{e}; waiting up to {:?} for it", farm.patience);
-                *broker = reconnect(farm, progress)?;
-                // A Redis restarted without persistence has lost the units not done.
-                for (p, d) in published.iter_mut().zip(done.iter()) {
-                    *p &= *d;
-                }
-                publish_missing(units, done, published, state, farm, broker)?;
+                let lost = Some(e);
+                publish_through(units, done, published, state, farm, broker, progress, lost)?;
                 continue;
             }
             Err(e) => return Err(e),
@@ -427,7 +422,38 @@ fn follow(
         }
         // Units waiting for one just done (the audio chunks, for the mastering).
         if newly_done && published.iter().zip(done.iter()).any(|(p, d)| !p && !d) {
-            publish_missing(units, done, published, state, farm, broker)?;
+            publish_through(units, done, published, state, farm, broker, progress, None)?;
+        }
+    }
+}
+
+/// [`publish_missing`] through a broker that goes away: after `lost` (the broker's error,
+/// if it failed already) or a failure while publishing, it is waited for (the farm's
+/// patience) and, once back, every unit not done is published again (a Redis restarted
+/// without persistence has lost them; one that kept them hands them out twice, which
+/// writes the same objects).
+#[allow(clippy::too_many_arguments)]
+fn publish_through(
+    units: &[Unit],
+    done: &mut [bool],
+    published: &mut [bool],
+    state: &mut [UnitReport],
+    farm: &Farm,
+    broker: &mut Broker,
+    progress: &mut dyn Progress,
+    mut lost: Option<FarmError>,
+) -> Result<(), FarmError> {
+    loop {
+        if let Some(e) = lost.take() {
+            tracing::warn!("{e}; waiting up to {:?} for it", farm.patience);
+            *broker = reconnect(farm, progress)?;
+            for (p, d) in published.iter_mut().zip(done.iter()) {
+                *p &= *d;
+            }
+        }
+        match publish_missing(units, done, published, state, farm, broker) {
+            Err(e @ FarmError::Broker { .. }) => lost = Some(e),
+            other => return other,
         }
     }
 }
