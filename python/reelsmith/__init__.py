@@ -11,6 +11,7 @@ Specs are plain dicts (or JSON text, or a file); :mod:`reelsmith.types` has thei
 shape (``TypedDict``) for editors and type checkers.
 """
 
+from . import types
 from ._local import ProgressCallback, Spec, probe, render, schema, validate
 from ._native import __version__
 from .aio import AsyncClient
@@ -28,6 +29,7 @@ from .results import Loudness, ProbeInfo, Report, Stage, Stream, Summary, TextFi
 
 __all__ = [
     "__version__",
+    "types",
     "render",
     "validate",
     "probe",

@@ -158,6 +158,10 @@ def atomic_file(path: Union[str, "os.PathLike[str]"]) -> Iterator[BinaryIO]:
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
+        # mkstemp makes the file private; give it the mode an ordinary new file gets.
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -14,7 +14,7 @@ import reelsmith
 from reelsmith import types
 from conftest import REPO
 
-EXAMPLES = sorted((REPO / "examples").glob("*.json"))
+EXAMPLES = sorted(p for p in (REPO / "examples").glob("*.json") if not p.name.startswith("."))
 
 
 def load_generator():
