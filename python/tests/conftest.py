@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any, Dict
 
@@ -49,8 +48,7 @@ def small_spec(seconds: float = 2.0, width: int = 320, height: int = 180, fps: i
     }
 
 
-@pytest.fixture
-def binary() -> Path:
+def reelsmith_binary() -> Path:
     """The CLI (built by `cargo build`; REELSMITH_BIN overrides)."""
     path = Path(os.environ.get("REELSMITH_BIN", REPO / "target" / "debug" / "reelsmith"))
     if not path.exists():
@@ -58,9 +56,6 @@ def binary() -> Path:
     return path
 
 
-def copy_stock(dest: Path, *names: str) -> None:
-    """Copies files of media/stock into a media root's stock/."""
-    for name in names:
-        target = dest / "stock" / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(MEDIA / "stock" / name, target)
+@pytest.fixture
+def binary() -> Path:
+    return reelsmith_binary()

@@ -7,40 +7,45 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Tuple
 
 import pytest
 
 import reelsmith
-from conftest import MEDIA, small_spec
+from conftest import MEDIA, reelsmith_binary, small_spec
+
+
+def start_service(root: Path, *extra: str) -> Tuple[subprocess.Popen, str]:
+    """`reelsmith serve` on a free loopback port with storage root `root`, and its URL."""
+    proc = subprocess.Popen(
+        [reelsmith_binary(), "serve", "--addr", "127.0.0.1:0", "--media", root, "--workers", "1",
+         "--threads", "2", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if "listening on http://" not in line:
+        stop(proc)
+        pytest.fail(f"reelsmith serve did not start: {line!r}")
+    return proc, line.split("listening on ", 1)[1].split()[0]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import os
-
-    binary = Path(os.environ.get("REELSMITH_BIN", Path(__file__).resolve().parents[2]
-                                 / "target" / "debug" / "reelsmith"))
-    if not binary.exists():
-        pytest.fail(f"{binary} not found: run `cargo build` first (or set REELSMITH_BIN)")
-    root = tmp_path_factory.mktemp("service")
-    proc = subprocess.Popen(
-        [binary, "serve", "--addr", "127.0.0.1:0", "--media", root, "--workers", "1",
-         "--threads", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
+    proc, url = start_service(tmp_path_factory.mktemp("service"))
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert "listening on http://" in line, line
-        yield line.split("listening on ", 1)[1].split()[0]
+        yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def test_submit_wait_download_replay_delete(service: str, tmp_path: Path) -> None:
@@ -129,7 +134,20 @@ def test_a_failed_render_raises_its_error(service: str) -> None:
     assert failed.value.path == "scenes[0].layers[1].src" and failed.value.stage
 
 
-def test_unreachable(service: str) -> None:
+def test_bearer_token(tmp_path: Path) -> None:
+    proc, url = start_service(tmp_path / "media", "--token", "s3cret")
+    try:
+        with pytest.raises(reelsmith.ServiceError) as e:
+            reelsmith.Client(url).list()
+        assert e.value.status == 401 and e.value.kind == "unauthorized"
+        assert reelsmith.Client(url, token="s3cret").list().total == 0
+        page = asyncio.run(reelsmith.AsyncClient(url, token="s3cret").list())
+        assert page.renders == []
+    finally:
+        stop(proc)
+
+
+def test_unreachable() -> None:
     with pytest.raises(reelsmith.ServiceError) as e:
         reelsmith.Client("http://127.0.0.1:9").get("r_x")
     assert e.value.kind == "unreachable"
