@@ -17,8 +17,9 @@ if [ "$("$VENV/bin/python" -m pip freeze 2>/dev/null | grep -ci -E "^(maturin==$
   "$VENV/bin/python" -m pip install -q "maturin==$MATURIN_VERSION" "pytest==$PYTEST_VERSION"
 fi
 [ -x target/debug/reelsmith ] || cargo build --locked
-# The debug profile, as the rest of the suite: only the extension crate and reelsmith without
-# its service and farm features are compiled here; the dependencies are the suite's.
+# The debug profile and the library's features as `cargo test --features fault-injection`
+# builds them (the extension's `suite` feature): only pyo3 and the extension are compiled
+# here, the rest is the suite's. Without it every dependency would be compiled again.
 VIRTUAL_ENV="$PWD/$VENV" PATH="$PWD/$VENV/bin:$PATH" \
-  "$VENV/bin/maturin" develop --locked --quiet --manifest-path python/Cargo.toml
+  "$VENV/bin/maturin" develop --locked --quiet --features suite --manifest-path python/Cargo.toml
 REELSMITH_BIN="$PWD/target/debug/reelsmith" "$VENV/bin/python" -m pytest -q python/tests "$@"
