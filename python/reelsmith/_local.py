@@ -118,5 +118,6 @@ def probe(path: _Path) -> ProbeInfo:
 
 def schema() -> Dict[str, Any]:
     """The JSON Schema of the spec (``reelsmith schema``)."""
-    return json.loads(_native.schema())
+    value: Dict[str, Any] = json.loads(_native.schema())
+    return value
 

@@ -193,9 +193,9 @@ def declined(progress: Optional[Callable[[int, int], Optional[bool]]], st: Rende
     return answer is not None and not answer
 
 
-def ended(st: Optional[RenderStatus]) -> bool:
+def ended(st: RenderStatus) -> bool:
     """The render is over (or gone): no more events will come."""
-    return st is not None and (st.finished or st.state == "deleted")
+    return st.finished or st.state == "deleted"
 
 
 class EventParser:

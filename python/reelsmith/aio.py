@@ -153,7 +153,7 @@ class AsyncClient:
         """See :meth:`reelsmith.Client.wait` (``progress`` is called on the event loop)."""
         while True:
             last = await self._follow(render_id, progress)
-            if not proto.ended(last):
+            if last is None or not proto.ended(last):
                 last = await self.get(render_id)
             if proto.ended(last):
                 return last.raise_for_state()

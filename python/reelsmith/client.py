@@ -85,7 +85,7 @@ class Client:
         ``EncodeError`` with its ``stage`` and ``path``) or :class:`reelsmith.Cancelled`."""
         while True:
             last = self._follow(render_id, progress, timeout)
-            if not proto.ended(last):
+            if last is None or not proto.ended(last):
                 # The stream ended early (a restart, a proxy): read the state and go on.
                 last = self.get(render_id)
             if proto.ended(last):

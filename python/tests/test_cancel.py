@@ -76,10 +76,10 @@ def test_sigint_while_rendering(tmp_path: Path, media_root: Path) -> None:
     stop = threading.Event()
 
     def interrupt() -> None:
-        # Once the render's temp folder exists, frames are on their way.
+        # Once the render's temp folder exists it is under way (and far from done: it is
+        # long, 60 s of moving pictures, so that even a release build is still at it).
         while not stop.is_set() and not any(temp.iterdir()):
-            time.sleep(0.01)
-        time.sleep(0.3)
+            time.sleep(0.002)
         if not stop.is_set():
             os.kill(os.getpid(), signal.SIGINT)
 
@@ -88,7 +88,8 @@ def test_sigint_while_rendering(tmp_path: Path, media_root: Path) -> None:
     started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
-            render(out, media_root)
+            reelsmith.render(small_spec(seconds=60.0, width=640, height=360, moving=True), out,
+                             media_root=media_root, scene_cache=False)
     finally:
         stop.set()
         t.join()
@@ -109,8 +110,7 @@ def test_other_threads_run_while_rendering(tmp_path: Path, media_root: Path) -> 
     t = threading.Thread(target=count)
     t.start()
     try:
-        reelsmith.render(small_spec(seconds=2.0, moving=True), tmp_path / "o.mp4",
-                         media_root=media_root)
+        render(tmp_path / "o.mp4", media_root)
     finally:
         stop.set()
         t.join()
