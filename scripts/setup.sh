@@ -2,7 +2,8 @@
 # Installs what reelsmith needs to build on Debian 12 (idempotent; does nothing when all is
 # present). System packages come from apt-get (run as root, or with sudo when available).
 # With --test, also what the test suite needs: Chromium, Node.js and npm for the browser test,
-# schemathesis (pinned, from PyPI) for tests/openapi.rs, and redis-server for tests/farm.rs.
+# schemathesis (pinned, from PyPI) for tests/openapi.rs, redis-server for tests/farm.rs, and
+# python3-venv for the Python package's tests (scripts/python-test.sh pins maturin and pytest).
 set -euo pipefail
 
 PACKAGES=(
@@ -19,6 +20,8 @@ if [ "${1:-}" = "--test" ]; then
   command -v npm >/dev/null || PACKAGES+=(npm)
   command -v python3 >/dev/null || PACKAGES+=(python3)
   python3 -m pip --version >/dev/null 2>&1 || PACKAGES+=(python3-pip)
+  # scripts/python-test.sh builds the Python package in a virtual environment.
+  python3 -c 'import ensurepip' 2>/dev/null || PACKAGES+=(python3-venv)
 fi
 
 missing=()

@@ -11,8 +11,14 @@ cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 # The tests of the failure paths inject faults: a feature the product is built without.
 cargo clippy --locked --all-targets --features fault-injection -- -D warnings
+# The Python package's extension crate (python/, a workspace member; `suite`: the features
+# above, so the checked dependencies are shared).
+cargo clippy --locked -p reelsmith-python --all-targets --features suite -- -D warnings
 cargo test --locked --features fault-injection
 python3 tools/faults/campaign.py --faults 20 --seed 1 --binary target/debug/reelsmith
+
+# The Python package: built into target/python-venv, then its pytest tests.
+scripts/python-test.sh
 
 # Browser playback: the CLI renders, Chromium (driven by playwright-core) plays it back.
 mkdir -p target/browser

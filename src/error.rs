@@ -77,6 +77,39 @@ impl Error {
         }
     }
 
+    /// The kind of failure, as the job service names it in a failed render's error
+    /// (`{"kind": ...}`) and the Python package maps it to an exception: `invalid_spec`,
+    /// `asset`, `encode`, `io`, `environment` (a full, read-only or forbidden folder),
+    /// `canceled` or `internal`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Spec(SpecError::Env(_)) | Error::Asset(AssetError::Env(_)) => "environment",
+            Error::Spec(_) => "invalid_spec",
+            Error::Asset(_) => "asset",
+            Error::Compose(_) | Error::Encode(_) => "encode",
+            Error::Io { .. } | Error::Probe(_) => "io",
+            Error::Cancelled => "canceled",
+            // Whole plans never fail with a range error: that would be a bug.
+            Error::Range(_) => "internal",
+            Error::Input { .. } => "asset",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The problems that have a spec path (a spec's, or the assets' it names), each with its
+    /// message; empty for the other errors.
+    pub fn issues(&self) -> Vec<SpecIssue> {
+        match self {
+            Error::Spec(s) => s.issues(),
+            Error::Asset(AssetError::Load(v)) => v.clone(),
+            Error::Asset(AssetError::Text { path, message }) => vec![SpecIssue {
+                path: path.clone(),
+                message: message.clone(),
+            }],
+            _ => Vec::new(),
+        }
+    }
+
     pub(crate) fn io(
         op: &'static str,
         path: impl Into<PathBuf>,

@@ -6,35 +6,13 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::error::Error;
-use crate::media::error::AssetError;
 use crate::pipeline::report::StageId;
-use crate::spec::SpecIssue;
 
 /// The error of a failed render as JSON: kind, stage, spec path (when one is known), message.
 pub(super) fn error_json(e: &Error, stage: Option<StageId>) -> Value {
-    let issues: Vec<SpecIssue> = match e {
-        Error::Spec(s) => s.issues(),
-        Error::Asset(AssetError::Load(v)) => v.clone(),
-        Error::Asset(AssetError::Text { path, message }) => vec![SpecIssue {
-            path: path.clone(),
-            message: message.clone(),
-        }],
-        _ => Vec::new(),
-    };
-    let kind = match e {
-        Error::Spec(crate::SpecError::Env(_)) | Error::Asset(AssetError::Env(_)) => "environment",
-        Error::Spec(_) => "invalid_spec",
-        Error::Asset(_) => "asset",
-        Error::Compose(_) | Error::Encode(_) => "encode",
-        Error::Io { .. } | Error::Probe(_) => "io",
-        Error::Cancelled => "canceled",
-        // The service renders whole plans: a range error would be a bug.
-        Error::Range(_) => "internal",
-        Error::Input { .. } => "asset",
-        Error::Internal(_) => "internal",
-    };
+    let issues = e.issues();
     json!({
-        "kind": kind,
+        "kind": e.kind(),
         "stage": stage.map(StageId::as_str),
         "path": issues.first().map(|i| i.path.clone()),
         "message": e.to_string(),
