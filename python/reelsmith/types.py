@@ -1,4 +1,4 @@
-"""The spec's types, for editors and type checkers: a spec written as these ``TypedDict``\s is
+"""The spec's types, for editors and type checkers: a spec written with these ``TypedDict`` types is
 a plain dict at run time, and ``reelsmith.render`` / ``validate`` take it as it is.
 
 >>> from reelsmith.types import Composition

@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 OUT = Path(__file__).resolve().parent.parent / "reelsmith" / "types.py"
 
-HEADER = '''"""The spec's types, for editors and type checkers: a spec written as these ``TypedDict``\\s is
+HEADER = '''"""The spec's types, for editors and type checkers: a spec written with these ``TypedDict`` types is
 a plain dict at run time, and ``reelsmith.render`` / ``validate`` take it as it is.
 
 >>> from reelsmith.types import Composition
