@@ -134,6 +134,17 @@ fn a_plan_rendered_by_ranges_matches_the_one_call_render() {
         .flatten()
         .any(|e| e.file_name().to_string_lossy().ends_with(".partial")));
 
+    // The same chapters, one per scene (three scenes: on by default).
+    let chapters = |p: &Path| {
+        let info = reelsmith::media::probe::probe(p).expect("probe");
+        info.chapters
+            .iter()
+            .map(|c| format!("{} {:.3}..{:.3}", c.title, c.start_s, c.end_s))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(chapters(&sb.path("whole.mp4")).len(), 3);
+    assert_eq!(chapters(&joined), chapters(&sb.path("whole.mp4")));
+
     // The same pictures (a keyframe at each range's start) and the same sound.
     let (a, _) = decode_strict(&sb.path("whole.mp4"));
     let (b, keys) = decode_strict(&joined);

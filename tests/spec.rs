@@ -664,9 +664,9 @@ fn the_file_list_covers_every_field_that_names_a_file() {
                                 .any(|w| lower.contains(w));
                                 // Known not to be read: a font *family* name, the output's own
                                 // path (written, never read; the service sets it), the duck's
-                                // driver (an enum) and the WebVTT switch (a boolean).
-                                let known =
-                                    ["font", "path", "source", "vtt"].contains(&name.as_str());
+                                // driver (an enum) and the WebVTT switches (booleans).
+                                let known = ["font", "path", "source", "vtt", "chapters_vtt"]
+                                    .contains(&name.as_str());
                                 if looks && !known {
                                     unmarked.push(name.clone());
                                 }

@@ -137,6 +137,7 @@ pub fn encode(frames: &[YuvFrame], repeat: u64, skip_repeats: bool) -> EncodeSta
         #[cfg(feature = "fault-injection")]
         fail_at_frame: None,
         captions: None,
+        chapters: Vec::new(),
         hold: reelsmith::encode::HOLD_FRAMES,
     };
     let (mut enc, aac) = Encoder::create(&dir.path().join("out.mp4"), &cfg).expect("encoder");

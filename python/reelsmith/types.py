@@ -616,6 +616,8 @@ MotionSpec = Union["MotionPreset", "Motion"]
 _OutputOptional = TypedDict("_OutputOptional", {
     "audio_bitrate": int,
     "captions": "Captions",
+    "chapters": Optional[bool],
+    "chapters_vtt": bool,
     "fps": float,
     "height": int,
     "path": Optional[str],
@@ -656,6 +658,7 @@ _SceneRequired = TypedDict("_SceneRequired", {
 
 _SceneOptional = TypedDict("_SceneOptional", {
     "background": Optional["Background"],
+    "chapter": Optional[str],
     "id": Optional[str],
     "layers": List["Layer"],
     "narration": Optional["AudioTrack"],

@@ -181,6 +181,8 @@ pub struct EncoderConfig {
     pub fail_at_frame: Option<u64>,
     /// Closed captions to store as a subtitle track (`mov_text`), if any.
     pub captions: Option<subtitles::Track>,
+    /// Chapters (titles and times), in order; none when empty.
+    pub chapters: Vec<crate::plan::captions::Cue>,
     /// While splicing, the most frames x264 is told a picture lasts ([`HOLD_FRAMES`]).
     pub hold: u64,
 }
@@ -212,6 +214,7 @@ impl EncoderConfig {
                 end_ms: (plan.duration_s() * 1000.0).round() as u64,
             }),
             hold: e.hold_frames.max(1),
+            chapters: plan.chapters.clone(),
         }
     }
 }
@@ -416,6 +419,16 @@ impl Encoder {
             _ => None,
         };
 
+        for (i, c) in cfg.chapters.iter().enumerate() {
+            octx.add_chapter(
+                i as i64 + 1,
+                Rational(1, 1000),
+                c.start_ms as i64,
+                c.end_ms as i64,
+                &c.text,
+            )
+            .map_err(EncodeError::ff("add chapter"))?;
+        }
         let mut mux_opts = Dictionary::new();
         mux_opts.set("movflags", "+faststart");
         // Interleave strictly by time however far the audio thread lags (libav's default

@@ -48,6 +48,19 @@ pub struct ProbeInfo {
     pub interleave_s: Option<f64>,
     /// The streams.
     pub streams: Vec<StreamInfo>,
+    /// The container's chapters, in order.
+    pub chapters: Vec<ChapterInfo>,
+}
+
+/// One chapter of a container.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ChapterInfo {
+    /// Its title (the `title` metadata), empty if none.
+    pub title: String,
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
 }
 
 /// Facts about one stream.
@@ -287,6 +300,17 @@ pub fn probe(path: &Path) -> Result<ProbeInfo, ProbeError> {
         faststart,
         interleave_s,
         streams,
+        chapters: ictx
+            .chapters()
+            .map(|c| {
+                let tb = f64::from(c.time_base());
+                ChapterInfo {
+                    title: c.metadata().get("title").unwrap_or_default().to_string(),
+                    start_s: c.start() as f64 * tb,
+                    end_s: c.end() as f64 * tb,
+                }
+            })
+            .collect(),
     })
 }
 

@@ -83,6 +83,12 @@ pub fn describe(file: &Path, info: &ProbeInfo) -> String {
             "  interleaving (largest time gap between streams along the file): {gap:.2} s"
         );
     }
+    if !info.chapters.is_empty() {
+        let _ = writeln!(s, "  {} chapters:", info.chapters.len());
+        for c in &info.chapters {
+            let _ = writeln!(s, "    {:9.3} s  {}", c.start_s, c.title);
+        }
+    }
     for st in &info.streams {
         let profile = st.profile.as_deref().unwrap_or("-");
         let _ = match st.kind.as_str() {

@@ -321,7 +321,7 @@ pub fn join(
     super::workspace::sweep(&temp_root)?;
     let mut ws = Workspace::create(&temp_root, opts.keep_temp)?;
     let partial = ws.partial_output(output)?;
-    write_captions(plan, output, &mut ws)?;
+    write_webvtt(plan, output, &mut ws)?;
     let cfg = EncoderConfig::for_plan(plan, 0);
     let (mut enc, aac) = Encoder::create(&partial, &cfg)?;
     let total_samples = plan.total_samples;
@@ -343,9 +343,6 @@ pub fn join(
     Ok(stats)
 }
 
-/// With `output.captions.vtt` and captions to write: the WebVTT file beside `output`
-/// (`.vtt` for its extension), written now into a partial file that the workspace renames
-/// into place with the video. Returns the final path.
 /// Where the WebVTT file of a render to `output` goes (`.vtt` for its extension), when the
 /// plan asks for one and has captions.
 pub fn captions_path(plan: &Plan, output: &Path) -> Option<PathBuf> {
@@ -360,19 +357,38 @@ pub fn captions_path(plan: &Plan, output: &Path) -> Option<PathBuf> {
     })
 }
 
-pub(super) fn write_captions(
+/// Where the WebVTT chapters of a render to `output` go (`<stem>.chapters.vtt`), when the
+/// plan asks for them and has chapters.
+pub fn chapters_path(plan: &Plan, output: &Path) -> Option<PathBuf> {
+    if !plan.chapters_vtt || plan.chapters.is_empty() {
+        return None;
+    }
+    Some(output.with_extension("chapters.vtt"))
+}
+
+/// The WebVTT files beside `output` the plan asks for (the captions, the chapters), written
+/// now into partial files that the workspace renames into place with the video. Returns
+/// the captions' final path, if written.
+pub(super) fn write_webvtt(
     plan: &Plan,
     output: &Path,
     ws: &mut Workspace,
 ) -> Result<Option<PathBuf>, Error> {
-    let Some(path) = captions_path(plan, output) else {
-        return Ok(None);
-    };
-    let partial = ws.companion(&path)?;
-    std::fs::write(
-        &partial,
-        crate::encode::subtitles::to_vtt(&plan.captions.cues),
-    )
-    .map_err(Error::io("write captions", &partial))?;
-    Ok(Some(path))
+    use crate::encode::subtitles::to_vtt;
+    let captions = captions_path(plan, output);
+    let files = [
+        (captions.clone(), &plan.captions.cues, "write captions"),
+        (
+            chapters_path(plan, output),
+            &plan.chapters,
+            "write chapters",
+        ),
+    ];
+    for (path, cues, what) in files {
+        if let Some(path) = path {
+            let partial = ws.companion(&path)?;
+            std::fs::write(&partial, to_vtt(cues)).map_err(Error::io(what, &partial))?;
+        }
+    }
+    Ok(captions)
 }

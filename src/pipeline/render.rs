@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::frames::{AudioSource, ComposeEncode, ComposeStats, SegmentWork, Sink};
-use super::range::{verify_inputs, with_fonts, write_captions};
+use super::range::{verify_inputs, with_fonts, write_webvtt};
 use super::workspace::{self, Workspace};
 use super::{plan, Progress, RenderOptions};
 use crate::audio::mix::Mixer;
@@ -129,7 +129,7 @@ fn render_planned(
     }
     let mut ws = Workspace::create(&temp_root, opts.keep_temp)?;
     let partial = ws.partial_output(&output)?;
-    let captions_file = write_captions(plan, &output, &mut ws)?;
+    let captions_file = write_webvtt(plan, &output, &mut ws)?;
 
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())

@@ -126,6 +126,7 @@ impl Resolver<'_, '_> {
         let total_samples = fps.sample_at_frame(total_frames);
         let (tracks, captions) = self.audio(comp, &scenes, fps);
         let loudness = self.loudness(&comp.audio);
+        let chapters = self.chapters(comp, &scenes, fps, total_frames);
         Plan {
             loudness,
             width: o.width,
@@ -140,10 +141,61 @@ impl Resolver<'_, '_> {
             text_fits: Vec::new(),
             fonts: crate::plan::UserFonts::default(),
             captions,
+            chapters,
+            chapters_vtt: o.chapters_vtt,
             encoding: crate::plan::PlanEncoding::default(),
             output: PathBuf::new(),
             inputs: Default::default(),
         }
+    }
+
+    /// The chapters: one per scene when `output.chapters` is on (by default with more than
+    /// one scene), from the scene's first frame to the next scene's.
+    fn chapters(
+        &mut self,
+        comp: &Composition,
+        scenes: &[crate::plan::PlanScene],
+        fps: Fps,
+        total_frames: u64,
+    ) -> Vec<crate::plan::captions::Cue> {
+        let ms = |frame: u64| {
+            (u128::from(frame) * 1000 * u128::from(fps.den) / u128::from(fps.num.max(1))) as u64
+        };
+        for (i, s) in comp.scenes.iter().enumerate() {
+            if let Some(title) = &s.chapter {
+                let n = title.trim().chars().count();
+                if !(1..=200).contains(&n) {
+                    self.issue(
+                        format!("scenes[{i}].chapter"),
+                        format!("a chapter title of {n} characters (expected 1..=200)"),
+                    );
+                }
+            }
+        }
+        let on = comp.output.chapters.unwrap_or(comp.scenes.len() > 1);
+        if !on || scenes.len() != comp.scenes.len() {
+            return Vec::new();
+        }
+        let ends = scenes
+            .iter()
+            .skip(1)
+            .map(|s| s.start_frame)
+            .chain(std::iter::once(total_frames));
+        comp.scenes
+            .iter()
+            .zip(scenes)
+            .zip(ends)
+            .enumerate()
+            .map(|(i, ((spec, planned), end))| crate::plan::captions::Cue {
+                start_ms: ms(planned.start_frame),
+                end_ms: ms(end.max(planned.start_frame + 1)),
+                text: spec
+                    .chapter
+                    .as_deref()
+                    .or(spec.id.as_deref())
+                    .map_or_else(|| format!("Scene {}", i + 1), |t| t.trim().to_string()),
+            })
+            .collect()
     }
 
     /// Checks the output's size, frame rate and audio bit rate; returns the frame rate.

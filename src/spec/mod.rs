@@ -84,6 +84,17 @@ pub struct Output {
     /// subtitle track in the MP4, no WebVTT file.
     #[serde(default)]
     pub captions: Captions,
+    /// MP4 chapters, one per scene (its `chapter`, else its `id`, else `Scene N`), starting
+    /// where the scene starts (at its transition), shown by players with a chapter menu
+    /// (QuickTime, Safari, VLC, mpv) and by `ffprobe -show_chapters`. Default: on when the
+    /// video has more than one scene.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chapters: Option<bool>,
+    /// Also write the chapters as WebVTT chapters beside the video (`lesson.mp4` →
+    /// `lesson.chapters.vtt`), for an HTML `<track kind="chapters">`. Written with the
+    /// video, atomically. Default: false.
+    #[serde(default)]
+    pub chapters_vtt: bool,
 }
 
 /// Closed captions made from the narration: lines of at most `max_chars` characters, at most
@@ -134,6 +145,8 @@ impl Default for Output {
             audio_bitrate: default_audio_bitrate(),
             path: None,
             captions: Captions::default(),
+            chapters: None,
+            chapters_vtt: false,
         }
     }
 }
@@ -212,6 +225,10 @@ pub struct Scene {
     /// on the first scene. Default: a cut.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transition: Option<TransitionSpec>,
+    /// The title of the scene's chapter (see `output.chapters`), 1..=200 characters.
+    /// Default: the scene's `id`, else `Scene N` (N from 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chapter: Option<String>,
 }
 
 /// A transition: its kind, or an object with the details.
