@@ -391,6 +391,8 @@ impl Service {
         let mut plan = plan.clone();
         plan.output = self.video_path(&id);
         plan.captions.vtt = true;
+        // The chapters stay in the MP4: the service serves no chapters file.
+        plan.chapters_vtt = false;
         let plan_json =
             serde_json::to_string(&plan).map_err(|e| ServiceError::Internal(e.to_string()))?;
         let scenes: Vec<Value> = plan
@@ -751,6 +753,7 @@ impl Service {
         let mut plan = pipeline::plan(&comp, &self.policy.options())?;
         plan.output = self.video_path(&rec.id);
         plan.captions.vtt = true;
+        plan.chapters_vtt = false;
         Ok(plan)
     }
 
