@@ -561,11 +561,7 @@ fn audio_encoded_in_chunks_has_no_click_or_gap_at_any_seam() {
     // What the encoders were given: the mastered timeline.
     let pcm = sb.path("master.f32");
     reelsmith::pipeline::render_pcm(&plan, &pcm, &opts).expect("pcm");
-    let reference: Vec<f32> = std::fs::read(&pcm)
-        .expect("read pcm")
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
+    let reference = common::mastered_samples(&pcm);
     assert_eq!(reference.len() as u64, plan.total_samples * 2);
 
     let chunked = decoded(&sb.path("chunked.mp4"));

@@ -290,11 +290,7 @@ fn audio_chunks_encoded_apart_from_the_mastered_samples_are_the_local_stream() {
         mastered.output_lufs.expect("b"),
     );
     assert!((a - b).abs() < 1e-6, "{loudness:?} {mastered:?}");
-    let samples: Vec<f32> = std::fs::read(&pcm)
-        .expect("read")
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
+    let samples = common::mastered_samples(&pcm);
     let mut parts = Vec::new();
     for (i, c) in chunks.iter().enumerate() {
         let feed = reelsmith::encode::aac::chunk_feed(c, plan.total_samples).feed;

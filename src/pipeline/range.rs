@@ -288,17 +288,9 @@ pub fn join(
     output: &Path,
     opts: &RenderOptions,
 ) -> Result<EncodeStats, Error> {
-    let entries = segments
-        .iter()
-        .map(|p| {
-            Entry::<SegmentFooter>::open(p, &SCENE_FILES).map_err(|why| {
-                Error::Encode(EncodeError::SceneCache {
-                    path: p.clone(),
-                    why: why.to_string(),
-                })
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    let entries: Vec<Entry<SegmentFooter>> = open_all(segments, &SCENE_FILES, |path, why| {
+        EncodeError::SceneCache { path, why }
+    })?;
     let frames: u64 = entries.iter().map(|e| e.meta.frames).sum();
     if frames != plan.total_frames {
         return Err(Error::Range(format!(
@@ -306,17 +298,9 @@ pub fn join(
             plan.total_frames
         )));
     }
-    let audio = audio
-        .iter()
-        .map(|p| {
-            Entry::<AudioFooter>::open(p, &AUDIO_FILES).map_err(|why| {
-                Error::Encode(EncodeError::AudioCache {
-                    path: p.clone(),
-                    why: why.to_string(),
-                })
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    let audio: Vec<Entry<AudioFooter>> = open_all(audio, &AUDIO_FILES, |path, why| {
+        EncodeError::AudioCache { path, why }
+    })?;
     let temp_root = opts.temp_root();
     super::workspace::sweep(&temp_root)?;
     let mut ws = Workspace::create(&temp_root, opts.keep_temp)?;
@@ -341,6 +325,20 @@ pub fn join(
     })?;
     ws.commit(output)?;
     Ok(stats)
+}
+
+/// Opens packet files of `layout`; a damaged one is the error `bad(path, why)` makes.
+fn open_all<M: serde::de::DeserializeOwned>(
+    paths: &[PathBuf],
+    layout: &crate::encode::packets::Layout,
+    bad: impl Fn(PathBuf, String) -> EncodeError,
+) -> Result<Vec<Entry<M>>, Error> {
+    paths
+        .iter()
+        .map(|p| {
+            Entry::open(p, layout).map_err(|why| Error::Encode(bad(p.clone(), why.to_string())))
+        })
+        .collect()
 }
 
 /// Where the WebVTT file of a render to `output` goes (`.vtt` for its extension), when the

@@ -91,6 +91,15 @@ impl Sandbox {
     }
 }
 
+/// The samples of a mastered-audio file (`pipeline::render_pcm`: interleaved f32, LE).
+pub fn mastered_samples(path: &Path) -> Vec<f32> {
+    std::fs::read(path)
+        .expect("read the mastered samples")
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
 /// Sample `i` of a unit sine at `hz` and `rate`.
 pub fn sine(i: u64, rate: u32, hz: f64) -> f64 {
     (i as f64 / f64::from(rate) * hz * std::f64::consts::TAU).sin()
