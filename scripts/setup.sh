@@ -20,8 +20,11 @@ if [ "${1:-}" = "--test" ]; then
   command -v npm >/dev/null || PACKAGES+=(npm)
   command -v python3 >/dev/null || PACKAGES+=(python3)
   python3 -m pip --version >/dev/null 2>&1 || PACKAGES+=(python3-pip)
-  # scripts/python-test.sh builds the Python package in a virtual environment.
-  python3 -c 'import ensurepip' 2>/dev/null || PACKAGES+=(python3-venv)
+  # scripts/python-test.sh builds the Python package in a virtual environment. Debian ships
+  # `venv` without pip (python3-venv adds it): make one to know.
+  venv_probe=$(mktemp -d)
+  python3 -m venv "$venv_probe/v" >/dev/null 2>&1 || PACKAGES+=(python3-venv)
+  rm -rf "$venv_probe"
 fi
 
 missing=()
