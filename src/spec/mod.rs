@@ -20,12 +20,14 @@ pub mod error;
 mod files;
 mod layers;
 mod style;
+pub mod template;
 
 pub use audio::*;
 pub use error::{SpecError, SpecIssue};
 pub use files::{FileKind, FileRef};
 pub use layers::*;
 pub use style::*;
+pub use template::{Values, Variable, VariableType};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -52,6 +54,13 @@ pub struct Composition {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-reelsmith-file" = "fonts"))]
     pub fonts: Vec<String>,
+    /// Template variables: names used as `{{name}}` in any string of the spec (texts, paths,
+    /// colours, narration text, captions), given by `reelsmith render --var name=value`,
+    /// `--vars FILE.json`, a row of `reelsmith batch` or the service's `variables`. A string
+    /// that is only a placeholder takes the value's type (`"duration": "{{seconds}}"`). A
+    /// value is checked where it lands, as if written there. Default: none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub variables: std::collections::BTreeMap<String, Variable>,
 }
 
 /// Output video settings.
@@ -534,11 +543,17 @@ impl Default for Audio {
 
 impl Composition {
     /// Parses a spec from JSON text. Structural errors (wrong types, unknown fields) carry the
-    /// JSON path of the offending value.
+    /// JSON path of the offending value. A template's placeholders take their declared
+    /// defaults ([`Composition::from_template`] gives values).
     ///
     /// # Errors
     /// [`crate::spec::SpecError`] with the path and serde's message.
     pub fn from_json(text: &str) -> Result<Composition, crate::spec::SpecError> {
+        Composition::from_template(text, &Values::new())
+    }
+
+    /// Reads the JSON text as it is, without substituting variables.
+    fn from_json_plain(text: &str) -> Result<Composition, crate::spec::SpecError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
