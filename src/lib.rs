@@ -75,6 +75,9 @@ pub mod error;
 // The one sequencer: options, progress, the render transaction, the report.
 pub mod pipeline;
 
+// Batches: one template, a table of rows, one video per row (`reelsmith batch`).
+pub mod batch;
+
 // One render spread over many machines: a broker, a store, workers and a coordinator.
 #[cfg(feature = "farm")]
 pub mod farm;
@@ -89,7 +92,7 @@ pub mod fuzzing;
 pub use error::{Error, Result};
 pub use pipeline::report::{RenderReport, StageId};
 pub use pipeline::{
-    load_spec, output_path, render, render_with_progress, validate, NoProgress, Progress,
+    load_spec, load_template, output_path, render, render_with_progress, validate, NoProgress, Progress,
     RenderOptions,
 };
 pub use plan::Plan;

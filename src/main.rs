@@ -6,14 +6,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reelsmith::pipeline::{bench, inspect};
+
+#[path = "cli/batch.rs"]
+mod batch;
+#[path = "cli/progress.rs"]
+mod progress;
+use progress::cli_progress;
 use reelsmith::spec::Quality;
-use reelsmith::{Composition, Error, Progress, RenderOptions, StageId};
+use reelsmith::{Composition, Error, RenderOptions};
 
 const EXIT_HELP: &str = "\
 Exit codes: 0 success, 1 internal error, 2 bad command line, 3 invalid spec,
-4 unusable asset (image, audio), 5 encode or file error, 130 cancelled (Ctrl-C).
+4 unusable asset (image, audio), 5 encode or file error, 6 a batch with failed rows,
+130 cancelled (Ctrl-C).
 Errors go to stderr; with --json, results go to stdout as JSON.";
 
 /// Render declarative compositions (scenes, text, pictures, audio) to web-ready MP4.
@@ -39,6 +45,8 @@ enum Command {
     Render {
         /// The composition spec (JSON).
         spec: PathBuf,
+        #[command(flatten)]
+        vars: VarArgs,
         /// Output file. Default: the spec's output.path, else <media-root>/videos/<spec name>.mp4.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -75,6 +83,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    Batch(batch::BatchArgs),
     /// Render units of work for coordinators on many machines (`render --broker`).
     ///
     /// A worker takes units (a scene, a chunk of a long scene, a render's audio mastering or
@@ -121,6 +130,8 @@ AWS_SECRET_ACCESS_KEY, AWS_REGION (and AWS_ALLOW_HTTP=true for a plain-HTTP endp
     Validate {
         /// The composition spec (JSON).
         spec: PathBuf,
+        #[command(flatten)]
+        vars: VarArgs,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -137,6 +148,8 @@ AWS_SECRET_ACCESS_KEY, AWS_REGION (and AWS_ALLOW_HTTP=true for a plain-HTTP endp
     Captions {
         /// The composition spec (JSON).
         spec: PathBuf,
+        #[command(flatten)]
+        vars: VarArgs,
         /// Write to this file instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -239,6 +252,51 @@ AWS_SECRET_ACCESS_KEY, AWS_REGION (and AWS_ALLOW_HTTP=true for a plain-HTTP endp
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Values for a template's variables (a spec's `variables`, used as `{{name}}`).
+#[derive(clap::Args, Debug, Clone, Default)]
+struct VarArgs {
+    /// Give the template variable NAME this value (repeat for more). Numbers and booleans
+    /// are read as the variable's declared type. Wins over --vars.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    var: Vec<(String, String)>,
+    /// A JSON object of variable values: {"site": "Leeds", "seconds": 4}.
+    #[arg(long, value_name = "FILE.json")]
+    vars: Option<PathBuf>,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("expected NAME=VALUE, found {s:?}")),
+    }
+}
+
+impl VarArgs {
+    /// The values: --vars's, then each --var.
+    fn values(&self) -> Result<reelsmith::spec::Values, Error> {
+        let mut values = reelsmith::spec::Values::new();
+        if let Some(path) = &self.vars {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                op: "read the variables",
+                path: path.clone(),
+                source,
+            })?;
+            values = serde_json::from_str(&text).map_err(|e| {
+                reelsmith::SpecError::Invalid(vec![reelsmith::SpecIssue {
+                    path: "variables".into(),
+                    message: format!("{}: expected a JSON object of values: {e}", path.display()),
+                }])
+            })?;
+        }
+        for (name, value) in &self.var {
+            values.insert(name.clone(), serde_json::Value::String(value.clone()));
+        }
+        Ok(values)
+    }
 }
 
 /// How to render: the flags `render` and `bench` share (the encoding ones are for
@@ -497,40 +555,6 @@ impl From<QualityArg> for Quality {
     }
 }
 
-/// Draws a progress bar (frames/s, ETA) on stderr and turns Ctrl-C into cancellation.
-struct CliProgress {
-    bar: ProgressBar,
-    interrupted: Arc<AtomicBool>,
-    stage: &'static str,
-    started: Option<std::time::Instant>,
-}
-
-impl Progress for CliProgress {
-    fn stage(&mut self, stage: StageId) {
-        self.stage = match stage {
-            // Compose and encode run together: one bar for both.
-            StageId::Compose | StageId::Encode => "render",
-            other => other.as_str(),
-        };
-        self.bar.set_message(self.stage);
-    }
-
-    fn frames(&mut self, done: u64, total: u64) -> bool {
-        if self.bar.length() != Some(total) {
-            self.bar.set_length(total);
-            self.bar.reset_eta();
-        }
-        let started = *self.started.get_or_insert_with(std::time::Instant::now);
-        let secs = started.elapsed().as_secs_f64();
-        if secs > 0.5 {
-            self.bar
-                .set_message(format!("{} {:>4.0} fps", self.stage, done as f64 / secs));
-        }
-        self.bar.set_position(done);
-        !self.interrupted.load(Ordering::SeqCst)
-    }
-}
-
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("REELSMITH_LOG"))
@@ -546,9 +570,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// The spec file `spec` and the options to render it with `media_root`.
-fn load(spec: &Path, media_root: PathBuf) -> Result<(Composition, RenderOptions), Error> {
-    let (comp, _) = reelsmith::load_spec(spec)?;
+/// The spec file `spec` (its variables given `vars`) and the options to render it with
+/// `media_root`.
+fn load(
+    spec: &Path,
+    vars: &VarArgs,
+    media_root: PathBuf,
+) -> Result<(Composition, RenderOptions), Error> {
+    let (comp, _) = reelsmith::load_template(spec, &vars.values()?)?;
     Ok((
         comp,
         RenderOptions::for_spec_file(spec).with_media_root(media_root),
@@ -570,40 +599,14 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), Error> {
     Ok(())
 }
 
-/// The progress bar of a render (hidden with `quiet`), cancelling on Ctrl-C.
-fn cli_progress(quiet: bool) -> CliProgress {
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        // If a handler cannot be installed, Ctrl-C still kills us and the next run
-        // sweeps the leftovers; rendering need not fail for that.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    }
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        let b = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        b.set_style(
-            ProgressStyle::with_template(
-                "{msg:15} [{bar:40.cyan/blue}] {pos}/{len} frames  ETA {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        b
-    };
-    CliProgress {
-        bar,
-        interrupted,
-        stage: "",
-        started: None,
-    }
-}
-
 /// What a command can fail with: a render's error, or the render farm's.
 #[derive(Debug)]
 enum Failure {
     Render(Error),
+    /// A batch that could not start.
+    Batch(reelsmith::batch::BatchError),
+    /// A batch with failed rows (failed, all).
+    RowsFailed(usize, usize),
     #[cfg(feature = "farm")]
     Farm(reelsmith::farm::FarmError),
 }
@@ -617,6 +620,12 @@ impl From<Error> for Failure {
 impl From<reelsmith::media::error::ProbeError> for Failure {
     fn from(e: reelsmith::media::error::ProbeError) -> Self {
         Failure::Render(e.into())
+    }
+}
+
+impl From<reelsmith::batch::BatchError> for Failure {
+    fn from(e: reelsmith::batch::BatchError) -> Self {
+        Failure::Batch(e)
     }
 }
 
@@ -640,6 +649,9 @@ impl Failure {
     fn exit_code(&self) -> i32 {
         match self {
             Failure::Render(e) => e.exit_code(),
+            Failure::Batch(reelsmith::batch::BatchError::Read { .. }) => 5,
+            Failure::Batch(_) => 3,
+            Failure::RowsFailed(..) => 6,
             #[cfg(feature = "farm")]
             Failure::Farm(e) => e.exit_code(),
         }
@@ -650,6 +662,8 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Render(e) => e.fmt(f),
+            Failure::Batch(e) => e.fmt(f),
+            Failure::RowsFailed(n, all) => write!(f, "{n} of {all} rows failed (see the table)"),
             #[cfg(feature = "farm")]
             Failure::Farm(e) => e.fmt(f),
         }
@@ -734,8 +748,10 @@ fn worker(
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Batch(args) => batch::run(args),
         Command::Render {
             spec,
+            vars,
             output,
             report,
             keep_temp,
@@ -748,7 +764,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             quiet,
             json,
         } => {
-            let (comp, _) = reelsmith::load_spec(&spec)?;
+            let (comp, _) = reelsmith::load_template(&spec, &vars.values()?)?;
             #[cfg(feature = "farm")]
             let chunk_default = if farm.broker.is_some() {
                 reelsmith::farm::CHUNK_S
@@ -796,10 +812,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Captions {
             spec,
+            vars,
             output,
             media_root,
         } => {
-            let (comp, opts) = load(&spec, media_root)?;
+            let (comp, opts) = load(&spec, &vars, media_root)?;
             let (vtt, cues) = inspect::captions_vtt(&comp, &opts)?;
             match output {
                 Some(path) => {
@@ -810,8 +827,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Validate { spec, json } => {
-            let (comp, opts) = load(&spec, PathBuf::from("media"))?;
+        Command::Validate { spec, vars, json } => {
+            let (comp, opts) = load(&spec, &vars, PathBuf::from("media"))?;
             // Long audio is decoded into the system's temporary folder.
             let opts = opts.with_spill_dir(std::env::temp_dir());
             let summary = reelsmith::validate(&comp, &opts)?;
@@ -912,7 +929,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Fonts { spec } => {
             let loaded = match spec {
                 None => None,
-                Some(spec) => Some(load(&spec, RenderOptions::default().media_root)?),
+                Some(spec) => Some(load(
+                    &spec,
+                    &VarArgs::default(),
+                    RenderOptions::default().media_root,
+                )?),
             };
             let families = inspect::font_families(loaded.as_ref().map(|(c, o)| (c, o)))?;
             for f in families {

@@ -38,6 +38,7 @@ const LAYERS: &[(&str, &str)] = &[
         "pipeline",
         "the one sequencer: options, progress, transaction, report",
     ),
+    ("batch", "one template, a table of rows, a video per row"),
     (
         "farm",
         "one render over many machines: broker, store, workers, coordinator",
@@ -177,9 +178,12 @@ fn read_sources() -> (PathBuf, Vec<Source>) {
     sources(&src, &mut files);
     let out = files
         .into_iter()
+        // The command line (main.rs and its modules in src/cli/) is the binary, above every
+        // layer: it uses the library as `reelsmith::`.
         .filter(|f| {
             f.file_name()
                 .is_some_and(|n| n != "main.rs" && n != "lib.rs")
+                && !f.starts_with(src.join("cli"))
         })
         .map(|f| {
             let text = std::fs::read_to_string(&f).expect("read");

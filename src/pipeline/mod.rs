@@ -43,11 +43,24 @@ use crate::text;
 /// # Errors
 /// [`SpecError::Read`] or [`SpecError::Parse`].
 pub fn load_spec(path: &Path) -> Result<(Composition, PathBuf), SpecError> {
+    load_template(path, &crate::spec::Values::new())
+}
+
+/// Reads a spec file that may be a template, giving its variables `values` (see
+/// [`Composition::from_template`]). Returns the composition and the folder its relative asset
+/// paths are resolved against.
+///
+/// # Errors
+/// [`SpecError::Read`], [`SpecError::Parse`] or [`SpecError::Invalid`] (the variables').
+pub fn load_template(
+    path: &Path,
+    values: &crate::spec::Values,
+) -> Result<(Composition, PathBuf), SpecError> {
     let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
         path: path.into(),
         source,
     })?;
-    let comp = Composition::from_json(&text)?;
+    let comp = Composition::from_template(&text, values)?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

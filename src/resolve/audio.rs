@@ -49,7 +49,10 @@ impl Resolver<'_, '_> {
             cues: crate::plan::captions::in_order(cues),
             embed: o.captions.embed,
             vtt: o.captions.vtt,
-            language: o.captions.language.clone(),
+            language: match (&self.language, o.captions.language.as_str()) {
+                (Some(l), "und") => l.iso639_2.to_string(),
+                _ => o.captions.language.clone(),
+            },
         };
         (tracks, captions)
     }
@@ -207,7 +210,11 @@ impl Resolver<'_, '_> {
         path: &str,
     ) -> Option<PathBuf> {
         let before = self.issues.len();
-        let voice = t.voice.clone().unwrap_or_else(|| "en-us".into());
+        let voice = t.voice.clone().unwrap_or_else(|| {
+            self.language
+                .map_or("en-us", |l| l.voice)
+                .to_string()
+        });
         let (rate, pitch) = (t.rate.unwrap_or(160), t.pitch.unwrap_or(50));
         let chars = text.chars().count();
         if text.trim().is_empty() || chars > 5000 {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 mod audio;
 pub mod files;
 pub mod fonts;
+mod language;
 mod layers;
 pub mod limits;
 mod scene;
@@ -53,6 +54,7 @@ pub fn resolve(comp: &Composition, ctx: &ResolveContext<'_>) -> Result<Plan, Spe
         scene_index: 0,
         fps_for_clips: 30.0,
         env: None,
+        language: None,
     };
     let mut plan = r.plan(comp);
     plan.text_fits = std::mem::take(&mut r.fits);
@@ -86,6 +88,8 @@ struct Resolver<'a, 'b> {
     fps_for_clips: f64,
     /// The first failure of the machine (not of the spec) met while resolving.
     env: Option<crate::base::env::EnvError>,
+    /// What the spec's `language` sets.
+    language: Option<language::Language>,
 }
 
 impl Resolver<'_, '_> {
@@ -97,6 +101,11 @@ impl Resolver<'_, '_> {
         let l = (self.ctx.audio_levels)(p).map(std::rc::Rc::new);
         self.levels.insert(p.to_path_buf(), l.clone());
         l
+    }
+
+    /// Whether the spec's language is written right to left.
+    fn rtl(&self) -> bool {
+        self.language.is_some_and(|l| l.rtl)
     }
 
     fn issue(&mut self, path: impl Into<String>, message: impl Into<String>) {
@@ -112,6 +121,19 @@ impl Resolver<'_, '_> {
                 "version",
                 format!("unsupported version {} (expected 1)", comp.version),
             );
+        }
+        if let Some(tag) = &comp.language {
+            self.language = language::lookup(tag);
+            if self.language.is_none() {
+                self.issue(
+                    "language",
+                    format!(
+                        "unknown language {tag:?} (expected a BCP 47 tag whose language is one \
+                         of {})",
+                        language::known()
+                    ),
+                );
+            }
         }
         let o = &comp.output;
         let fps = self.output(o);

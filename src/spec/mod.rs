@@ -54,6 +54,15 @@ pub struct Composition {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-reelsmith-file" = "fonts"))]
     pub fonts: Vec<String>,
+    /// The module's language, a BCP 47 tag (`en`, `en-GB`, `de`, `fr`, `es`, `ar`, `he`,
+    /// `hi`, `ja`, `zh`, …; usually `"{{language}}"` in a template). It sets the defaults that
+    /// depend on it: a text narration's voice (the espeak-ng voice of that language), the
+    /// captions' language (`output.captions.language`, stored in the MP4's subtitle track),
+    /// and the text direction: for a right-to-left language (Arabic, Hebrew, Persian, Urdu) bullet
+    /// lists run from the right, markers on the right and lines aligned right. What a spec
+    /// sets itself wins. Default: none (voice `en-us`, captions `und`, left to right).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// Template variables: names used as `{{name}}` in any string of the spec (texts, paths,
     /// colours, narration text, captions), given by `reelsmith render --var name=value`,
     /// `--vars FILE.json`, a row of `reelsmith batch` or the service's `variables`. A string

@@ -10,6 +10,8 @@ struct Item {
     level_x: f64,
     col: f64,
     body: PlanText,
+    /// The body's measured width.
+    body_w: f64,
     mark: Option<(PlanText, TextMeasure)>,
 }
 
@@ -153,7 +155,11 @@ impl Resolver<'_, '_> {
             &b.style,
             &format!("{path}.style"),
             (48.0 * sc.unit(), FontWeight::Normal, false, "#FFFFFF"),
-            TextAlign::Left,
+            if self.rtl() {
+                TextAlign::Right
+            } else {
+                TextAlign::Left
+            },
             max_width,
             b.line_height,
         );
@@ -224,6 +230,7 @@ impl Resolver<'_, '_> {
                 level_x: f64::from(*level) * indent,
                 col,
                 body,
+                body_w: m.width,
                 mark,
             });
             height += m.height;
@@ -290,6 +297,9 @@ impl Resolver<'_, '_> {
     ) {
         let (b, path, x, y) = (l.b, l.path, l.x, l.y);
         let (left, top) = b.anchor.top_left((x, y), (width, height));
+        // Right to left: every item mirrored in the list's box (markers on the right).
+        let rtl = self.rtl();
+        let mirror = |px: f64, w: f64| if rtl { 2.0 * left + width - px - w } else { px };
         for (i, it) in list.into_iter().enumerate() {
             let at = l.items[i]
                 .2
@@ -316,7 +326,7 @@ impl Resolver<'_, '_> {
                 };
                 out.push(c.layer(
                     format!("{item_path}.marker"),
-                    (mx, ty),
+                    (mirror(mx, mm.width), ty),
                     Anchor::TopLeft,
                     (x, y),
                     PlanLayerKind::Text(mark),
@@ -326,7 +336,7 @@ impl Resolver<'_, '_> {
             let body = self.with_reveal(it.body, &c);
             out.push(c.layer(
                 item_path,
-                (left + it.level_x + it.col, ty),
+                (mirror(left + it.level_x + it.col, it.body_w), ty),
                 Anchor::TopLeft,
                 (x, y),
                 PlanLayerKind::Text(body),
