@@ -27,6 +27,7 @@ use crate::spec::SpecIssue;
 const INDEX_HTML: &str = include_str!("index.html");
 const TITLE_CARD: &str = include_str!("title-card.json");
 const HELLO: &str = include_str!("../../examples/hello.json");
+const WELCOME_TEMPLATE: &str = include_str!("welcome-template.json");
 
 impl IntoResponse for ServiceError {
     fn into_response(self) -> Response {
@@ -100,6 +101,8 @@ pub fn router(svc: Arc<Service>, hosts: super::guard::Hosts) -> Router {
         .route("/renders/{id}/video", get(video))
         .route("/renders/{id}/poster", get(poster))
         .route("/renders/{id}/captions", get(captions))
+        .route("/batches", post(super::batches::submit))
+        .route("/batches/{id}", get(super::batches::get))
         .route("/cleanup", post(cleanup))
         .route("/examples", get(examples))
         .route("/health", get(health))
@@ -178,7 +181,7 @@ async fn auth(State(svc): Svc, req: Request, next: Next) -> Response {
     }
 }
 
-fn body(b: Result<Bytes, BytesRejection>) -> Api<Bytes> {
+pub(super) fn body(b: Result<Bytes, BytesRejection>) -> Api<Bytes> {
     b.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ServiceError::PayloadTooLarge(e.body_text())
@@ -196,45 +199,77 @@ fn render_id(id: &str) -> Api<&str> {
     }
 }
 
-/// Splits a submission into the spec text and the webhook: either the spec itself, or
-/// `{"spec": {...}, "webhook": "http://..."}`.
-fn parse_submission(bytes: &[u8]) -> Api<(String, Option<String>)> {
+/// What a submission asks for: a spec (or a template and its variables' values) and a
+/// completion webhook.
+pub(super) struct Submitted {
+    pub spec: String,
+    pub values: crate::spec::Values,
+    pub webhook: Option<String>,
+}
+
+fn invalid(path: &str, message: &str) -> ServiceError {
+    ServiceError::InvalidSpec(vec![SpecIssue {
+        path: path.into(),
+        message: message.into(),
+    }])
+}
+
+/// The webhook of a submission: a URL string or `{"url": ...}`.
+pub(super) fn webhook_of(value: &Value) -> Api<Option<String>> {
+    match value.get("webhook") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(u)) => Ok(Some(u.clone())),
+        Some(v) => match v.get("url").and_then(Value::as_str) {
+            Some(u) => Ok(Some(u.to_string())),
+            None => Err(invalid("webhook", "expected a URL string or {\"url\": ...}")),
+        },
+    }
+}
+
+/// Parses a JSON body (a 422 naming `$` when it is not JSON).
+pub(super) fn json_body(bytes: &[u8]) -> Api<(String, Value)> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ServiceError::BadRequest("the body is not UTF-8 JSON".into()))?;
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        ServiceError::InvalidSpec(vec![SpecIssue {
-            path: "$".into(),
-            message: format!("not JSON: {e}"),
-        }])
-    })?;
-    match value.get("spec") {
-        Some(spec) => {
-            let webhook = match value.get("webhook") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(u)) => Some(u.clone()),
-                Some(v) => match v.get("url").and_then(Value::as_str) {
-                    Some(u) => Some(u.to_string()),
-                    None => {
-                        return Err(ServiceError::InvalidSpec(vec![SpecIssue {
-                            path: "webhook".into(),
-                            message: "expected a URL string or {\"url\": ...}".into(),
-                        }]))
-                    }
-                },
-            };
-            if let Some(extra) = value
-                .as_object()
-                .and_then(|o| o.keys().find(|k| *k != "spec" && *k != "webhook"))
-            {
-                return Err(ServiceError::InvalidSpec(vec![SpecIssue {
-                    path: extra.clone(),
-                    message: "unknown field (a submission is {\"spec\", \"webhook\"?})".into(),
-                }]));
-            }
-            Ok((spec.to_string(), webhook))
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| invalid("$", &format!("not JSON: {e}")))?;
+    Ok((text.to_string(), value))
+}
+
+/// Reads a submission: the spec itself, or `{"spec": {...}, "webhook": "http://..."}`, or a
+/// template with values: `{"template": {...}, "variables": {...}, "webhook"?}`.
+fn parse_submission(bytes: &[u8]) -> Api<Submitted> {
+    let (text, value) = json_body(bytes)?;
+    let spec = match (value.get("spec"), value.get("template")) {
+        (None, None) => {
+            return Ok(Submitted {
+                spec: text,
+                values: crate::spec::Values::new(),
+                webhook: None,
+            })
         }
-        None => Ok((text.to_string(), None)),
+        (Some(_), Some(_)) => return Err(invalid("template", "give a spec or a template, not both")),
+        (Some(s), None) | (None, Some(s)) => s.to_string(),
+    };
+    let webhook = webhook_of(&value)?;
+    if let Some(extra) = value.as_object().and_then(|o| {
+        o.keys()
+            .find(|k| !matches!(k.as_str(), "spec" | "template" | "variables" | "webhook"))
+    }) {
+        return Err(invalid(
+            extra,
+            "unknown field (a submission is {\"spec\" or \"template\", \"variables\"?, \"webhook\"?})",
+        ));
     }
+    let values = match value.get("variables") {
+        None | Some(Value::Null) => crate::spec::Values::new(),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|_| invalid("variables", "expected an object of values by name"))?,
+    };
+    Ok(Submitted {
+        spec,
+        values,
+        webhook,
+    })
 }
 
 async fn submit(
@@ -244,19 +279,55 @@ async fn submit(
     raw: Result<Bytes, BytesRejection>,
 ) -> Api<Response> {
     let raw = body(raw)?;
-    let (spec, webhook_url) = parse_submission(&raw)?;
-    submit_spec(&svc, &headers, spec, webhook_url, peer.ip()).await
+    let sub = parse_submission(&raw)?;
+    let idempotency_key = idempotency_key(&headers)?;
+    let (rec, replayed) = queue(&svc, sub, idempotency_key, peer.ip()).await?;
+    Ok(accepted(&svc, &rec, replayed))
 }
 
-/// Validates `spec` and queues it (see [`submit`]): 202 with the new render's status.
-async fn submit_spec(
+/// The `Idempotency-Key` header, checked.
+fn idempotency_key(headers: &HeaderMap) -> Api<Option<String>> {
+    headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .filter(|k| {
+                    !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic())
+                })
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    ServiceError::BadRequest(
+                        "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// Validates a submission and queues it (see [`submit`]): the new render, or the one an
+/// earlier submission with this idempotency key made (`true`). A template's values are
+/// substituted first; the render keeps the spec they made.
+pub(super) async fn queue(
     svc: &Arc<Service>,
-    headers: &HeaderMap,
-    spec: String,
-    webhook_url: Option<String>,
+    sub: Submitted,
+    idempotency_key: Option<String>,
     client: std::net::IpAddr,
-) -> Api<Response> {
-    let comp = Composition::from_json(&spec).map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
+) -> Api<(super::store::Record, bool)> {
+    let Submitted {
+        spec,
+        values,
+        webhook: webhook_url,
+    } = sub;
+    let comp = Composition::from_template(&spec, &values)
+        .map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
+    // A template's render keeps the spec its values made (a re-run or a scene replaced
+    // starts from it).
+    let spec = if comp.variables.is_empty() {
+        spec
+    } else {
+        serde_json::to_string(&comp).map_err(|e| ServiceError::Internal(e.to_string()))?
+    };
     let mut issues = svc.policy.check(&comp);
     if let Some(url) = &webhook_url {
         if let Err(e) = webhook::check_url(url, &svc.cfg.webhook_allow) {
@@ -270,26 +341,10 @@ async fn submit_spec(
         // Refused paths are not looked at further (not even whether the file exists).
         return Err(ServiceError::InvalidSpec(redacted(svc, issues)));
     }
-    let idempotency_key = match headers.get("idempotency-key") {
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .filter(|k| {
-                    !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic())
-                })
-                .ok_or_else(|| {
-                    ServiceError::BadRequest(
-                        "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
-                    )
-                })?
-                .to_string(),
-        ),
-        None => None,
-    };
     if let Some(key) = &idempotency_key {
         // A repeated submission is answered before anything costly is done.
         if let Some(rec) = svc.replay(key, &spec)? {
-            return Ok(accepted(svc, &rec, true));
+            return Ok((rec, true));
         }
     }
     // Admitted before anything costly: resolving may speak narration and decode audio (off
@@ -319,11 +374,11 @@ async fn submit_spec(
         &plan,
         admission,
     )?;
-    Ok(accepted(svc, &rec, replayed))
+    Ok((rec, replayed))
 }
 
 /// `202` with the render's status and its `Location`.
-fn accepted(svc: &Service, rec: &super::store::Record, replayed: bool) -> Response {
+pub(super) fn accepted(svc: &Service, rec: &super::store::Record, replayed: bool) -> Response {
     let status = svc.status(rec);
     let mut resp = (StatusCode::ACCEPTED, Json(status)).into_response();
     let h = resp.headers_mut();
@@ -387,14 +442,13 @@ async fn replace_scene(
             })?,
     };
     scenes[index] = new_scene;
-    submit_spec(
-        &svc,
-        &headers,
-        spec.to_string(),
-        rec.webhook_url.clone(),
-        peer.ip(),
-    )
-    .await
+    let sub = Submitted {
+        spec: spec.to_string(),
+        values: crate::spec::Values::new(),
+        webhook: rec.webhook_url.clone(),
+    };
+    let (rec, replayed) = queue(&svc, sub, idempotency_key(&headers)?, peer.ip()).await?;
+    Ok(accepted(&svc, &rec, replayed))
 }
 
 #[derive(serde::Deserialize)]
@@ -821,9 +875,11 @@ async fn examples() -> Json<Value> {
     // command line and the service alike.
     let hello: Value = serde_json::from_str(HELLO).unwrap_or_default();
     let title: Value = serde_json::from_str(TITLE_CARD).unwrap_or_default();
+    let welcome: Value = serde_json::from_str(WELCOME_TEMPLATE).unwrap_or_default();
     Json(json!({"examples": [
         {"name": "title-card", "title": "Title card (3 s, 640x360, no assets)", "spec": title},
         {"name": "hello", "title": "Hello (5 s, 720p, uses the stock logo and music bed)", "spec": hello},
+        {"name": "welcome-template", "title": "Template: a site's welcome card (variables site, accent)", "spec": welcome},
     ]}))
 }
 
@@ -891,15 +947,19 @@ mod tests {
 
     #[test]
     fn submissions() {
-        let (spec, hook) =
-            parse_submission(br#"{"spec": {"scenes": []}, "webhook": "http://h/x"}"#)
-                .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(spec, r#"{"scenes":[]}"#);
-        assert_eq!(hook.as_deref(), Some("http://h/x"));
-        let (spec, hook) = parse_submission(br#"{"scenes": []}"#).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(spec, r#"{"scenes": []}"#);
-        assert!(hook.is_none());
+        let sub = parse_submission(br#"{"spec": {"scenes": []}, "webhook": "http://h/x"}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sub.spec, r#"{"scenes":[]}"#);
+        assert_eq!(sub.webhook.as_deref(), Some("http://h/x"));
+        let sub = parse_submission(br#"{"scenes": []}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sub.spec, r#"{"scenes": []}"#);
+        assert!(sub.webhook.is_none());
+        let sub = parse_submission(br#"{"template": {"scenes": []}, "variables": {"a": "b"}}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sub.values["a"], "b");
         assert!(parse_submission(b"{nope").is_err());
         assert!(parse_submission(br#"{"spec": {}, "hook": 1}"#).is_err());
+        assert!(parse_submission(br#"{"spec": {}, "template": {}}"#).is_err());
+        assert!(parse_submission(br#"{"template": {}, "variables": [1]}"#).is_err());
     }
 }

@@ -16,6 +16,7 @@
 //! [`api`] (routes), [`paths`] (which files a spec may read), [`webhook`].
 
 pub mod api;
+mod batches;
 pub mod error;
 pub mod guard;
 pub mod jobs;

@@ -160,6 +160,11 @@ CREATE TABLE IF NOT EXISTS renders (
     plan TEXT
 );
 CREATE INDEX IF NOT EXISTS renders_state ON renders(state);
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    rows TEXT NOT NULL
+);
 ";
 
 const COLUMNS: &str = "id, state, spec, spec_hash, idempotency_key, webhook_url, webhook_status, \
@@ -493,6 +498,35 @@ impl Store {
             .execute("DELETE FROM renders WHERE id = ?1", [id])
             .map_err(db)?;
         Ok(n > 0)
+    }
+
+    /// Records a batch: its rows as JSON (each with its render's id, or why it has none).
+    ///
+    /// # Errors
+    /// [`ServiceError::Db`].
+    pub fn insert_batch(&self, id: &str, rows: &str) -> Result<(), ServiceError> {
+        self.conn
+            .execute(
+                "INSERT INTO batches (id, created_at, rows) VALUES (?1, ?2, ?3)",
+                rusqlite::params![id, now(), rows],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// A batch's creation time and rows.
+    ///
+    /// # Errors
+    /// [`ServiceError::Db`].
+    pub fn batch(&self, id: &str) -> Result<Option<(f64, String)>, ServiceError> {
+        self.conn
+            .query_row(
+                "SELECT created_at, rows FROM batches WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)
     }
 
     fn ids(&self, sql: &str) -> Result<Vec<String>, ServiceError> {

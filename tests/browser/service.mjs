@@ -118,6 +118,28 @@ try {
   check('deleted', gone.status === 404, gone.status);
   const left = fs.readdirSync(path.join(media, 'videos'));
   check('no files left', left.length === 0, left);
+
+  // A template: the page shows a field per variable (its default as the placeholder) and
+  // submits {"template", "variables"} with what was typed.
+  const posted = [];
+  tab.on('request', (q) => {
+    if (q.method() === 'POST' && q.url().endsWith('/v1/renders')) posted.push(q.postData());
+  });
+  await tab.selectOption('#examples', 'welcome-template');
+  const fields = await tab.locator('#vars input').evaluateAll(
+    (els) => els.map((e) => [e.name, e.placeholder]).sort());
+  check('template form', JSON.stringify(fields) === JSON.stringify([['accent', '#F2A900'], ['site', 'Leeds']]), fields);
+  await tab.fill('#vars input[name="site"]', 'Tromsø');
+  await tab.click('#submit');
+  const trow = tab.locator('.render').first();
+  await tab.waitForFunction(() => document.querySelector('.render')?.dataset.state === 'done', null, { timeout: 120000 });
+  const tid = await trow.getAttribute('data-id');
+  const sent = JSON.parse(posted[0] || '{}');
+  check('template submitted with its values', sent.variables?.site === 'Tromsø' &&
+    sent.template?.variables?.site?.default === 'Leeds' && !('accent' in (sent.variables || {})), sent.variables);
+  if (process.env.REELSMITH_SCREENSHOT) await tab.screenshot({ path: process.env.REELSMITH_SCREENSHOT, fullPage: true });
+  const tdone = await (await fetch(`${base}/v1/renders/${tid}`)).json();
+  check('template rendered', tdone.state === 'done' && tdone.video?.width === 640, tdone);
 } catch (e) {
   check('service page', false, String(e));
 } finally {
