@@ -271,3 +271,103 @@ fn a_right_to_left_language_sets_voice_captions_and_direction() {
     let e = reelsmith::render(&comp, &sb.options()).expect_err("unknown");
     assert!(e.to_string().contains("language: unknown language \"xx-YY\""), "{e}");
 }
+
+/// `(status, JSON body)` of a request to the service.
+fn http(method: &str, url: &str, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into();
+    let r = match body {
+        Some(b) => agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(b.to_string()),
+        None if method == "GET" => agent.get(url).call(),
+        None => agent.delete(url).call(),
+    };
+    let mut r = r.expect("HTTP");
+    let status = r.status().as_u16();
+    let text = r.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+#[test]
+fn the_service_renders_templates_and_batches_with_a_state_per_row() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let media = dir.path().join("media");
+    let (mut child, base) = common::spawn_serve(&media, &["--workers", "2", "--threads", "1"]);
+    let url = |p: &str| format!("{base}{p}");
+    // A template and its values.
+    let (st, r) = http(
+        "POST",
+        &url("/v1/renders"),
+        Some(&json!({ "template": template(), "variables": { "title": "Served", "colour": "#00FF00" } })),
+    );
+    assert_eq!(st, 202, "{r}");
+    let id = r["id"].as_str().expect("id").to_string();
+    // A value that breaks its field: 422 at the field's path; a missing one at its use.
+    let (st, r) = http(
+        "POST",
+        &url("/v1/renders"),
+        Some(&json!({ "template": template(), "variables": { "title": "x", "colour": "nope" } })),
+    );
+    assert_eq!(st, 422, "{r}");
+    assert_eq!(r["error"]["issues"][0]["path"], "scenes[0].background.color", "{r}");
+    let (st, r) = http("POST", &url("/v1/renders"), Some(&json!({ "template": template() })));
+    assert_eq!((st, r["error"]["issues"][0]["path"].as_str()), (422, Some("scenes[0].chapter")), "{r}");
+    // A batch of ten rows, the fourth with a colour that is not one.
+    let rows: Vec<serde_json::Value> = (1..=10)
+        .map(|i| {
+            let colour = if i == 4 { "#XYZ".to_string() } else { format!("#0000{:02X}", i * 25) };
+            json!({ "id": format!("r{i}"), "title": format!("Row {i}"), "colour": colour })
+        })
+        .collect();
+    let (st, b) = http("POST", &url("/v1/batches"), Some(&json!({ "template": template(), "rows": rows })));
+    assert_eq!(st, 202, "{b}");
+    let batch = b["id"].as_str().expect("batch id").to_string();
+    assert_eq!(b["rows"][3]["state"], "invalid", "{b}");
+    assert_eq!(b["rows"][3]["error"]["issues"][0]["path"], "scenes[0].background.color");
+    assert_eq!(b["counts"]["invalid"], 1);
+    let t0 = std::time::Instant::now();
+    let done = loop {
+        let (st, b) = http("GET", &url(&format!("/v1/batches/{batch}")), None);
+        assert_eq!(st, 200, "{b}");
+        if b["counts"]["done"] == 9 || t0.elapsed().as_secs() > 120 {
+            break b;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(done["counts"]["done"], 9, "{done}");
+    for row in done["rows"].as_array().expect("rows") {
+        if row["state"] != "done" {
+            continue;
+        }
+        let n = row["row"].as_u64().expect("row");
+        let render = row["render"].as_str().expect("render");
+        let video = media.join(format!("videos/{render}.mp4"));
+        let f = frames(&video);
+        common::assert_close(px(&f[3], 32, 32), [0, 0, (n * 25) as u8], 14, &format!("row {n}"));
+        assert_eq!(probe(&video).expect("probe").chapters[0].title, format!("Row {n}"));
+    }
+    // The template render too.
+    let t0 = std::time::Instant::now();
+    while http("GET", &url(&format!("/v1/renders/{id}")), None).1["state"] != "done" {
+        assert!(t0.elapsed().as_secs() < 60, "template render not done");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let f = frames(&media.join(format!("videos/{id}.mp4")));
+    common::assert_close(px(&f[3], 32, 32), [0, 255, 0], 14, "served template");
+    // No row can be queued: the batch is answered like one submission (422), nothing kept.
+    let (st, r) = http(
+        "POST",
+        &url("/v1/batches"),
+        Some(&json!({ "template": template(), "rows": [{ "title": "a", "colour": "bad" }] })),
+    );
+    assert_eq!(st, 422, "{r}");
+    let (st, _) = http("GET", &url("/v1/batches/b_0000000000000000"), None);
+    assert_eq!(st, 404);
+    let _ = child.kill();
+    let _ = child.wait();
+}

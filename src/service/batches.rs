@@ -81,8 +81,16 @@ fn parse(bytes: &[u8], max_rows: usize) -> Api<(String, Vec<Values>)> {
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            serde_json::from_value::<Values>(r.clone())
-                .map_err(|_| invalid(&format!("rows[{i}]"), "expected an object of values".into()))
+            let values = serde_json::from_value::<Values>(r.clone()).map_err(|_| {
+                invalid(&format!("rows[{i}]"), "expected an object of values".into())
+            })?;
+            match values.iter().find(|(_, v)| v.is_array() || v.is_object() || v.is_null()) {
+                Some((k, _)) => Err(invalid(
+                    &format!("rows[{i}].{k}"),
+                    "expected a string, a number or a boolean".into(),
+                )),
+                None => Ok(values),
+            }
         })
         .collect::<Api<Vec<Values>>>()?;
     Ok((template, rows))
@@ -111,6 +119,8 @@ pub(super) async fn submit(
         .map(|d| d.into_keys().collect())
         .unwrap_or_default();
     let mut out = Vec::new();
+    // When no row can be queued the batch is answered as one submission would be.
+    let (mut first_invalid, mut refused) = (None, None);
     for (i, values) in rows.into_iter().enumerate() {
         let number = i + 1;
         let id = row_id(&values, number);
@@ -126,17 +136,32 @@ pub(super) async fn submit(
         };
         let row = match queue(&svc, sub, None, peer.ip()).await {
             Ok((rec, _)) => json!({"row": number, "id": id, "render": rec.id}),
-            Err(ServiceError::InvalidSpec(issues)) => json!({
-                "row": number, "id": id, "state": "invalid",
-                "error": {"message": "the row's spec is invalid", "issues": issues},
-            }),
-            Err(e @ ServiceError::QueueFull { .. }) => json!({
-                "row": number, "id": id, "state": "refused",
-                "error": {"message": e.to_string()},
-            }),
+            Err(ServiceError::InvalidSpec(issues)) => {
+                let row = json!({
+                    "row": number, "id": id, "state": "invalid",
+                    "error": {"message": "the row's spec is invalid", "issues": issues},
+                });
+                first_invalid.get_or_insert(issues);
+                row
+            }
+            Err(e @ ServiceError::QueueFull { .. }) => {
+                let row = json!({
+                    "row": number, "id": id, "state": "refused",
+                    "error": {"message": e.to_string()},
+                });
+                refused.get_or_insert(e);
+                row
+            }
             Err(e) => return Err(e),
         };
         out.push(row);
+    }
+    if !out.iter().any(|r| r.get("render").is_some()) {
+        return Err(match (refused, first_invalid) {
+            (Some(e), _) => e,
+            (None, Some(issues)) => ServiceError::InvalidSpec(issues),
+            (None, None) => ServiceError::Internal("a batch without rows".into()),
+        });
     }
     let id = new_batch_id();
     svc.store()
