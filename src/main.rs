@@ -847,6 +847,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     summary.unique_frames,
                     summary.captions
                 );
+                if !summary.renditions.is_empty() {
+                    println!("renditions: {}", summary.renditions.join(", "));
+                }
             }
             Ok(())
         }

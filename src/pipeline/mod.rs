@@ -183,6 +183,10 @@ pub struct ValidationSummary {
     pub text_fits: Vec<crate::plan::TextFit>,
     /// Closed captions the narration makes.
     pub captions: usize,
+    /// The further renditions (`output.renditions`), each checked as the main output is:
+    /// `name WxH`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub renditions: Vec<String>,
 }
 
 /// Checks everything a render would, without drawing or encoding: the spec, then every asset
@@ -192,7 +196,9 @@ pub struct ValidationSummary {
 /// [`Error::Spec`] or [`Error::Asset`] listing every problem.
 pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSummary, Error> {
     let plan = plan(comp, opts)?;
-    prepare::check(&plan)?;
+    for (_, p) in plan.rendition_plans() {
+        prepare::check(&p)?;
+    }
     // Long sources go to unnamed temporary files (validating creates nothing).
     Mixer::load(&plan, opts.spill().as_deref())?;
     Ok(ValidationSummary {
@@ -206,6 +212,11 @@ pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSu
         unique_frames: plan.spans().len(),
         text_fits: plan.text_fits.clone(),
         captions: plan.captions.cues.len(),
+        renditions: plan
+            .renditions
+            .iter()
+            .map(|r| format!("{} {}x{}", r.name, r.width, r.height))
+            .collect(),
     })
 }
 
