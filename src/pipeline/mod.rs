@@ -121,7 +121,6 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
         }
         (Err(e), _) => return Err(e),
     };
-    drop(ctx);
     plan.fonts = fonts;
     plan.encoding = crate::plan::PlanEncoding {
         skip_repeats: opts.skip_repeats,
