@@ -76,6 +76,11 @@ enum Command {
         #[cfg(feature = "farm")]
         #[command(flatten)]
         farm: FarmArgs,
+        /// Render only this rendition of `output.renditions` (by name; `main` for the main
+        /// output), to the file a render of all of them writes. Repeat it with `main` for
+        /// several. Default: all.
+        #[arg(long = "rendition", value_name = "NAME")]
+        renditions: Vec<String>,
         /// No progress bar.
         #[arg(short, long)]
         quiet: bool,
@@ -761,6 +766,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             render,
             #[cfg(feature = "farm")]
             farm,
+            renditions,
             quiet,
             json,
         } => {
@@ -781,6 +787,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .with_scene_cache(!no_scene_cache)
                 .with_chunk_s(chunk);
             opts.output = output;
+            let (comp, only) = reelsmith::pipeline::renditions::select(
+                &comp,
+                &renditions,
+                &reelsmith::pipeline::output_path(&comp, &opts),
+            )?;
+            if !renditions.is_empty() {
+                opts.output = Some(only);
+            }
             let mut progress = cli_progress(quiet);
             #[cfg(feature = "farm")]
             let result = match (farm.broker, farm.store) {
@@ -807,6 +821,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 print!("{}", rep.table());
                 println!("wrote {}", rep.output.display());
+                for r in rep.renditions.iter().skip(1) {
+                    println!("wrote {} ({}x{})", r.output.display(), r.width, r.height);
+                }
             }
             Ok(())
         }
@@ -847,6 +864,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     summary.unique_frames,
                     summary.captions
                 );
+                if !summary.renditions.is_empty() {
+                    println!("renditions: {}", summary.renditions.join(", "));
+                }
             }
             Ok(())
         }

@@ -622,6 +622,7 @@ _OutputOptional = TypedDict("_OutputOptional", {
     "height": int,
     "path": Optional[str],
     "quality": "Quality",
+    "renditions": List["Rendition"],
     "width": int,
 }, total=False)
 
@@ -635,6 +636,17 @@ class Output(_OutputOptional):
 Overflow = Literal["fail", "ellipsis"]
 
 
+_OverrideRequired = TypedDict("_OverrideRequired", {
+    "path": str,
+    "value": Any,
+})
+
+class Override(_OverrideRequired):
+    """
+    One change to the spec for one rendition.
+    """
+
+
 # Padding: one number for all sides, or `[vertical, horizontal]`.
 Padding = Union[float, List[float]]
 
@@ -646,6 +658,25 @@ ProgressScope = Literal["video", "scene"]
 # Encoding quality. Each maps to a documented libx264 preset and CRF (constant rate factor;
 # lower is better quality and larger files). All produce H.264 High profile, yuv420p.
 Quality = Literal["fast", "standard", "high"]
+
+
+_RenditionRequired = TypedDict("_RenditionRequired", {
+    "height": int,
+    "name": str,
+    "width": int,
+})
+
+_RenditionOptional = TypedDict("_RenditionOptional", {
+    "overrides": List["Override"],
+    "path": Optional[str],
+    "quality": Optional["Quality"],
+}, total=False)
+
+class Rendition(_RenditionRequired, _RenditionOptional):
+    """
+    Another size of the same video: the same scenes, timing, audio, captions and chapters,
+    composed at `width`x`height` and encoded by an x264 of its own.
+    """
 
 
 # The unit a typewriter reveals.
@@ -818,12 +849,14 @@ __all__ = [
     "MotionSpec",
     "Output",
     "Overflow",
+    "Override",
     "Padding",
     "ProgressBarLayer",
     "ProgressScope",
     "Quality",
     "QuoteLayer",
     "RadialGradientBackground",
+    "Rendition",
     "RevealUnit",
     "Scene",
     "SceneDuration",

@@ -103,6 +103,24 @@ pub fn render_plan(
     )
 }
 
+/// The farm renders one output: a plan with renditions is refused before anything is
+/// published (render them locally, or each size as its own render).
+fn refuse_renditions(plan: &Plan) -> Result<(), FarmError> {
+    if plan.renditions.is_empty() {
+        return Ok(());
+    }
+    Err(FarmError::Render(crate::error::Error::Spec(
+        crate::spec::SpecError::Invalid(vec![crate::spec::SpecIssue {
+            path: "output.renditions".into(),
+            message: format!(
+                "{} renditions: a render on the farm (--broker) makes one output; render \
+                 renditions locally, or each size as a render of its own",
+                plan.renditions.len()
+            ),
+        }]),
+    )))
+}
+
 fn render_planned(
     plan: &Plan,
     opts: &RenderOptions,
@@ -110,6 +128,7 @@ fn render_planned(
     progress: &mut dyn Progress,
     (t_start, cpu_start): (Instant, Option<f64>),
 ) -> Result<RenderReport, FarmError> {
+    refuse_renditions(plan)?;
     let mut stages = vec![StageReport::new(
         StageId::Validate,
         t_start,
@@ -248,6 +267,7 @@ fn render_planned(
             wait_s,
             unit_reports: state,
         }),
+        renditions: Vec::new(),
     })
 }
 

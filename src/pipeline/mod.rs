@@ -12,6 +12,7 @@ pub mod options;
 pub mod progress;
 pub mod range;
 pub mod render;
+pub mod renditions;
 pub mod report;
 pub mod workspace;
 
@@ -89,28 +90,51 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
             .measure(t)
             .map_err(|e| e.to_string())
     };
-    let resolved = resolve::resolve(
-        comp,
-        &ResolveContext {
-            files: &files,
-            font_families: &families,
-            audio_levels: &|p: &Path| crate::media::sound::levels(p).map_err(|e| e.to_string()),
-            synthesize: &|speech| crate::media::tts::speak(&opts.tts_cache(), speech),
-            measure: &measure,
-        },
-    );
+    // Audio files are decoded once for every rendition's resolve.
+    let levels = std::sync::Mutex::new(std::collections::HashMap::new());
+    let audio_levels = move |p: &Path| {
+        let known = levels.lock().ok().and_then(|m| m.get(p).cloned());
+        known.unwrap_or_else(|| {
+            let l = crate::media::sound::levels(p).map_err(|e| e.to_string());
+            if let Ok(mut m) = levels.lock() {
+                m.insert(p.to_path_buf(), l.clone());
+            }
+            l
+        })
+    };
+    let ctx = ResolveContext {
+        files: &files,
+        font_families: &families,
+        audio_levels: &audio_levels,
+        synthesize: &|speech| crate::media::tts::speak(&opts.tts_cache(), speech),
+        measure: &measure,
+    };
+    let resolved = resolve::resolve(comp, &ctx);
+    let rendition_issues = comp.output.rendition_issues();
     let mut plan = match (resolved, font_issues.is_empty()) {
         (Ok(p), true) => p,
         (Ok(_), false) => return Err(SpecError::Invalid(font_issues)),
         (Err(SpecError::Invalid(issues)), _) => {
             let mut all = font_issues;
             all.extend(issues);
+            all.extend(rendition_issues);
+            return Err(SpecError::Invalid(all));
+        }
+        (Err(e), _) => return Err(e),
+    };
+    plan.output = output_path(comp, opts);
+    let extra = renditions::plan_all(comp, &plan, &|c: &Composition| resolve::resolve(c, &ctx));
+    plan.renditions = match (extra, rendition_issues.is_empty()) {
+        (Ok(r), true) => r,
+        (Ok(_), false) => return Err(SpecError::Invalid(rendition_issues)),
+        (Err(SpecError::Invalid(issues)), _) => {
+            let mut all = rendition_issues;
+            all.extend(issues);
             return Err(SpecError::Invalid(all));
         }
         (Err(e), _) => return Err(e),
     };
     plan.fonts = fonts;
-    plan.output = output_path(comp, opts);
     plan.encoding = crate::plan::PlanEncoding {
         skip_repeats: opts.skip_repeats,
         patches: opts.patches,
@@ -135,6 +159,9 @@ pub fn plan(comp: &Composition, opts: &RenderOptions) -> Result<Plan, SpecError>
     crate::resolve::fonts::hash_inputs(&mut plan);
     if let Some(q) = opts.quality {
         plan.quality = q;
+        for r in &mut plan.renditions {
+            r.quality = q;
+        }
     }
     if let Some(limits) = &opts.limits {
         let over = limits.check_plan(&plan);
@@ -168,6 +195,10 @@ pub struct ValidationSummary {
     pub text_fits: Vec<crate::plan::TextFit>,
     /// Closed captions the narration makes.
     pub captions: usize,
+    /// The further renditions (`output.renditions`), each checked as the main output is:
+    /// `name WxH`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub renditions: Vec<String>,
 }
 
 /// Checks everything a render would, without drawing or encoding: the spec, then every asset
@@ -177,7 +208,9 @@ pub struct ValidationSummary {
 /// [`Error::Spec`] or [`Error::Asset`] listing every problem.
 pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSummary, Error> {
     let plan = plan(comp, opts)?;
-    prepare::check(&plan)?;
+    for (_, p) in plan.rendition_plans() {
+        prepare::check(&p)?;
+    }
     // Long sources go to unnamed temporary files (validating creates nothing).
     Mixer::load(&plan, opts.spill().as_deref())?;
     Ok(ValidationSummary {
@@ -191,6 +224,11 @@ pub fn validate(comp: &Composition, opts: &RenderOptions) -> Result<ValidationSu
         unique_frames: plan.spans().len(),
         text_fits: plan.text_fits.clone(),
         captions: plan.captions.cues.len(),
+        renditions: plan
+            .renditions
+            .iter()
+            .map(|r| format!("{} {}x{}", r.name, r.width, r.height))
+            .collect(),
     })
 }
 

@@ -7,12 +7,14 @@ use std::time::Instant;
 use super::frames::{AudioSource, ComposeEncode, ComposeStats, SegmentWork, Sink};
 use super::range::{verify_inputs, with_fonts, write_webvtt};
 use super::workspace::{self, Workspace};
-use super::{plan, Progress, RenderOptions};
+use super::{plan, renditions, Progress, RenderOptions};
 use crate::audio::mix::Mixer;
 use crate::compose::prepare;
 use crate::encode::EncoderConfig;
 use crate::error::Error;
-use crate::pipeline::report::{peak_rss_bytes, RenderReport, StageId, StageReport};
+use crate::pipeline::report::{
+    peak_rss_bytes, RenderReport, RenditionReport, StageId, StageReport,
+};
 use crate::plan::Plan;
 use crate::spec::Composition;
 
@@ -111,25 +113,32 @@ fn render_planned(
     } = started;
     let temp_root = opts.temp_root();
     let mut stages = Vec::new();
-    let spans = plan.spans();
-    stages.push(StageReport::new(
-        StageId::Validate,
-        t,
-        spans.len() as u64,
-        0,
-    ));
+    // The main output first, then each further rendition: one timeline, pictures per size.
+    let renditions = plan.rendition_plans();
+    let all_spans: Vec<Vec<crate::plan::Span>> =
+        renditions.iter().map(|(_, p)| p.spans()).collect();
+    let unique_frames = all_spans.first().map_or(0, Vec::len) as u64;
+    stages.push(StageReport::new(StageId::Validate, t, unique_frames, 0));
 
-    let output = plan.output.clone();
-    if output.is_dir() {
-        return Err(Error::Io {
-            op: "write output",
-            path: output,
-            source: std::io::Error::other("is a folder"),
-        });
+    for (_, p) in &renditions {
+        if p.output.is_dir() {
+            return Err(Error::Io {
+                op: "write output",
+                path: p.output.clone(),
+                source: std::io::Error::other("is a folder"),
+            });
+        }
     }
+    let output = plan.output.clone();
     let mut ws = Workspace::create(&temp_root, opts.keep_temp)?;
-    let partial = ws.partial_output(&output)?;
+    let mut partials = vec![ws.partial_output(&output)?];
     let captions_file = write_webvtt(plan, &output, &mut ws)?;
+    for (_, p) in renditions.iter().skip(1) {
+        // The further renditions go with the main output: renamed into place just before
+        // it, or removed with everything else.
+        partials.push(ws.companion(&p.output)?);
+        write_webvtt(p, &p.output, &mut ws)?;
+    }
 
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -146,42 +155,77 @@ fn render_planned(
     let t = Instant::now();
     // Every asset is checked now (no frame is drawn if one is bad); each scene is prepared
     // again just before it is composed and freed after, so memory does not grow with length.
-    let prepared = pool.install(|| prepare::check(plan))?;
+    let (mut prepared_items, mut prepared_bytes) = (0u64, 0u64);
+    for (_, p) in &renditions {
+        let prepared = pool.install(|| prepare::check(p))?;
+        prepared_items += (prepared.images_decoded + prepared.texts_rasterized) as u64;
+        prepared_bytes += prepared.bytes;
+    }
     stages.push(StageReport::new(
         StageId::Prepare,
         t,
-        (prepared.images_decoded + prepared.texts_rasterized) as u64,
-        prepared.bytes,
+        prepared_items,
+        prepared_bytes,
     ));
 
     progress.stage(StageId::Mix);
     let (audio, mix_index) = mix_stage(plan, opts, &ws, &pool, &mut stages)?;
     let audio_cached = matches!(audio, AudioSource::Cached(_));
+    let (audio, shared_audio) = if renditions.len() > 1 {
+        renditions::keep_audio(audio, &ws)?
+    } else {
+        (audio, None)
+    };
 
     progress.stage(StageId::Compose);
-    #[cfg_attr(not(feature = "fault-injection"), allow(unused_mut))]
-    let mut cfg = EncoderConfig::for_plan(plan, opts.threads);
-    #[cfg(feature = "fault-injection")]
-    {
-        cfg.fail_at_frame = opts.encode_fault();
+    let all_frames = plan.total_frames * renditions.len() as u64;
+    let mut audio = Some(audio);
+    let mut made = Vec::with_capacity(renditions.len());
+    for (i, ((_, p), spans)) in renditions.iter().zip(&all_spans).enumerate() {
+        let source = match audio.take() {
+            Some(a) => a,
+            // The main rendition's AAC packets, the same in every file.
+            None => renditions::shared_audio(&ws)?,
+        };
+        #[cfg_attr(not(feature = "fault-injection"), allow(unused_mut))]
+        let mut cfg = EncoderConfig::for_plan(p, opts.threads);
+        #[cfg(feature = "fault-injection")]
+        {
+            cfg.fail_at_frame = opts.encode_fault();
+        }
+        let segments = segment_work(p, spans, &cfg, opts, &ws, i);
+        let run = ComposeEncode {
+            plan: p,
+            spans,
+            pool: &pool,
+            batch: threads * crate::compose::SPANS_PER_THREAD,
+            panic_at: opts.panic_fault(),
+        };
+        let mut counted = renditions::Counted {
+            inner: &mut *progress,
+            before: i as u64 * plan.total_frames,
+            all: all_frames,
+        };
+        let t = Instant::now();
+        let (compose_stats, encode_stats) = run.run(
+            Sink::Mp4 {
+                out: &partials[i],
+                audio: Box::new(source),
+            },
+            &cfg,
+            segments,
+            &mut counted,
+        )?;
+        if i == 0 {
+            if let Some(shared) = &shared_audio {
+                renditions::settle_audio(shared, &ws)?;
+            }
+        }
+        made.push((cfg, compose_stats, encode_stats, t.elapsed()));
     }
-    let segments = segment_work(plan, &spans, &cfg, opts, &ws);
-    let run = ComposeEncode {
-        plan,
-        spans: &spans,
-        pool: &pool,
-        batch: threads * crate::compose::SPANS_PER_THREAD,
-        panic_at: opts.panic_fault(),
+    let Some((cfg, compose_stats, encode_stats, _)) = made.first() else {
+        return Err(Error::Internal("no rendition was made".into()));
     };
-    let (compose_stats, encode_stats) = run.run(
-        Sink::Mp4 {
-            out: &partial,
-            audio: Box::new(audio),
-        },
-        &cfg,
-        segments,
-        progress,
-    )?;
     if !audio_cached {
         // The loudness analysis (EBU R128 passes over the whole mix) ran beside composition.
         let mix = &mut stages[mix_index];
@@ -191,17 +235,55 @@ fn render_planned(
             compose_stats.loudness.as_secs_f64()
         ));
     }
-    stages.extend(compose_encode_reports(
-        plan,
-        &cfg,
-        &compose_stats,
-        &encode_stats,
-    ));
+    let mut both = compose_encode_reports(plan, cfg, compose_stats, encode_stats);
+    for (_, cs, es, _) in made.iter().skip(1) {
+        both[0].wall_s += cs.busy.as_secs_f64();
+        both[0].frames += cs.pictures;
+        both[0].bytes += cs.bytes;
+        both[1].wall_s += cs.encode_busy.as_secs_f64();
+        both[1].frames += es.frames;
+        both[1].bytes += es.video_bytes + es.audio_bytes;
+    }
+    if made.len() > 1 {
+        for st in &mut both {
+            if let Some(note) = &mut st.note {
+                note.push_str(&format!(
+                    "; {} renditions together, the note is the main one's",
+                    made.len()
+                ));
+            }
+        }
+    }
+    stages.extend(both);
+    let mut rendition_reports = Vec::new();
+    if renditions.len() > 1 {
+        for (((name, p), (_, cs, es, wall)), partial) in renditions.iter().zip(&made).zip(&partials)
+        {
+            rendition_reports.push(RenditionReport {
+                name: name.clone().unwrap_or_else(|| "main".into()),
+                output: p.output.clone(),
+                width: p.width,
+                height: p.height,
+                quality: p.quality.as_str().into(),
+                output_bytes: std::fs::metadata(partial).map_or(0, |m| m.len()),
+                encoded_frames: es.encoded_frames,
+                segments_reused: es.segments_reused,
+                encode_s: wall.as_secs_f64(),
+                compose_busy_s: cs.busy.as_secs_f64(),
+                encode_busy_s: cs.encode_busy.as_secs_f64(),
+            });
+        }
+    }
 
     progress.stage(StageId::Finalize);
     let t = Instant::now();
     let output_bytes = ws.commit(&output)?;
-    stages.push(StageReport::new(StageId::Finalize, t, 1, output_bytes));
+    stages.push(StageReport::new(
+        StageId::Finalize,
+        t,
+        renditions.len() as u64,
+        output_bytes,
+    ));
 
     let wall = t_start.elapsed().as_secs_f64();
     Ok(RenderReport {
@@ -211,7 +293,7 @@ fn render_planned(
         fps: plan.fps.as_f64(),
         frames: plan.total_frames,
         duration_s: plan.duration_s(),
-        unique_frames: spans.len() as u64,
+        unique_frames,
         encoded_frames: encode_stats.encoded_frames,
         patched_frames: encode_stats.patched_frames,
         segments: encode_stats.segments.max(1),
@@ -231,6 +313,7 @@ fn render_planned(
         captions: plan.captions.cues.len(),
         captions_file,
         farm: None,
+        renditions: rendition_reports,
     })
 }
 
@@ -309,6 +392,7 @@ fn segment_work(
     cfg: &EncoderConfig,
     opts: &RenderOptions,
     ws: &Workspace,
+    rendition: usize,
 ) -> Vec<SegmentWork> {
     let scene_cache = (opts.scene_cache && cfg.segments && !cfg.lossless)
         .then(|| crate::cache::scenes::cache(opts.scene_cache_dir()));
@@ -327,7 +411,7 @@ fn segment_work(
                     _ => (
                         None,
                         cache
-                            .store(key, ws.dir().join(format!("segment-{i}.part")))
+                            .store(key, ws.dir().join(format!("segment-{rendition}-{i}.part")))
                             .map_err(|e| tracing::warn!("a segment will not be cached: {e}"))
                             .ok(),
                     ),

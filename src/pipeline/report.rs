@@ -129,6 +129,39 @@ pub struct RenderReport {
     /// rendered them and what they cost. `None` for a local render.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub farm: Option<FarmReport>,
+    /// With `output.renditions`: every file the render wrote, the main output first (the
+    /// report's other fields are the main output's, its stages all renditions' together).
+    /// Empty for a render of one output.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renditions: Vec<RenditionReport>,
+}
+
+/// One rendition of a render with `output.renditions`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RenditionReport {
+    /// Its name (`main` for the main output).
+    pub name: String,
+    /// Its MP4.
+    pub output: PathBuf,
+    /// Frame width.
+    pub width: u32,
+    /// Frame height.
+    pub height: u32,
+    /// Quality preset used.
+    pub quality: String,
+    /// Size of its MP4, bytes.
+    pub output_bytes: u64,
+    /// Pictures x264 encoded (the rest exact copies or patches).
+    pub encoded_frames: u64,
+    /// Segments copied from the scene cache.
+    pub segments_reused: u64,
+    /// Seconds composing and encoding it (its pictures composed ∥ encoded, its audio
+    /// muxed), from its first picture to its file's trailer.
+    pub encode_s: f64,
+    /// Seconds of those the compose pool was busy.
+    pub compose_busy_s: f64,
+    /// Seconds of those x264 and the muxer were busy.
+    pub encode_busy_s: f64,
 }
 
 /// What a render spread over render workers cost, unit by unit.
@@ -231,6 +264,18 @@ impl RenderReport {
                 f.workers.len(),
                 f.workers.join(", "),
                 f.redeliveries
+            ));
+        }
+        for r in &self.renditions {
+            s.push_str(&format!(
+                "rendition  {:<10} {}x{} {:>8.3} s, {} encoded, {:.1} MB  {}\n",
+                r.name,
+                r.width,
+                r.height,
+                r.encode_s,
+                r.encoded_frames,
+                r.output_bytes as f64 / 1e6,
+                r.output.display()
             ));
         }
         s.push_str(&format!(

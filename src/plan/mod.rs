@@ -10,6 +10,9 @@
 
 pub mod captions;
 mod ranges;
+mod renditions;
+
+pub use renditions::PlanRendition;
 
 pub use ranges::{audio_chunks, Span, AAC_FRAME, MIN_SEGMENT_S};
 
@@ -110,6 +113,11 @@ pub struct Plan {
     /// SHA-256 (hex) of every file the plan reads ([`Plan::input_files`]), taken once when
     /// the plan was made. A file that could not be read then has none.
     pub inputs: std::collections::BTreeMap<PathBuf, String>,
+    /// The further renditions (`output.renditions`): the same timeline, audio, captions and
+    /// chapters as this plan (the main rendition), pictures at other sizes
+    /// ([`Plan::rendition_plans`]). Empty: one output.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renditions: Vec<PlanRendition>,
 }
 
 /// Fonts a spec brings (its `fonts` entries). The plan names them by path and content hash;

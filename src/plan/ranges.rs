@@ -34,6 +34,7 @@ impl Plan {
         let mut out: Vec<&std::path::Path> = self
             .scenes
             .iter()
+            .chain(self.renditions.iter().flat_map(|r| &r.scenes))
             .flat_map(PlanScene::input_files)
             .collect();
         for t in &self.tracks {

@@ -168,6 +168,7 @@ impl Resolver<'_, '_> {
             encoding: crate::plan::PlanEncoding::default(),
             output: PathBuf::new(),
             inputs: Default::default(),
+            renditions: Vec::new(),
         }
     }
 

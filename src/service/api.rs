@@ -329,6 +329,17 @@ pub(super) async fn queue(
         serde_json::to_string(&comp).map_err(|e| ServiceError::Internal(e.to_string()))?
     };
     let mut issues = svc.policy.check(&comp);
+    if !comp.output.renditions.is_empty() {
+        // One render, one video here: the service names and serves a single file.
+        issues.push(SpecIssue {
+            path: "output.renditions".into(),
+            message: format!(
+                "{} renditions: the service makes one video per render; submit each size \
+                 as a render of its own",
+                comp.output.renditions.len()
+            ),
+        });
+    }
     if let Some(url) = &webhook_url {
         if let Err(e) = webhook::check_url(url, &svc.cfg.webhook_allow) {
             issues.push(SpecIssue {

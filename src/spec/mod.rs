@@ -19,6 +19,7 @@ pub mod doc;
 pub mod error;
 mod files;
 mod layers;
+mod renditions;
 mod style;
 pub mod template;
 
@@ -26,6 +27,7 @@ pub use audio::*;
 pub use error::{SpecError, SpecIssue};
 pub use files::{FileKind, FileRef};
 pub use layers::*;
+pub use renditions::{pointer_to_path, Override, Rendition, MAX_RENDITIONS};
 pub use style::*;
 pub use template::{Values, Variable, VariableType};
 
@@ -113,6 +115,15 @@ pub struct Output {
     /// video, atomically. Default: false.
     #[serde(default)]
     pub chapters_vtt: bool,
+    /// More sizes of the same video, made in the same render from the same timeline and the
+    /// same audio (mastered and encoded once, the same AAC packets in every file): each a
+    /// complete MP4 beside the main one (this object's `width`, `height` and `path`, which
+    /// stays the first rendition), with the same captions and chapters. Lengths in percent
+    /// adapt by themselves; per-rendition `overrides` change what percentages cannot (a
+    /// vertical layout). All files appear together when the render completes, or none.
+    /// Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renditions: Vec<Rendition>,
 }
 
 /// Closed captions made from the narration: lines of at most `max_chars` characters, at most
@@ -165,6 +176,7 @@ impl Default for Output {
             captions: Captions::default(),
             chapters: None,
             chapters_vtt: false,
+            renditions: Vec::new(),
         }
     }
 }
