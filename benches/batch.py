@@ -50,7 +50,7 @@ def media_root(tmp, name):
 def frames(path):
     out = subprocess.run([BIN, "probe", "--json", path], capture_output=True, text=True, check=True)
     info = json.loads(out.stdout)
-    return next(s["frames"] for s in info["streams"] if s["kind"] == "video")
+    return next(s["packets"] for s in info["streams"] if s["kind"] == "video")
 
 
 def main():
