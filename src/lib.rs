@@ -92,8 +92,8 @@ pub mod fuzzing;
 pub use error::{Error, Result};
 pub use pipeline::report::{RenderReport, StageId};
 pub use pipeline::{
-    load_spec, load_template, output_path, render, render_with_progress, validate, NoProgress, Progress,
-    RenderOptions,
+    load_spec, load_template, output_path, render, render_with_progress, validate, NoProgress,
+    Progress, RenderOptions,
 };
 pub use plan::Plan;
 pub use spec::Composition;

@@ -36,7 +36,10 @@ fn values(v: serde_json::Value) -> Values {
 }
 
 fn issues(e: SpecError) -> Vec<(String, String)> {
-    e.issues().into_iter().map(|i| (i.path, i.message)).collect()
+    e.issues()
+        .into_iter()
+        .map(|i| (i.path, i.message))
+        .collect()
 }
 
 #[test]
@@ -61,8 +64,11 @@ fn a_template_renders_from_the_library_with_values_in_place() {
 fn missing_unknown_and_bad_values_are_reported_where_they_land() {
     let text = template().to_string();
     // No title (no default), a value for an undeclared variable, a number that is not one.
-    let e = Composition::from_template(&text, &values(json!({ "colour": "#00FF00", "sz": 3, "seconds": "long" })))
-        .expect_err("invalid");
+    let e = Composition::from_template(
+        &text,
+        &values(json!({ "colour": "#00FF00", "sz": 3, "seconds": "long" })),
+    )
+    .expect_err("invalid");
     let got = issues(e);
     let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(
@@ -80,7 +86,10 @@ fn missing_unknown_and_bad_values_are_reported_where_they_land() {
     .expect("parses");
     let e = reelsmith::render(&comp, &sb.options()).expect_err("bad colour");
     let msg = e.to_string();
-    assert!(msg.contains("scenes[0].background.color") && msg.contains("not-a-colour"), "{msg}");
+    assert!(
+        msg.contains("scenes[0].background.color") && msg.contains("not-a-colour"),
+        "{msg}"
+    );
     assert!(!sb.path("out.mp4").exists());
     // A placeholder nobody declared.
     let e = Composition::from_json(
@@ -96,8 +105,11 @@ fn the_command_line_takes_var_and_vars() {
     let sb = Sandbox::new();
     let spec = sb.path("t.json");
     std::fs::write(&spec, template().to_string()).expect("write");
-    std::fs::write(sb.path("v.json"), r##"{"title": "From file", "colour": "#00FF00"}"##)
-        .expect("write");
+    std::fs::write(
+        sb.path("v.json"),
+        r##"{"title": "From file", "colour": "#00FF00"}"##,
+    )
+    .expect("write");
     let out = sb.path("cli.mp4");
     let run = Command::new(env!("CARGO_BIN_EXE_reelsmith"))
         .args(["render", "--quiet", "--media-root"])
@@ -109,7 +121,11 @@ fn the_command_line_takes_var_and_vars() {
         .arg(&out)
         .output()
         .expect("run");
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let f = frames(&out);
     // --var wins over --vars.
     common::assert_close(px(&f[5], 32, 32), [0, 0, 255], 12, "--var colour");
@@ -122,14 +138,21 @@ fn the_command_line_takes_var_and_vars() {
         .expect("run");
     assert_eq!(run.status.code(), Some(3));
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(err.contains("scenes[0].chapter: variable \"title\" has no value"), "{err}");
+    assert!(
+        err.contains("scenes[0].chapter: variable \"title\" has no value"),
+        "{err}"
+    );
 }
 
 /// Twelve rows, only the colour and title differ; row 7's colour is not a colour.
 fn table(sb: &Sandbox) -> std::path::PathBuf {
     let mut csv = String::from("id,title,colour\n");
     for i in 1..=12 {
-        let colour = if i == 7 { "#12345G".to_string() } else { format!("#{:02X}0000", i * 20) };
+        let colour = if i == 7 {
+            "#12345G".to_string()
+        } else {
+            format!("#{:02X}0000", i * 20)
+        };
         csv += &format!("row{i:02},\"Row {i}, the title\",{colour}\n");
     }
     let p = sb.path("rows.csv");
@@ -171,8 +194,14 @@ fn a_batch_renders_every_row_isolates_a_failing_one_and_skips_on_a_rerun() {
     // A changed input (the template's second scene) renders every row again.
     let mut changed = template();
     changed["scenes"][1]["duration"] = json!(0.8);
-    let third = batch::run(&changed.to_string(), &rows, &sb.options(), &opts, &batch::Quiet)
-        .expect("batch");
+    let third = batch::run(
+        &changed.to_string(),
+        &rows,
+        &sb.options(),
+        &opts,
+        &batch::Quiet,
+    )
+    .expect("batch");
     assert_eq!(third.count(RowStatus::Done), 11, "{}", third.table());
 }
 
@@ -186,13 +215,28 @@ fn a_batch_checks_its_table_before_rendering() {
         output: Some(sb.path("out/{{id}}.mp4").to_string_lossy().into_owned()),
         ..BatchOptions::default()
     };
-    let e = batch::run(&template().to_string(), &rows, &sb.options(), &opts, &batch::Quiet)
-        .expect_err("unknown column");
-    assert!(e.to_string().contains("column \"titel\" is not a variable"), "{e}");
+    let e = batch::run(
+        &template().to_string(),
+        &rows,
+        &sb.options(),
+        &opts,
+        &batch::Quiet,
+    )
+    .expect_err("unknown column");
+    assert!(
+        e.to_string().contains("column \"titel\" is not a variable"),
+        "{e}"
+    );
     std::fs::write(&p, "id,title\na,x\na,y\n").expect("write");
     let rows = batch::read_rows(&p).expect("rows");
-    let e = batch::run(&template().to_string(), &rows, &sb.options(), &opts, &batch::Quiet)
-        .expect_err("same output twice");
+    let e = batch::run(
+        &template().to_string(),
+        &rows,
+        &sb.options(),
+        &opts,
+        &batch::Quiet,
+    )
+    .expect_err("same output twice");
     assert!(e.to_string().contains("like row 1"), "{e}");
     assert!(!sb.path("out").exists(), "nothing rendered");
 }
@@ -213,10 +257,21 @@ fn the_batch_command_prints_a_summary_and_exits_6_when_a_row_failed() {
         .arg(&out)
         .output()
         .expect("run");
-    assert_eq!(run.status.code(), Some(6), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        run.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let table = String::from_utf8_lossy(&run.stdout);
-    assert!(table.contains("12 rows: 11 done, 0 skipped, 1 failed"), "{table}");
-    assert!(table.contains("row07") && table.contains("FAILED"), "{table}");
+    assert!(
+        table.contains("12 rows: 11 done, 0 skipped, 1 failed"),
+        "{table}"
+    );
+    assert!(
+        table.contains("row07") && table.contains("FAILED"),
+        "{table}"
+    );
     assert_eq!(std::fs::read_dir(sb.path("cli")).expect("dir").count(), 12); // 11 + manifest
 }
 
@@ -248,7 +303,10 @@ fn a_right_to_left_language_sets_voice_captions_and_direction() {
     let info_en = probe(&sb_en.path("out.mp4")).expect("probe");
     let sub_en = info_en.stream("subtitle").expect("subtitle track");
     assert_eq!(sub_en.language.as_deref(), Some("eng"));
-    assert_ne!(ar.frames, en.frames, "a different voice speaks for a different time");
+    assert_ne!(
+        ar.frames, en.frames,
+        "a different voice speaks for a different time"
+    );
     // Right to left: the list is mirrored in its box (the same box: anchored at the centre,
     // as wide as its widest item with its marker). Left to right the marker's column leaves a
     // gap at the box's left edge and the widest text reaches its right edge; right to left
@@ -264,12 +322,19 @@ fn a_right_to_left_language_sets_voice_captions_and_direction() {
     };
     let (l_ar, r_ar) = lit(&sb_ar.path("out.mp4"));
     let (l_en, r_en) = lit(&sb_en.path("out.mp4"));
-    assert!(r_ar + 4 < r_en && l_ar + 4 < l_en, "ar {l_ar}..{r_ar}, en {l_en}..{r_en}");
+    assert!(
+        r_ar + 4 < r_en && l_ar + 4 < l_en,
+        "ar {l_ar}..{r_ar}, en {l_en}..{r_en}"
+    );
     // An unknown language is a spec error at `language`.
     let sb = Sandbox::new();
     let comp = common::comp(spec("xx-YY"));
     let e = reelsmith::render(&comp, &sb.options()).expect_err("unknown");
-    assert!(e.to_string().contains("language: unknown language \"xx-YY\""), "{e}");
+    assert!(
+        e.to_string()
+            .contains("language: unknown language \"xx-YY\""),
+        "{e}"
+    );
 }
 
 /// `(status, JSON body)` of a request to the service.
@@ -290,7 +355,10 @@ fn http(method: &str, url: &str, body: Option<&serde_json::Value>) -> (u16, serd
     let mut r = r.expect("HTTP");
     let status = r.status().as_u16();
     let text = r.body_mut().read_to_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 #[test]
@@ -303,7 +371,9 @@ fn the_service_renders_templates_and_batches_with_a_state_per_row() {
     let (st, r) = http(
         "POST",
         &url("/v1/renders"),
-        Some(&json!({ "template": template(), "variables": { "title": "Served", "colour": "#00FF00" } })),
+        Some(
+            &json!({ "template": template(), "variables": { "title": "Served", "colour": "#00FF00" } }),
+        ),
     );
     assert_eq!(st, 202, "{r}");
     let id = r["id"].as_str().expect("id").to_string();
@@ -314,21 +384,43 @@ fn the_service_renders_templates_and_batches_with_a_state_per_row() {
         Some(&json!({ "template": template(), "variables": { "title": "x", "colour": "nope" } })),
     );
     assert_eq!(st, 422, "{r}");
-    assert_eq!(r["error"]["issues"][0]["path"], "scenes[0].background.color", "{r}");
-    let (st, r) = http("POST", &url("/v1/renders"), Some(&json!({ "template": template() })));
-    assert_eq!((st, r["error"]["issues"][0]["path"].as_str()), (422, Some("scenes[0].chapter")), "{r}");
+    assert_eq!(
+        r["error"]["issues"][0]["path"], "scenes[0].background.color",
+        "{r}"
+    );
+    let (st, r) = http(
+        "POST",
+        &url("/v1/renders"),
+        Some(&json!({ "template": template() })),
+    );
+    assert_eq!(
+        (st, r["error"]["issues"][0]["path"].as_str()),
+        (422, Some("scenes[0].chapter")),
+        "{r}"
+    );
     // A batch of ten rows, the fourth with a colour that is not one.
     let rows: Vec<serde_json::Value> = (1..=10)
         .map(|i| {
-            let colour = if i == 4 { "#XYZ".to_string() } else { format!("#0000{:02X}", i * 25) };
+            let colour = if i == 4 {
+                "#XYZ".to_string()
+            } else {
+                format!("#0000{:02X}", i * 25)
+            };
             json!({ "id": format!("r{i}"), "title": format!("Row {i}"), "colour": colour })
         })
         .collect();
-    let (st, b) = http("POST", &url("/v1/batches"), Some(&json!({ "template": template(), "rows": rows })));
+    let (st, b) = http(
+        "POST",
+        &url("/v1/batches"),
+        Some(&json!({ "template": template(), "rows": rows })),
+    );
     assert_eq!(st, 202, "{b}");
     let batch = b["id"].as_str().expect("batch id").to_string();
     assert_eq!(b["rows"][3]["state"], "invalid", "{b}");
-    assert_eq!(b["rows"][3]["error"]["issues"][0]["path"], "scenes[0].background.color");
+    assert_eq!(
+        b["rows"][3]["error"]["issues"][0]["path"],
+        "scenes[0].background.color"
+    );
     assert_eq!(b["counts"]["invalid"], 1);
     let t0 = std::time::Instant::now();
     let done = loop {
@@ -348,8 +440,16 @@ fn the_service_renders_templates_and_batches_with_a_state_per_row() {
         let render = row["render"].as_str().expect("render");
         let video = media.join(format!("videos/{render}.mp4"));
         let f = frames(&video);
-        common::assert_close(px(&f[3], 32, 32), [0, 0, (n * 25) as u8], 14, &format!("row {n}"));
-        assert_eq!(probe(&video).expect("probe").chapters[0].title, format!("Row {n}"));
+        common::assert_close(
+            px(&f[3], 32, 32),
+            [0, 0, (n * 25) as u8],
+            14,
+            &format!("row {n}"),
+        );
+        assert_eq!(
+            probe(&video).expect("probe").chapters[0].title,
+            format!("Row {n}")
+        );
     }
     // The template render too.
     let t0 = std::time::Instant::now();

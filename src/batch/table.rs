@@ -81,10 +81,7 @@ pub fn rows_from_text(text: &str, format: TableFormat, what: &str) -> Result<Vec
             let mut reader = csv::ReaderBuilder::new()
                 .trim(csv::Trim::Headers)
                 .from_reader(text.as_bytes());
-            let headers = reader
-                .headers()
-                .map_err(|e| bad(1, e.to_string()))?
-                .clone();
+            let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
             if let Some(i) = (0..headers.len()).find(|&i| headers[i].is_empty()) {
                 return Err(bad(1, format!("column {} has no name", i + 1)));
             }
@@ -219,7 +216,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rows[0].id, "7");
-        assert_eq!(output_name("out/{{site}}-{{row}}.mp4", &rows[0]), "out/__etc_x-1.mp4");
+        assert_eq!(
+            output_name("out/{{site}}-{{row}}.mp4", &rows[0]),
+            "out/__etc_x-1.mp4"
+        );
         assert_eq!(output_name("out/{{id}}.mp4", &rows[1]), "out/2.mp4");
         assert!(rows_from_text("[1]\n", TableFormat::JsonLines, "t").is_err());
     }

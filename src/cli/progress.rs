@@ -69,4 +69,3 @@ pub fn cli_progress(quiet: bool) -> CliProgress {
         started: None,
     }
 }
-

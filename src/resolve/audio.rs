@@ -210,11 +210,10 @@ impl Resolver<'_, '_> {
         path: &str,
     ) -> Option<PathBuf> {
         let before = self.issues.len();
-        let voice = t.voice.clone().unwrap_or_else(|| {
-            self.language
-                .map_or("en-us", |l| l.voice)
-                .to_string()
-        });
+        let voice = t
+            .voice
+            .clone()
+            .unwrap_or_else(|| self.language.map_or("en-us", |l| l.voice).to_string());
         let (rate, pitch) = (t.rate.unwrap_or(160), t.pitch.unwrap_or(50));
         let chars = text.chars().count();
         if text.trim().is_empty() || chars > 5000 {

@@ -221,7 +221,10 @@ pub(super) fn webhook_of(value: &Value) -> Api<Option<String>> {
         Some(Value::String(u)) => Ok(Some(u.clone())),
         Some(v) => match v.get("url").and_then(Value::as_str) {
             Some(u) => Ok(Some(u.to_string())),
-            None => Err(invalid("webhook", "expected a URL string or {\"url\": ...}")),
+            None => Err(invalid(
+                "webhook",
+                "expected a URL string or {\"url\": ...}",
+            )),
         },
     }
 }
@@ -230,8 +233,8 @@ pub(super) fn webhook_of(value: &Value) -> Api<Option<String>> {
 pub(super) fn json_body(bytes: &[u8]) -> Api<(String, Value)> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ServiceError::BadRequest("the body is not UTF-8 JSON".into()))?;
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| invalid("$", &format!("not JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| invalid("$", &format!("not JSON: {e}")))?;
     Ok((text.to_string(), value))
 }
 
@@ -247,7 +250,9 @@ fn parse_submission(bytes: &[u8]) -> Api<Submitted> {
                 webhook: None,
             })
         }
-        (Some(_), Some(_)) => return Err(invalid("template", "give a spec or a template, not both")),
+        (Some(_), Some(_)) => {
+            return Err(invalid("template", "give a spec or a template, not both"))
+        }
         (Some(s), None) | (None, Some(s)) => s.to_string(),
     };
     let webhook = webhook_of(&value)?;

@@ -50,9 +50,12 @@ fn invalid(path: &str, message: String) -> ServiceError {
 /// Reads `{"template": {...}, "rows": [{...}, ...]}`.
 fn parse(bytes: &[u8], max_rows: usize) -> Api<(String, Vec<Values>)> {
     let (_, value) = json_body(bytes)?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| invalid("$", "expected {\"template\": {...}, \"rows\": [...]}".into()))?;
+    let obj = value.as_object().ok_or_else(|| {
+        invalid(
+            "$",
+            "expected {\"template\": {...}, \"rows\": [...]}".into(),
+        )
+    })?;
     if let Some(extra) = obj.keys().find(|k| *k != "template" && *k != "rows") {
         return Err(invalid(
             extra,
@@ -84,7 +87,10 @@ fn parse(bytes: &[u8], max_rows: usize) -> Api<(String, Vec<Values>)> {
             let values = serde_json::from_value::<Values>(r.clone()).map_err(|_| {
                 invalid(&format!("rows[{i}]"), "expected an object of values".into())
             })?;
-            match values.iter().find(|(_, v)| v.is_array() || v.is_object() || v.is_null()) {
+            match values
+                .iter()
+                .find(|(_, v)| v.is_array() || v.is_object() || v.is_null())
+            {
                 Some((k, _)) => Err(invalid(
                     &format!("rows[{i}].{k}"),
                     "expected a string, a number or a boolean".into(),
@@ -114,7 +120,8 @@ pub(super) async fn submit(
     let raw = body(raw)?;
     let (template, rows) = parse(&raw, svc.cfg.queue_limit.max(1))?;
     // The template itself must be usable (its declarations), else no row is.
-    crate::spec::template::declared(&template).map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
+    crate::spec::template::declared(&template)
+        .map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
     let declared: Vec<String> = crate::spec::template::declared(&template)
         .map(|d| d.into_keys().collect())
         .unwrap_or_default();
@@ -184,7 +191,11 @@ fn status(svc: &Service, id: &str) -> Api<Value> {
         .map_err(|e| ServiceError::Internal(format!("stored batch: {e}")))?;
     let mut counts = std::collections::BTreeMap::<String, u64>::new();
     for row in &mut rows {
-        if let Some(render) = row.get("render").and_then(Value::as_str).map(str::to_string) {
+        if let Some(render) = row
+            .get("render")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        {
             let rec = svc.store().get(&render)?;
             match rec {
                 Some(rec) => {
@@ -224,8 +235,11 @@ mod tests {
 
     #[test]
     fn batches_are_read_and_checked() {
-        let (t, rows) = parse(br#"{"template": {"scenes": []}, "rows": [{"a": 1}, {}]}"#, 4)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (t, rows) = parse(
+            br#"{"template": {"scenes": []}, "rows": [{"a": 1}, {}]}"#,
+            4,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((t.as_str(), rows.len()), (r#"{"scenes":[]}"#, 2));
         for bad in [
             &br#"{"template": {}, "rows": []}"#[..],

@@ -438,7 +438,10 @@ mod tests {
         assert_eq!(VariableType::Number.coerce(&json!("3")), Some(json!(3)));
         assert_eq!(VariableType::Number.coerce(&json!("2.5")), Some(json!(2.5)));
         assert_eq!(VariableType::Number.coerce(&json!("NaN")), None);
-        assert_eq!(VariableType::Boolean.coerce(&json!("no")), Some(json!(false)));
+        assert_eq!(
+            VariableType::Boolean.coerce(&json!("no")),
+            Some(json!(false))
+        );
         assert_eq!(VariableType::String.coerce(&json!(7)), Some(json!("7")));
         assert_eq!(VariableType::String.coerce(&json!([1])), None);
     }
