@@ -778,6 +778,22 @@ TransitionKind = Literal["wipe_left", "wipe_right", "wipe_up", "wipe_down", "sli
 TransitionSpec = Union["TransitionKind", "Transition"]
 
 
+_VariableOptional = TypedDict("_VariableOptional", {
+    "default": Any,
+    "description": Optional[str],
+    "type": "VariableType",
+}, total=False)
+
+class Variable(_VariableOptional):
+    """
+    A declared template variable: `"variables": {"site": {"type": "string", "default": "Leeds"}}`.
+    """
+
+
+# The type of a template variable.
+VariableType = Literal["string", "number", "boolean"]
+
+
 _ViewportOptional = TypedDict("_ViewportOptional", {
     "x": float,
     "y": float,
@@ -797,7 +813,9 @@ _CompositionRequired = TypedDict("_CompositionRequired", {
 _CompositionOptional = TypedDict("_CompositionOptional", {
     "audio": "Audio",
     "fonts": List[str],
+    "language": Optional[str],
     "output": "Output",
+    "variables": Dict[str, "Variable"],
     "version": int,
 }, total=False)
 
@@ -871,6 +889,8 @@ __all__ = [
     "Transition",
     "TransitionKind",
     "TransitionSpec",
+    "Variable",
+    "VariableType",
     "VideoBackground",
     "VideoLayer",
     "Viewport",
