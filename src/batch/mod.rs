@@ -17,51 +17,21 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use serde::Serialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::pipeline::{self, Progress, RenderOptions};
 use crate::spec::template::{declared, Values};
-use crate::spec::{Composition, SpecError, SpecIssue};
+use crate::spec::{Composition, SpecIssue};
 
+mod error;
 mod table;
 
+pub use error::BatchError;
 pub use table::{read_rows, rows_from_json, rows_from_text, Row, TableFormat};
 
 /// The file beside a batch's outputs recording what made each one.
 pub const MANIFEST: &str = ".reelsmith-batch.json";
-
-/// Why a batch cannot start (a row's own failure is in its [`RowResult`]).
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BatchError {
-    /// The table could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The table file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The table is malformed.
-    #[error("{what} line {line}: {message}")]
-    Table {
-        /// The table (a file name, or `rows`).
-        what: String,
-        /// 1-based line.
-        line: usize,
-        /// What is wrong.
-        message: String,
-    },
-    /// The template itself is unusable.
-    #[error(transparent)]
-    Spec(#[from] SpecError),
-    /// Problems found before rendering: unknown columns, bad values, clashing outputs.
-    #[error("{} problem{} in the batch:\n  {}", .0.len(), if .0.len() == 1 { "" } else { "s" },
-        .0.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("\n  "))]
-    Invalid(Vec<SpecIssue>),
-}
 
 /// How a row ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -456,9 +426,4 @@ pub fn run(
         rows,
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-/// A row's cells as JSON values (strings from CSV; any JSON from JSON Lines).
-pub(crate) fn cell(v: &str) -> Value {
-    Value::String(v.to_string())
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::BatchError;
+use super::error::BatchError;
 use crate::spec::template::Values;
 
 /// One row of a batch table.
@@ -93,7 +93,7 @@ pub fn rows_from_text(text: &str, format: TableFormat, what: &str) -> Result<Vec
                 let values = headers
                     .iter()
                     .zip(record.iter())
-                    .map(|(h, v)| (h.to_string(), super::cell(v)))
+                    .map(|(h, v)| (h.to_string(), Value::String(v.to_string())))
                     .collect();
                 rows.push(row(n + 1, values));
             }

@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::api::{body, json_body, queue, Submitted};
 use super::jobs::Service;
+use super::submit::{body, json_body, queue, Submitted};
 use super::ServiceError;
 use crate::spec::{SpecIssue, Values};
 

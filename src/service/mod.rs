@@ -25,6 +25,7 @@ pub mod openapi;
 mod outcome;
 pub mod paths;
 pub mod store;
+mod submit;
 pub mod webhook;
 
 use std::net::SocketAddr;
