@@ -20,12 +20,14 @@ pub mod error;
 mod files;
 mod layers;
 mod style;
+mod thumbnails;
 
 pub use audio::*;
 pub use error::{SpecError, SpecIssue};
 pub use files::{FileKind, FileRef};
 pub use layers::*;
 pub use style::*;
+pub use thumbnails::{ThumbnailFormat, Thumbnails};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -95,6 +97,10 @@ pub struct Output {
     /// video, atomically. Default: false.
     #[serde(default)]
     pub chapters_vtt: bool,
+    /// A picture of each scene and a contact sheet of them, written beside the video with
+    /// it (`lesson.thumbs/`). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnails: Option<Thumbnails>,
 }
 
 /// Closed captions made from the narration: lines of at most `max_chars` characters, at most
@@ -147,6 +153,7 @@ impl Default for Output {
             captions: Captions::default(),
             chapters: None,
             chapters_vtt: false,
+            thumbnails: None,
         }
     }
 }
@@ -229,6 +236,10 @@ pub struct Scene {
     /// Default: the scene's `id`, else `Scene N` (N from 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chapter: Option<String>,
+    /// When this scene's thumbnail is taken (see `output.thumbnails`), in seconds from the
+    /// scene's start, 0..=its duration. Default: `output.thumbnails.at` of the scene's length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_at: Option<f64>,
 }
 
 /// A transition: its kind, or an object with the details.
