@@ -96,7 +96,14 @@ fn label(
         message: e.to_string(),
     })?;
     let width = drawing.box_width;
-    Ok((drawing.render(None), width))
+    // The raster has room around the box (for effects): move it so the box lands in place.
+    let (px, py) = drawing.pad;
+    let mut out = Raster::new(
+        (width.ceil() as u32).max(1),
+        (drawing.box_height.ceil() as u32).max(1),
+    );
+    out.blend(&drawing.render(None), -px, -py, 1.0);
+    Ok((out, width))
 }
 
 /// The title cut with `…` so that it is at most `max` pixels wide.

@@ -13,6 +13,7 @@ pub mod progress;
 pub mod range;
 pub mod render;
 pub mod report;
+pub mod thumbnails;
 pub mod workspace;
 
 pub use caches::{caches, clear_caches, CacheInfo};

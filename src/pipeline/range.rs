@@ -323,6 +323,9 @@ pub fn join(
         let _ = sound.join();
         stats
     })?;
+    // The thumbnails are composed here from the plan and its files, as a local render
+    // composes them.
+    super::thumbnails::write_thumbnails(plan, output, &mut ws)?;
     ws.commit(output)?;
     Ok(stats)
 }

@@ -237,7 +237,8 @@ pub struct Scene {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chapter: Option<String>,
     /// When this scene's thumbnail is taken (see `output.thumbnails`), in seconds from the
-    /// scene's start, 0..=its duration. Default: `output.thumbnails.at` of the scene's length.
+    /// scene's start, 0..=its duration; a time inside the next scene's transition is moved
+    /// to the last frame before it. Default: `output.thumbnails.at` of the scene's length.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_at: Option<f64>,
 }
