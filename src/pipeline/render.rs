@@ -207,7 +207,11 @@ fn render_planned(
         format!(
             "includes {} thumbnails{} ({:.2} s)",
             r.files.len(),
-            if r.sheet.is_some() { " and a contact sheet" } else { "" },
+            if r.sheet.is_some() {
+                " and a contact sheet"
+            } else {
+                ""
+            },
             r.wall_s.unwrap_or(0.0)
         )
     });

@@ -64,7 +64,10 @@ impl ThumbnailsReport {
                 .shots
                 .iter()
                 .map(|s| ThumbnailFile {
-                    scene: plan.scenes.get(s.scene).map_or_else(String::new, |p| p.id.clone()),
+                    scene: plan
+                        .scenes
+                        .get(s.scene)
+                        .map_or_else(String::new, |p| p.id.clone()),
                     frame: s.frame,
                     time_s: plan.fps.seconds(s.frame),
                     file: s.file.clone(),
@@ -124,8 +127,10 @@ fn write_picture(r: &Raster, t: &PlanThumbnails, path: &Path) -> Result<(), Erro
     let file = std::fs::File::create(path).map_err(Error::io("write thumbnail", path))?;
     let mut w = std::io::BufWriter::new(file);
     let encoded = match t.format {
-        ThumbnailFormat::Jpeg => image::codecs::jpeg::JpegEncoder::new_with_quality(&mut w, t.quality)
-            .encode(&rgb, r.width, r.height, image::ExtendedColorType::Rgb8),
+        ThumbnailFormat::Jpeg => image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut w, t.quality,
+        )
+        .encode(&rgb, r.width, r.height, image::ExtendedColorType::Rgb8),
         ThumbnailFormat::Png => {
             use image::ImageEncoder;
             image::codecs::png::PngEncoder::new(&mut w).write_image(

@@ -30,13 +30,14 @@ impl super::Resolver<'_, '_> {
         };
         self.in_range("output.thumbnails.at", "at", t.at, 0.0, 1.0, "");
         let max_w = video_w.clamp(16, 1920);
-        if !(16..=max_w).contains(&t.width) {
+        let asked = t.width.unwrap_or(480.min(max_w));
+        if !(16..=max_w).contains(&asked) {
             self.issue(
                 "output.thumbnails.width",
                 format!(
                     "width {} is out of range (expected 16..={max_w}: at most 1920 and the \
                      video's width)",
-                    t.width
+                    asked
                 ),
             );
         }
@@ -52,7 +53,7 @@ impl super::Resolver<'_, '_> {
                 format!("columns {} is out of range (expected 1..=16)", t.columns),
             );
         }
-        let width = t.width.clamp(16, max_w);
+        let width = asked.clamp(16, max_w);
         let height = ((u64::from(width) * u64::from(video_h.max(1))
             + u64::from(video_w.max(1)) / 2)
             / u64::from(video_w.max(1)))

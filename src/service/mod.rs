@@ -24,6 +24,7 @@ pub mod openapi;
 mod outcome;
 pub mod paths;
 pub mod store;
+mod thumbs;
 pub mod webhook;
 
 use std::net::SocketAddr;

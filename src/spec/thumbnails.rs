@@ -16,10 +16,10 @@ pub struct Thumbnails {
     /// scene has frames of its own. A scene's `thumbnail_at` wins. Default: 0.5.
     #[serde(default = "default_at")]
     pub at: f64,
-    /// Width of each picture in pixels, 16..=1920 (and at most the video's width); the
-    /// height keeps the video's aspect ratio. Default: 480.
-    #[serde(default = "default_width")]
-    pub width: u32,
+    /// Width of each picture in pixels, 16..=1920 and at most the video's width; the height
+    /// keeps the video's aspect ratio. Default: 480, or the video's width when smaller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
     /// Picture format of the thumbnails and the sheet. Default: `jpeg`.
     #[serde(default)]
     pub format: ThumbnailFormat,
@@ -69,7 +69,7 @@ impl Default for Thumbnails {
     fn default() -> Self {
         Thumbnails {
             at: default_at(),
-            width: default_width(),
+            width: None,
             format: ThumbnailFormat::default(),
             quality: default_quality(),
             sheet: true,
@@ -80,9 +80,6 @@ impl Default for Thumbnails {
 
 fn default_at() -> f64 {
     0.5
-}
-fn default_width() -> u32 {
-    480
 }
 fn default_quality() -> u8 {
     85
