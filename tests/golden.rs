@@ -146,6 +146,8 @@ fn every_case_folder_is_tested() {
         "slide_blocks",
         "transitions",
         "ken_burns",
+        // Thumbnails and contact sheet pictures, compared by tests/thumbnails.rs.
+        "thumbnails",
     ];
     for e in std::fs::read_dir(golden_root()).expect("tests/golden") {
         let e = e.expect("entry");

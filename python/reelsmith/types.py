@@ -623,6 +623,7 @@ _OutputOptional = TypedDict("_OutputOptional", {
     "path": Optional[str],
     "quality": "Quality",
     "renditions": List["Rendition"],
+    "thumbnails": Optional["Thumbnails"],
     "width": int,
 }, total=False)
 
@@ -694,6 +695,7 @@ _SceneOptional = TypedDict("_SceneOptional", {
     "layers": List["Layer"],
     "narration": Optional["AudioTrack"],
     "padding": float,
+    "thumbnail_at": Optional[float],
     "transition": Optional["TransitionSpec"],
 }, total=False)
 
@@ -749,6 +751,29 @@ class TextStyle(_TextStyleOptional):
     """
     Typography shared by the slide blocks: font, colour, weight. The blocks' default sizes
     are for a 1080-line frame and scale with the frame's height.
+    """
+
+
+# The picture format of thumbnails and the contact sheet.
+ThumbnailFormat = Literal["jpeg", "png"]
+
+
+_ThumbnailsOptional = TypedDict("_ThumbnailsOptional", {
+    "at": float,
+    "columns": int,
+    "format": "ThumbnailFormat",
+    "quality": int,
+    "sheet": bool,
+    "width": Optional[int],
+}, total=False)
+
+class Thumbnails(_ThumbnailsOptional):
+    """
+    A picture of each scene and a contact sheet of all of them, written beside the video
+    (`lesson.mp4` → `lesson.thumbs/01-<scene id>.jpg` …, and `lesson.thumbs/sheet.jpg`), as
+    part of the render's transaction: they appear with the video or not at all. Each is the
+    scene's picture at the chosen time, drawn as the video's frame there is drawn (not
+    decoded back from the video).
     """
 
 
@@ -885,6 +910,8 @@ __all__ = [
     "TextAlign",
     "TextLayer",
     "TextStyle",
+    "ThumbnailFormat",
+    "Thumbnails",
     "TitleLayer",
     "Transition",
     "TransitionKind",

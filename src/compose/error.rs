@@ -16,4 +16,12 @@ pub enum ComposeError {
     /// Colour conversion failed.
     #[error("colour conversion failed: {0}")]
     Convert(String),
+    /// A label of the contact sheet could not be laid out.
+    #[error("contact sheet label {label:?}: {message}")]
+    Label {
+        /// The label.
+        label: String,
+        /// Why.
+        message: String,
+    },
 }

@@ -5,6 +5,7 @@ pub mod error;
 pub mod frame;
 pub mod motion;
 pub mod prepare;
+pub mod thumbs;
 
 pub use error::ComposeError;
 

@@ -259,6 +259,7 @@ fn render_planned(
         text_fits: plan.text_fits.clone(),
         captions: plan.captions.cues.len(),
         captions_file,
+        thumbnails: crate::pipeline::thumbnails::ThumbnailsReport::planned(plan, &plan.output),
         farm: Some(FarmReport {
             units: units.len(),
             units_cached: state.iter().filter(|u| u.cached).count(),

@@ -14,6 +14,7 @@ pub mod range;
 pub mod render;
 pub mod renditions;
 pub mod report;
+pub mod thumbnails;
 pub mod workspace;
 
 pub use caches::{caches, clear_caches, CacheInfo};

@@ -270,7 +270,8 @@ pub fn render_audio_chunk(
 
 /// Muxes segment files (from [`render_range`], in order, covering the whole video) and the
 /// audio files (from [`render_audio`], or the chunks of [`render_audio_chunk`] in order) into the MP4 at `output`, with the plan's captions
-/// (a subtitle track, a WebVTT file beside it) as a one-process render writes them. Nothing
+/// (a subtitle track, a WebVTT file beside it) and thumbnails (composed here from the plan)
+/// as a one-process render writes them. Nothing
 /// is composed or encoded. Written as a transaction: on any error no file appears at
 /// `output`. Of `opts`, only the temp root counts (where the render's temporary folder goes;
 /// folders of killed processes there are swept first).
@@ -323,6 +324,9 @@ pub fn join(
         let _ = sound.join();
         stats
     })?;
+    // The thumbnails are composed here from the plan and its files, as a local render
+    // composes them.
+    super::thumbnails::write_thumbnails(plan, output, &mut ws)?;
     ws.commit(output)?;
     Ok(stats)
 }

@@ -277,13 +277,23 @@ fn render_planned(
 
     progress.stage(StageId::Finalize);
     let t = Instant::now();
+    let thumbnails = super::thumbnails::write_thumbnails(plan, &output, &mut ws)?;
     let output_bytes = ws.commit(&output)?;
-    stages.push(StageReport::new(
-        StageId::Finalize,
-        t,
-        renditions.len() as u64,
-        output_bytes,
-    ));
+    let mut finalize =
+        StageReport::new(StageId::Finalize, t, renditions.len() as u64, output_bytes);
+    finalize.note = thumbnails.as_ref().map(|r| {
+        format!(
+            "includes {} thumbnails{} ({:.2} s)",
+            r.files.len(),
+            if r.sheet.is_some() {
+                " and a contact sheet"
+            } else {
+                ""
+            },
+            r.wall_s.unwrap_or(0.0)
+        )
+    });
+    stages.push(finalize);
 
     let wall = t_start.elapsed().as_secs_f64();
     Ok(RenderReport {
@@ -312,6 +322,7 @@ fn render_planned(
         text_fits: plan.text_fits.clone(),
         captions: plan.captions.cues.len(),
         captions_file,
+        thumbnails,
         farm: None,
         renditions: rendition_reports,
     })

@@ -125,6 +125,9 @@ pub struct RenderReport {
     /// The WebVTT file written beside the video (`output.captions.vtt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub captions_file: Option<PathBuf>,
+    /// The thumbnails and contact sheet written beside the video (`output.thumbnails`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnails: Option<crate::pipeline::thumbnails::ThumbnailsReport>,
     /// For a render spread over render workers (`--broker`): its units of work, who
     /// rendered them and what they cost. `None` for a local render.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -27,8 +27,12 @@ pub struct Workspace {
     id: String,
     dir: PathBuf,
     partial: Option<PathBuf>,
-    /// Files that go with the output (captions): (partial file, final path).
+    /// Files (captions) and folders (thumbnails) that go with the output: (partial, final
+    /// path).
     companions: Vec<(PathBuf, PathBuf)>,
+    /// Where a folder already at a companion folder's path is moved while the new one takes
+    /// its place (removed once the output is in place, moved back if it cannot be).
+    asides: Vec<PathBuf>,
     keep_temp: bool,
     done: bool,
 }
@@ -124,7 +128,8 @@ pub fn sweep(temp_root: &Path) -> Result<SweepReport, Error> {
         for line in lines {
             if let Some(p) = line.strip_prefix("partial ") {
                 let p = PathBuf::from(p);
-                if fs::remove_file(&p).is_ok() {
+                if fs::symlink_metadata(&p).is_ok() {
+                    remove_any(&p);
                     report.removed.push(p);
                 }
             }
@@ -151,6 +156,7 @@ impl Workspace {
             dir,
             partial: None,
             companions: Vec::new(),
+            asides: Vec::new(),
             keep_temp,
             done: false,
         };
@@ -169,6 +175,7 @@ impl Workspace {
             .partial
             .iter()
             .chain(self.companions.iter().map(|(p, _)| p))
+            .chain(&self.asides)
         {
             text.push_str(&format!("partial {}\n", p.display()));
         }
@@ -214,6 +221,23 @@ impl Workspace {
         Ok(p)
     }
 
+    /// Reserves a partial folder for `path`, a folder of files that goes with the output (its
+    /// thumbnails), and creates it: renamed into place by [`Workspace::commit`] just before
+    /// the output (a folder already there is replaced whole), removed with the rest if the
+    /// render fails.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the folder cannot be created or the record written.
+    pub fn companion_dir(&mut self, path: &Path) -> Result<PathBuf, Error> {
+        let p = self.beside(path)?;
+        let aside = p.with_extension("old");
+        self.companions.push((p.clone(), path.to_path_buf()));
+        self.asides.push(aside);
+        self.write_owner()?;
+        fs::create_dir(&p).map_err(Error::io("create folder", &p))?;
+        Ok(p)
+    }
+
     /// `.<name>.<id>.partial` in `output`'s folder (created if missing).
     fn beside(&self, output: &Path) -> Result<PathBuf, Error> {
         let parent = output
@@ -244,26 +268,37 @@ impl Workspace {
         let size = f.metadata().map_err(Error::io("stat", &partial))?.len();
         drop(f);
         let companions = std::mem::take(&mut self.companions);
-        let mut placed = Vec::new();
-        for (part, path) in &companions {
-            let done = fs::File::open(part)
-                .and_then(|f| f.sync_all())
-                .and_then(|()| fs::rename(part, path));
-            if let Err(e) = done {
-                // The rest (this partial included) goes with the workspace.
-                self.companions = companions.clone();
-                for p in placed {
-                    let _ = fs::remove_file(p);
+        // Placed companions: (final path, where the folder it replaced was moved).
+        let mut placed: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+        let undo = |placed: Vec<(PathBuf, Option<PathBuf>)>| {
+            for (p, aside) in placed.into_iter().rev() {
+                remove_any(&p);
+                if let Some(a) = aside {
+                    let _ = fs::rename(a, p);
                 }
-                return Err(Error::io("rename into place", path)(e));
             }
-            placed.push(path.clone());
+        };
+        for (part, path) in &companions {
+            let done = place(part, path);
+            match done {
+                Ok(aside) => placed.push((path.clone(), aside)),
+                Err(e) => {
+                    // The rest (this partial included) goes with the workspace.
+                    self.companions = companions.clone();
+                    undo(placed);
+                    return Err(Error::io("rename into place", path)(e));
+                }
+            }
         }
         if let Err(e) = fs::rename(&partial, output) {
-            for p in placed {
-                let _ = fs::remove_file(p);
-            }
+            self.companions = companions.clone();
+            undo(placed);
             return Err(Error::io("rename into place", output)(e));
+        }
+        for (_, aside) in placed {
+            if let Some(a) = aside {
+                remove_any(&a);
+            }
         }
         if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
             // Persist the rename itself. Best effort: some filesystems refuse to sync folders.
@@ -282,12 +317,54 @@ impl Workspace {
             let _ = fs::remove_file(p);
         }
         for (p, _) in self.companions.drain(..) {
-            let _ = fs::remove_file(p);
+            remove_any(&p);
         }
         if !self.keep_temp {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Removes a file, or a folder with what it holds. Best effort.
+fn remove_any(p: &Path) {
+    match fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => {
+            let _ = fs::remove_dir_all(p);
+        }
+        Ok(_) => {
+            let _ = fs::remove_file(p);
+        }
+        Err(_) => {}
+    }
+}
+
+/// Syncs the partial `part` (a file, or a folder and its files) and renames it to `path`. A
+/// folder already at `path` is first moved aside; returns where.
+fn place(part: &Path, path: &Path) -> std::io::Result<Option<PathBuf>> {
+    if !fs::symlink_metadata(part)?.is_dir() {
+        fs::File::open(part)?.sync_all()?;
+        fs::rename(part, path)?;
+        return Ok(None);
+    }
+    for e in fs::read_dir(part)? {
+        fs::File::open(e?.path())?.sync_all()?;
+    }
+    fs::File::open(part)?.sync_all()?;
+    let aside = match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => {
+            let a = part.with_extension("old");
+            fs::rename(path, &a)?;
+            Some(a)
+        }
+        _ => None,
+    };
+    if let Err(e) = fs::rename(part, path) {
+        if let Some(a) = &aside {
+            let _ = fs::rename(a, path);
+        }
+        return Err(e);
+    }
+    Ok(aside)
 }
 
 impl Drop for Workspace {
@@ -332,6 +409,40 @@ mod tests {
         assert_eq!(fs::read(&out).unwrap_or_default(), b"new video");
         assert!(!p.exists());
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_companion_folder_replaces_the_old_one_or_goes() {
+        let root = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = root.path().join("out.mp4");
+        let thumbs = root.path().join("out.thumbs");
+        fs::create_dir(&thumbs).unwrap_or_else(|e| panic!("{e}"));
+        fs::write(thumbs.join("old.jpg"), b"old").unwrap_or_else(|e| panic!("{e}"));
+        let temp = root.path().join("temp");
+        // A failed render: the old folder stays as it was, the partial one goes.
+        let partial_dir = {
+            let mut ws = Workspace::create(&temp, false).unwrap_or_else(|e| panic!("{e}"));
+            let d = ws.companion_dir(&thumbs).unwrap_or_else(|e| panic!("{e}"));
+            fs::write(d.join("new.jpg"), b"new").unwrap_or_else(|e| panic!("{e}"));
+            d
+        };
+        assert!(!partial_dir.exists());
+        assert!(thumbs.join("old.jpg").exists());
+        // A committed one: the new folder replaces the old one whole.
+        let mut ws = Workspace::create(&temp, false).unwrap_or_else(|e| panic!("{e}"));
+        let p = ws.partial_output(&out).unwrap_or_else(|e| panic!("{e}"));
+        fs::write(&p, b"video").unwrap_or_else(|e| panic!("{e}"));
+        let d = ws.companion_dir(&thumbs).unwrap_or_else(|e| panic!("{e}"));
+        fs::write(d.join("new.jpg"), b"new").unwrap_or_else(|e| panic!("{e}"));
+        ws.commit(&out).unwrap_or_else(|e| panic!("{e}"));
+        assert!(thumbs.join("new.jpg").exists());
+        assert!(!thumbs.join("old.jpg").exists());
+        let names: Vec<_> = fs::read_dir(root.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}"); // out.mp4, out.thumbs, temp
     }
 
     #[test]

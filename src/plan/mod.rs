@@ -13,6 +13,7 @@ mod ranges;
 mod renditions;
 
 pub use renditions::PlanRendition;
+pub mod thumbnails;
 
 pub use ranges::{audio_chunks, Span, AAC_FRAME, MIN_SEGMENT_S};
 
@@ -106,6 +107,10 @@ pub struct Plan {
     /// The chapters also go to a WebVTT file beside the video (`<name>.chapters.vtt`).
     #[serde(default)]
     pub chapters_vtt: bool,
+    /// A still per scene and a contact sheet, written beside the video with it. `None`:
+    /// none.
+    #[serde(default)]
+    pub thumbnails: Option<thumbnails::PlanThumbnails>,
     /// Encoder settings.
     pub encoding: PlanEncoding,
     /// Where the MP4 goes.

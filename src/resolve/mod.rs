@@ -14,6 +14,7 @@ mod language;
 mod layers;
 pub mod limits;
 mod scene;
+mod thumbnails;
 mod values;
 
 use crate::plan::*;
@@ -149,6 +150,7 @@ impl Resolver<'_, '_> {
         let (tracks, captions) = self.audio(comp, &scenes, fps);
         let loudness = self.loudness(&comp.audio);
         let chapters = self.chapters(comp, &scenes, fps, total_frames);
+        let thumbnails = self.thumbnails(comp, &scenes, fps);
         Plan {
             loudness,
             width: o.width,
@@ -165,6 +167,7 @@ impl Resolver<'_, '_> {
             captions,
             chapters,
             chapters_vtt: o.chapters_vtt,
+            thumbnails,
             encoding: crate::plan::PlanEncoding::default(),
             output: PathBuf::new(),
             inputs: Default::default(),

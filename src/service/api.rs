@@ -101,6 +101,8 @@ pub fn router(svc: Arc<Service>, hosts: super::guard::Hosts) -> Router {
         .route("/renders/{id}/captions", get(captions))
         .route("/batches", post(super::batches::submit))
         .route("/batches/{id}", get(super::batches::get))
+        .route("/renders/{id}/sheet", get(sheet))
+        .route("/renders/{id}/thumbnails/{n}", get(thumbnail))
         .route("/cleanup", post(cleanup))
         .route("/examples", get(examples))
         .route("/health", get(health))
@@ -500,10 +502,10 @@ async fn serve_file(
             h.insert(header::CONTENT_RANGE, v);
         }
     }
-    let ext = if content_type == "video/mp4" {
-        "mp4"
-    } else {
-        "jpg"
+    let ext = match content_type {
+        "video/mp4" => "mp4",
+        "image/png" => "png",
+        _ => "jpg",
     };
     let disposition = if download { "attachment" } else { "inline" };
     if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename=\"{id}.{ext}\"")) {
@@ -535,6 +537,47 @@ async fn video(
 async fn poster(State(svc): Svc, Path(id): Path<String>, headers: HeaderMap) -> Api<Response> {
     let id = render_id(&id)?;
     serve_file(&svc, id, svc.poster_path(id), "image/jpeg", &headers, false).await
+}
+
+/// A picture of a render's thumbnails folder, found through its report.
+async fn thumbs_file(
+    svc: &Service,
+    id: &str,
+    which: super::thumbs::Which,
+    headers: &HeaderMap,
+) -> Api<Response> {
+    let rec = record(svc, id)?;
+    let report = rec
+        .report
+        .as_deref()
+        .and_then(|r| serde_json::from_str::<Value>(r).ok());
+    let Some((file, media)) = report
+        .as_ref()
+        .and_then(|r| super::thumbs::file_of(r, which))
+    else {
+        return Err(ServiceError::NotFound(format!(
+            "render {id} has no such picture (its spec asks for none, or it is not done)"
+        )));
+    };
+    let path = svc.thumbnails_dir(id).join(file);
+    serve_file(svc, id, path, media, headers, false).await
+}
+
+async fn sheet(State(svc): Svc, Path(id): Path<String>, headers: HeaderMap) -> Api<Response> {
+    let id = render_id(&id)?;
+    thumbs_file(&svc, id, super::thumbs::Which::Sheet, &headers).await
+}
+
+async fn thumbnail(
+    State(svc): Svc,
+    Path((id, n)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Api<Response> {
+    let id = render_id(&id)?;
+    let n = n.parse::<usize>().ok().filter(|&n| n >= 1).ok_or_else(|| {
+        ServiceError::NotFound(format!("no thumbnail {n:?} (scenes are numbered from 1)"))
+    })?;
+    thumbs_file(&svc, id, super::thumbs::Which::Scene(n), &headers).await
 }
 
 async fn captions(State(svc): Svc, Path(id): Path<String>, headers: HeaderMap) -> Api<Response> {

@@ -289,6 +289,7 @@ impl Service {
                 .strip_suffix(".mp4")
                 .or_else(|| name.strip_suffix(".jpg"))
                 .or_else(|| name.strip_suffix(".vtt"))
+                .or_else(|| name.strip_suffix(".thumbs"))
             {
                 valid_id(id) && !self.store().exists(id).unwrap_or(true)
             } else {
@@ -296,7 +297,11 @@ impl Service {
             };
             if stray {
                 tracing::info!("removing stray {}", e.path().display());
-                let _ = std::fs::remove_file(e.path());
+                if e.path().is_dir() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                } else {
+                    let _ = std::fs::remove_file(e.path());
+                }
             }
         }
     }
@@ -534,6 +539,9 @@ impl Service {
                 .is_some_and(|r| r["captions_file"].is_string())
         {
             links["captions"] = json!(format!("{base}/captions"));
+        }
+        if state == State::Done {
+            super::thumbs::add_links(&mut links, &base, report.as_ref());
         }
         json!({
             "id": rec.id,
@@ -824,6 +832,7 @@ impl Service {
                 // not stay.
                 let _ = std::fs::remove_file(self.poster_path(id));
                 let _ = std::fs::remove_file(self.captions_path(id));
+                self.remove_thumbnails(id);
             }
             live.set_state(state);
             let has_hook = self
@@ -869,6 +878,7 @@ impl Service {
         let _ = std::fs::remove_file(self.video_path(id));
         let _ = std::fs::remove_file(self.poster_path(id));
         let _ = std::fs::remove_file(self.captions_path(id));
+        self.remove_thumbnails(id);
         if let Err(e) = self.store().delete(id) {
             tracing::error!("delete {id}: {e}");
         }

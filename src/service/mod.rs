@@ -26,6 +26,7 @@ mod outcome;
 pub mod paths;
 pub mod store;
 mod submit;
+mod thumbs;
 pub mod webhook;
 
 use std::net::SocketAddr;

@@ -22,6 +22,7 @@ mod layers;
 mod renditions;
 mod style;
 pub mod template;
+mod thumbnails;
 
 pub use audio::*;
 pub use error::{SpecError, SpecIssue};
@@ -30,6 +31,7 @@ pub use layers::*;
 pub use renditions::{pointer_to_path, Override, Rendition, MAX_RENDITIONS};
 pub use style::*;
 pub use template::{Values, Variable, VariableType};
+pub use thumbnails::{ThumbnailFormat, Thumbnails};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -124,6 +126,10 @@ pub struct Output {
     /// Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub renditions: Vec<Rendition>,
+    /// A picture of each scene and a contact sheet of them, written beside the video with
+    /// it (`lesson.thumbs/`). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnails: Option<Thumbnails>,
 }
 
 /// Closed captions made from the narration: lines of at most `max_chars` characters, at most
@@ -177,6 +183,7 @@ impl Default for Output {
             chapters: None,
             chapters_vtt: false,
             renditions: Vec::new(),
+            thumbnails: None,
         }
     }
 }
@@ -259,6 +266,11 @@ pub struct Scene {
     /// Default: the scene's `id`, else `Scene N` (N from 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chapter: Option<String>,
+    /// When this scene's thumbnail is taken (see `output.thumbnails`), in seconds from the
+    /// scene's start, 0..=its duration; a time inside the next scene's transition is moved
+    /// to the last frame before it. Default: `output.thumbnails.at` of the scene's length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_at: Option<f64>,
 }
 
 /// A transition: its kind, or an object with the details.

@@ -1,7 +1,8 @@
 // The service's web page in Debian's Chromium, as a person would use it: start
 // `reelsmith serve` on a free loopback port, open `/`, pick an example, submit it, watch it
 // reach `done` (live, over Server-Sent Events), and check that the page's <video> loads the
-// result's metadata with the right size and duration and plays (HTTP ranges from the service).
+// result's metadata with the right size and duration and plays (HTTP ranges from the service),
+// and that the contact sheet of its thumbnails loads under it.
 //
 // Usage: node tests/browser/service.mjs [path/to/reelsmith]   (default target/debug/reelsmith)
 import { chromium } from 'playwright-core';
@@ -101,6 +102,12 @@ try {
       out.cues = [...(track.cues || [])].map((c) => [c.startTime, c.endTime, c.text]);
     }
     out.download = document.querySelector(`.render[data-id="${id}"] a.download`)?.getAttribute('href');
+    // The contact sheet under the player (the example asks for thumbnails).
+    const sheet = document.querySelector(`.render[data-id="${id}"] img.sheet`);
+    if (sheet) {
+      if (!sheet.complete) await new Promise((ok) => { sheet.onload = ok; sheet.onerror = ok; });
+      out.sheet = { src: sheet.getAttribute('src'), width: sheet.naturalWidth, height: sheet.naturalHeight };
+    }
     return out;
   }, id);
   check('video metadata: size', r.width === 640 && r.height === 360, r);
@@ -110,6 +117,10 @@ try {
   check('captions track', Array.isArray(r.cues) && r.cues.length === 1 &&
     r.cues[0][2] === 'Made by reelsmith.' && r.cues[0][0] === 0 && r.cues[0][1] > 0.5, r.cues);
   check('download link', r.download === `/v1/renders/${id}/video?download=1`, r.download);
+  // Two 240 px pictures a row with 10 px gaps: 2 * (240 + 10) + 10.
+  check('contact sheet shown', r.sheet && r.sheet.src === `/v1/renders/${id}/sheet` &&
+    r.sheet.width === 510 && r.sheet.height > 0, r.sheet);
+  if (process.env.SCREENSHOT) await tab.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
 
   // Delete from the page: the row goes, and so does the render.
   await tab.click(`.render[data-id="${id}"] button.del`);
