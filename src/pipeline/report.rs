@@ -127,7 +127,7 @@ pub struct RenderReport {
     pub captions_file: Option<PathBuf>,
     /// The thumbnails and contact sheet written beside the video (`output.thumbnails`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnails: Option<crate::pipeline::thumbnails::ThumbnailsReport>,
+    pub thumbnails: Option<ThumbnailsReport>,
     /// For a render spread over render workers (`--broker`): its units of work, who
     /// rendered them and what they cost. `None` for a local render.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -325,4 +325,67 @@ pub fn process_cpu_s() -> Option<f64> {
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
     Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
+/// What was written: where, and which picture shows which scene.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ThumbnailsReport {
+    /// The folder (`<name>.thumbs` beside the video).
+    pub dir: PathBuf,
+    /// The contact sheet's file name in it, if there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// Width and height of each thumbnail.
+    pub width: u32,
+    /// Height of each thumbnail.
+    pub height: u32,
+    /// The media type of every file (`image/jpeg`, `image/png`).
+    pub media_type: &'static str,
+    /// One per scene, in order.
+    pub files: Vec<ThumbnailFile>,
+    /// Seconds spent composing, scaling and writing them (part of stage "finalize"); absent
+    /// when not measured here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wall_s: Option<f64>,
+}
+
+/// One scene's thumbnail.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ThumbnailFile {
+    /// The scene's id.
+    pub scene: String,
+    /// The frame shown (of the whole video).
+    pub frame: u64,
+    /// That frame's time in the video, seconds.
+    pub time_s: f64,
+    /// File name in the folder.
+    pub file: String,
+}
+
+impl ThumbnailsReport {
+    /// What a render of `plan` to `output` writes, if it writes thumbnails.
+    pub fn planned(plan: &crate::plan::Plan, output: &std::path::Path) -> Option<ThumbnailsReport> {
+        let t = plan.thumbnails.as_ref()?;
+        Some(ThumbnailsReport {
+            dir: crate::plan::thumbnails::PlanThumbnails::dir(output),
+            sheet: t.sheet_file(),
+            width: t.width,
+            height: t.height,
+            media_type: t.format.media_type(),
+            files: t
+                .shots
+                .iter()
+                .map(|s| ThumbnailFile {
+                    scene: plan
+                        .scenes
+                        .get(s.scene)
+                        .map_or_else(String::new, |p| p.id.clone()),
+                    frame: s.frame,
+                    time_s: plan.fps.seconds(s.frame),
+                    file: s.file.clone(),
+                })
+                .collect(),
+            wall_s: None,
+        })
+    }
 }

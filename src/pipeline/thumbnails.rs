@@ -3,7 +3,8 @@
 //! scene from the scene cache, or drawn only the changed part of that frame), scaled and
 //! written into a partial folder that the workspace renames into place with the video.
 
-use std::path::{Path, PathBuf};
+use std::borrow::Cow;
+use std::path::Path;
 use std::time::Instant;
 
 use super::workspace::Workspace;
@@ -15,68 +16,7 @@ use crate::plan::thumbnails::PlanThumbnails;
 use crate::plan::Plan;
 use crate::spec::ThumbnailFormat;
 
-/// What was written: where, and which picture shows which scene.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ThumbnailsReport {
-    /// The folder (`<name>.thumbs` beside the video).
-    pub dir: PathBuf,
-    /// The contact sheet's file name in it, if there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sheet: Option<String>,
-    /// Width and height of each thumbnail.
-    pub width: u32,
-    /// Height of each thumbnail.
-    pub height: u32,
-    /// The media type of every file (`image/jpeg`, `image/png`).
-    pub media_type: &'static str,
-    /// One per scene, in order.
-    pub files: Vec<ThumbnailFile>,
-    /// Seconds spent composing, scaling and writing them (part of stage "finalize"); absent
-    /// when not measured here.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wall_s: Option<f64>,
-}
-
-/// One scene's thumbnail.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ThumbnailFile {
-    /// The scene's id.
-    pub scene: String,
-    /// The frame shown (of the whole video).
-    pub frame: u64,
-    /// That frame's time in the video, seconds.
-    pub time_s: f64,
-    /// File name in the folder.
-    pub file: String,
-}
-
-impl ThumbnailsReport {
-    /// What a render of `plan` to `output` writes, if it writes thumbnails.
-    pub fn planned(plan: &Plan, output: &Path) -> Option<ThumbnailsReport> {
-        let t = plan.thumbnails.as_ref()?;
-        Some(ThumbnailsReport {
-            dir: PlanThumbnails::dir(output),
-            sheet: t.sheet_file(),
-            width: t.width,
-            height: t.height,
-            media_type: t.format.media_type(),
-            files: t
-                .shots
-                .iter()
-                .map(|s| ThumbnailFile {
-                    scene: plan
-                        .scenes
-                        .get(s.scene)
-                        .map_or_else(String::new, |p| p.id.clone()),
-                    frame: s.frame,
-                    time_s: plan.fps.seconds(s.frame),
-                    file: s.file.clone(),
-                })
-                .collect(),
-            wall_s: None,
-        })
-    }
-}
+pub use super::report::{ThumbnailFile, ThumbnailsReport};
 
 /// Composes the plan's thumbnails (and sheet) and writes them into a partial folder of `ws`
 /// that becomes `<output stem>.thumbs` with the video. Nothing when the plan has none.
@@ -95,7 +35,14 @@ pub(super) fn write_thumbnails(
         return Ok(None);
     };
     let started = Instant::now();
-    let plan = super::range::with_fonts(plan)?;
+    let plan = if plan.fonts.loaded() {
+        Cow::Borrowed(plan)
+    } else {
+        let mut plan = plan.clone();
+        crate::resolve::fonts::load_plan(&mut plan)
+            .map_err(|(path, why)| Error::Input { path, why })?;
+        Cow::Owned(plan)
+    };
     let dir = ws.companion_dir(&report.dir)?;
     let mut prepared = Prepared::empty(&plan);
     let mut pictures = Vec::with_capacity(t.shots.len());

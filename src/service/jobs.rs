@@ -274,6 +274,11 @@ impl Service {
         self.cfg.media.join("videos").join(format!("{id}.jpg"))
     }
 
+    /// `<media>/videos/<id>.thumbs`: thumbnails and contact sheet, when the spec asks.
+    pub fn thumbnails_dir(&self, id: &str) -> PathBuf {
+        crate::plan::thumbnails::PlanThumbnails::dir(&self.video_path(id))
+    }
+
     /// Removes poster temp files and render outputs whose record is gone (deleted while the
     /// process was killed). Only names made by the service are touched.
     fn remove_strays(&self) {
@@ -832,7 +837,7 @@ impl Service {
                 // not stay.
                 let _ = std::fs::remove_file(self.poster_path(id));
                 let _ = std::fs::remove_file(self.captions_path(id));
-                self.remove_thumbnails(id);
+                let _ = std::fs::remove_dir_all(self.thumbnails_dir(id));
             }
             live.set_state(state);
             let has_hook = self
@@ -878,7 +883,7 @@ impl Service {
         let _ = std::fs::remove_file(self.video_path(id));
         let _ = std::fs::remove_file(self.poster_path(id));
         let _ = std::fs::remove_file(self.captions_path(id));
-        self.remove_thumbnails(id);
+        let _ = std::fs::remove_dir_all(self.thumbnails_dir(id));
         if let Err(e) = self.store().delete(id) {
             tracing::error!("delete {id}: {e}");
         }

@@ -1,11 +1,7 @@
 //! A render's thumbnails and contact sheet (`output.thumbnails`), served from the folder the
 //! render wrote beside its video (`videos/<id>.thumbs/`), found through the render's report.
 
-use std::path::PathBuf;
-
 use serde_json::{json, Value};
-
-use super::jobs::Service;
 
 /// Which picture of a render's thumbnails folder.
 #[derive(Debug, Clone, Copy)]
@@ -58,19 +54,6 @@ pub(super) fn add_links(links: &mut Value, base: &str, report: Option<&Value>) {
         links["thumbnails"] = json!((1..=n)
             .map(|i| format!("{base}/thumbnails/{i}"))
             .collect::<Vec<_>>());
-    }
-}
-
-impl Service {
-    /// `<media>/videos/<id>.thumbs`: the render's thumbnails and contact sheet, when its
-    /// spec asks for them.
-    pub fn thumbnails_dir(&self, id: &str) -> PathBuf {
-        crate::plan::thumbnails::PlanThumbnails::dir(&self.video_path(id))
-    }
-
-    /// Removes a render's thumbnails folder, if any.
-    pub(super) fn remove_thumbnails(&self, id: &str) {
-        let _ = std::fs::remove_dir_all(self.thumbnails_dir(id));
     }
 }
 
