@@ -180,13 +180,13 @@ struct Prepared<'a> {
 }
 
 /// Checks the table against the template's variables and chooses each row's output; every
-/// problem at once.
+/// problem at once. Returns the rows and the template's variable names.
 fn prepare<'a>(
     template: &str,
     rows: &'a [Row],
     opts: &RenderOptions,
     batch: &BatchOptions,
-) -> Result<Vec<Prepared<'a>>, BatchError> {
+) -> Result<(Vec<Prepared<'a>>, BTreeSet<String>), BatchError> {
     let decls = declared(template)?;
     let mut issues = Vec::new();
     let columns: BTreeSet<&str> = rows
@@ -232,7 +232,7 @@ fn prepare<'a>(
         out.push(Prepared { row, output });
     }
     if issues.is_empty() {
-        Ok(out)
+        Ok((out, decls.into_keys().collect()))
     } else {
         Err(BatchError::Invalid(issues))
     }
@@ -362,8 +362,7 @@ pub fn run(
     progress: &dyn BatchProgress,
 ) -> Result<BatchReport, BatchError> {
     let started = Instant::now();
-    let prepared = prepare(template, rows, opts, batch)?;
-    let vars: BTreeSet<String> = declared(template)?.into_keys().collect();
+    let (prepared, vars) = prepare(template, rows, opts, batch)?;
     let jobs = batch.jobs.clamp(1, prepared.len().max(1));
     let mut opts = opts.clone();
     if jobs > 1 && opts.threads == 0 {

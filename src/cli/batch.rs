@@ -68,10 +68,7 @@ struct Display {
 
 impl Display {
     fn new(rows: usize, quiet: bool) -> Display {
-        let interrupted = Arc::new(AtomicBool::new(false));
-        let flag = interrupted.clone();
-        // Without a handler Ctrl-C still kills us; the next run sweeps the leftovers.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+        let interrupted = crate::progress::ctrl_c_flag();
         let bar = if quiet {
             ProgressBar::hidden()
         } else {

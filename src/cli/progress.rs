@@ -40,15 +40,18 @@ impl Progress for CliProgress {
     }
 }
 
+/// A flag Ctrl-C sets. If a handler cannot be installed, Ctrl-C still kills us and the next
+/// run sweeps the leftovers; rendering need not fail for that.
+pub fn ctrl_c_flag() -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    interrupted
+}
+
 /// The progress bar of a render (hidden with `quiet`), cancelling on Ctrl-C.
 pub fn cli_progress(quiet: bool) -> CliProgress {
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        // If a handler cannot be installed, Ctrl-C still kills us and the next run
-        // sweeps the leftovers; rendering need not fail for that.
-        let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    }
+    let interrupted = ctrl_c_flag();
     let bar = if quiet {
         ProgressBar::hidden()
     } else {

@@ -120,11 +120,10 @@ pub(super) async fn submit(
     let raw = body(raw)?;
     let (template, rows) = parse(&raw, svc.cfg.queue_limit.max(1))?;
     // The template itself must be usable (its declarations), else no row is.
-    crate::spec::template::declared(&template)
-        .map_err(|e| ServiceError::InvalidSpec(e.issues()))?;
     let declared: Vec<String> = crate::spec::template::declared(&template)
-        .map(|d| d.into_keys().collect())
-        .unwrap_or_default();
+        .map_err(|e| ServiceError::InvalidSpec(e.issues()))?
+        .into_keys()
+        .collect();
     let mut out = Vec::new();
     // When no row can be queued the batch is answered as one submission would be.
     let (mut first_invalid, mut refused) = (None, None);
